@@ -1,0 +1,8 @@
+import { Route53Client } from '@aws-sdk/client-route-53';
+
+/**
+ * One client for the whole execution environment, created at cold start. Region and endpoint
+ * come from the standard variables (AWS_REGION, AWS_ENDPOINT_URL...), which is how the local
+ * sandbox points it at its emulators.
+ */
+export const route53Client = new Route53Client({});

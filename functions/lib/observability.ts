@@ -1,0 +1,25 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+
+/** Structured JSON logs; the service name comes from POWERTOOLS_SERVICE_NAME. */
+export const logger = new Logger();
+
+/** CloudWatch metrics in embedded metric format; namespace from POWERTOOLS_METRICS_NAMESPACE. */
+export const metrics = new Metrics();
+
+/**
+ * Wraps a step's domain function as a Lambda handler with the cross-cutting parts wired last:
+ * the Lambda context in every log line (state cleared between invocations) and metrics flushed
+ * after each call. Events are never logged: a request may carry a key or a secret's ARN.
+ */
+export function lambdaHandler<TEvent, TResult>(
+  fn: (event: TEvent, context: Context) => Promise<TResult>,
+) {
+  return middy(fn)
+    .use(injectLambdaContext(logger, { clearState: true, logEvent: false }))
+    .use(logMetrics(metrics));
+}

@@ -1,0 +1,92 @@
+/**
+ * What the steps hand each other through the state machine. Everything here is the event and API
+ * vocabulary: snake_case, JSON-safe, and never a private key. The ASL reads these fields by path,
+ * so a field that may be absent is `null` instead (a missing JSONPath fails the state).
+ */
+
+export type IdentityType = 'DOMAIN' | 'EMAIL_ADDRESS';
+export type DkimOrigin = 'AWS_SES' | 'EXTERNAL';
+export type DkimKeyLength = 'RSA_1024_BIT' | 'RSA_2048_BIT';
+export type DkimStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
+
+/** The request's DNS preferences, normalised (DESIGN.md "Request", our `Dns` extension). */
+export interface DnsPreference {
+  provider: 'route53' | 'manual' | null;
+  hosted_zone_id: string | null;
+}
+
+/** DKIM as SES reports it for a domain identity. */
+export interface DkimSummary {
+  origin: DkimOrigin;
+  /** Easy DKIM: the three tokens. BYODKIM: empty. */
+  tokens: string[];
+  /** BYODKIM: the selector. Easy DKIM: null. */
+  selector: string | null;
+  status: DkimStatus;
+  current_signing_key_length: DkimKeyLength | null;
+  next_signing_key_length: DkimKeyLength | null;
+  /** BYODKIM: base64 SubjectPublicKeyInfo (DER) of the signing key, for the TXT record. */
+  public_key: string | null;
+}
+
+/** Output of CreateIdentity. */
+export interface CreatedIdentity {
+  identity: string;
+  identity_type: IdentityType;
+  /** When the identity was created (or, when adopted, when this run adopted it): ISO 8601. */
+  created_at: string;
+  /** True when the identity already existed and matched the request. */
+  adopted: boolean;
+  configuration_set_name: string | null;
+  /** Null for an email address. */
+  dkim: DkimSummary | null;
+  dns: DnsPreference;
+}
+
+/** One DNS record SES needs to see. Names are fully qualified, lower case, no trailing dot. */
+export interface DkimDnsRecord {
+  type: 'CNAME' | 'TXT';
+  name: string;
+  /** CNAME: the target. TXT: the whole text, strings joined. */
+  value: string;
+  ttl: number;
+  /** TXT only: the character-strings of at most 255 characters that make up `value`. */
+  strings?: string[];
+}
+
+/** Output of PublishDnsRecords. */
+export interface PublishedRecords {
+  provider: 'route53' | 'manual';
+  /** Why this provider: the request named it, or a zone matched, or none did. */
+  provider_reason: string;
+  hosted_zone_id: string | null;
+  hosted_zone_name: string | null;
+  /** True when the provider wrote the records (false for manual). */
+  written: boolean;
+  change_id: string | null;
+  records: DkimDnsRecord[];
+  /** The same records as BIND zone-file lines, for people who add them by hand. */
+  zone_file: string[];
+}
+
+export type ProbeStatus =
+  | 'OK'
+  | 'MISSING'
+  | 'WRONG_VALUE'
+  | 'DUPLICATED_DOMAIN'
+  | 'PARTIAL'
+  | 'ERROR';
+
+/** What our own DNS look-up found for one expected record. */
+export interface ProbeResult {
+  name: string;
+  type: 'CNAME' | 'TXT';
+  status: ProbeStatus;
+  expected: string;
+  /** What was found, when something was (WRONG_VALUE, PARTIAL, DUPLICATED_DOMAIN). */
+  found: string | null;
+  /** The DNS error (ERROR), or a short explanation. */
+  detail: string | null;
+}
+
+export type CheckOutcome = 'VERIFIED' | 'FAILED' | 'TIMED_OUT' | 'PENDING';

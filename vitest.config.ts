@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` runs everything that needs only Node. Conformance tests drive independent
+// implementations (moto_server, the AWS CLI, boto3) and run from .ci/run instead.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/conformance/**', 'node_modules/**'],
+    setupFiles: ['test/setup.ts'],
+    env: {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_DEV: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
+      POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
+    },
+  },
+});
