@@ -1,0 +1,160 @@
+/**
+ * Binds every Task state of an ASL definition to something that runs on this machine, the way
+ * Step Functions would run it in AWS, for aws-local-stepfunctions' `taskResourceLocalHandlers`
+ * (keyed by state name):
+ * - `arn:aws:states:::lambda:invoke` calls the function's real handler in-process and answers
+ *   like the Lambda integration (`{ StatusCode, Payload }`); a thrown error keeps its `name`
+ *   (so Retry/Catch match it) and its Cause is Lambda's JSON `{errorType, errorMessage}`.
+ * - `arn:aws:states:::events:putEvents` sends a real PutEvents through the given SDK client, adds
+ *   the execution and state machine ARNs to `Resources`, and fails with `EventBridge.FailedEntry`
+ *   when an entry fails, as the optimized integration does.
+ * Used by the state machine tests (with mocked clients) and by the sandbox (with emulators).
+ */
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
+
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+type TaskHandler = (input: unknown) => Promise<unknown>;
+
+export interface LocalTaskOptions {
+  /** Handlers by function name: the last segment of the FunctionName ARN. */
+  handlers: Record<string, LambdaHandler>;
+  eventBridge: EventBridgeClient;
+  executionArn: string;
+  stateMachineArn: string;
+  /** Called around every task, for progress output and the virtual clock's bookkeeping. */
+  onTask?: (stateName: string, phase: 'start' | 'end') => void;
+}
+
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  States?: Record<string, AslState>;
+  Branches?: { States: Record<string, AslState> }[];
+  Iterator?: { States: Record<string, AslState> };
+  ItemProcessor?: { States: Record<string, AslState> };
+}
+
+/** An error as a Lambda function reports it to Step Functions. */
+class LambdaFunctionError extends Error {
+  constructor(name: string, errorMessage: string) {
+    super(JSON.stringify({ errorType: name, errorMessage }));
+    this.name = name;
+  }
+}
+
+/** Every Task state in a definition, nested ones included, by name. */
+export function taskStates(definition: {
+  States: Record<string, AslState>;
+}): Map<string, AslState> {
+  const found = new Map<string, AslState>();
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') found.set(name, state);
+      for (const branch of state.Branches ?? []) visit(branch.States);
+      if (state.Iterator) visit(state.Iterator.States);
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}
+
+/** Builds `taskResourceLocalHandlers` for a definition whose placeholders are substituted. */
+export function bindLocalTasks(
+  definition: { States: Record<string, AslState> },
+  options: LocalTaskOptions,
+): Record<string, TaskHandler> {
+  const bound: Record<string, TaskHandler> = {};
+  for (const [stateName, state] of taskStates(definition)) {
+    const run = taskRunner(stateName, state, options);
+    bound[stateName] = async (input) => {
+      options.onTask?.(stateName, 'start');
+      try {
+        return await run(input);
+      } finally {
+        options.onTask?.(stateName, 'end');
+      }
+    };
+  }
+  return bound;
+}
+
+function taskRunner(stateName: string, state: AslState, options: LocalTaskOptions): TaskHandler {
+  if (state.Resource === 'arn:aws:states:::lambda:invoke') {
+    const functionArn = String(state.Parameters?.FunctionName ?? '');
+    const functionName = functionArn.split(':').at(-1) ?? '';
+    const handler = options.handlers[functionName];
+    if (!handler) {
+      throw new Error(`Task ${stateName} invokes "${functionArn}", which has no local handler`);
+    }
+    return (input) => invokeLambda(functionName, handler, (input as { Payload?: unknown }).Payload);
+  }
+  if (state.Resource === 'arn:aws:states:::events:putEvents') {
+    return (input) => putEvents(input as { Entries: Record<string, unknown>[] }, options);
+  }
+  throw new Error(`Task ${stateName} uses ${state.Resource}, which the local engine cannot run`);
+}
+
+let invocationCount = 0;
+
+async function invokeLambda(functionName: string, handler: LambdaHandler, payload: unknown) {
+  invocationCount += 1;
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `local-${invocationCount}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } satisfies Context;
+  try {
+    // A structured clone stands in for the JSON round trip Lambda makes of every payload.
+    const result = await handler(structuredClone(payload), context);
+    return {
+      StatusCode: 200,
+      ExecutedVersion: '$LATEST',
+      Payload: JSON.parse(JSON.stringify(result ?? null)),
+    };
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    throw new LambdaFunctionError(err.name, err.message);
+  }
+}
+
+async function putEvents(input: { Entries: Record<string, unknown>[] }, options: LocalTaskOptions) {
+  const entries = input.Entries.map((entry) => ({
+    ...entry,
+    Detail: typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail),
+    Resources: [
+      ...((entry.Resources as string[] | undefined) ?? []),
+      options.executionArn,
+      options.stateMachineArn,
+    ],
+  }));
+  let output: Awaited<ReturnType<EventBridgeClient['send']>> & {
+    FailedEntryCount?: number;
+    Entries?: unknown[];
+  };
+  try {
+    output = await options.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const failure = new Error(err.message);
+    failure.name = `EventBridge.${err.name}`;
+    throw failure;
+  }
+  if ((output.FailedEntryCount ?? 0) > 0) {
+    const failure = new Error(JSON.stringify(output.Entries));
+    failure.name = 'EventBridge.FailedEntry';
+    throw failure;
+  }
+  return { Entries: output.Entries, FailedEntryCount: output.FailedEntryCount ?? 0 };
+}
