@@ -10,7 +10,11 @@
  *   when an entry fails, as the optimized integration does.
  * Used by the state machine tests (with mocked clients) and by the sandbox (with emulators).
  */
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -139,10 +143,7 @@ async function putEvents(input: { Entries: Record<string, unknown>[] }, options:
       options.stateMachineArn,
     ],
   }));
-  let output: Awaited<ReturnType<EventBridgeClient['send']>> & {
-    FailedEntryCount?: number;
-    Entries?: unknown[];
-  };
+  let output: PutEventsCommandOutput;
   try {
     output = await options.eventBridge.send(new PutEventsCommand({ Entries: entries }));
   } catch (error) {
