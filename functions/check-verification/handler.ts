@@ -1,0 +1,33 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { integerEnv, listEnv } from '../lib/config.js';
+import { probeRecords } from '../lib/dns/probe.js';
+import { lambdaHandler, logger, metrics } from '../lib/observability.js';
+import { type CheckInput, checkIdentity } from '../lib/verification/check-identity.js';
+
+const probeOptions = {
+  resolvers: listEnv('DNS_RESOLVERS'),
+  timeoutMs: integerEnv('DNS_QUERY_TIMEOUT_MS', 2000),
+  totalTimeoutMs: integerEnv('DNS_PROBE_TIMEOUT_MS', 10_000),
+};
+
+const OUTCOME_METRIC = {
+  VERIFIED: 'IdentityVerified',
+  FAILED: 'DkimFailed',
+  TIMED_OUT: 'VerificationTimedOut',
+  PENDING: 'CheckPending',
+} as const;
+
+/** CheckVerification: one look at SES and DNS; VERIFIED, FAILED, TIMED_OUT or PENDING (with the next wait). */
+export const handler = lambdaHandler(async (event: CheckInput) => {
+  const result = await checkIdentity(event, (records) => probeRecords(records, probeOptions));
+  logger.info('Checked identity', {
+    identity: event.identity.identity,
+    outcome: result.outcome,
+    dkimStatus: result.dkim_status,
+    checks: result.checks,
+    nextCheckSeconds: result.next_check_seconds,
+    probe: result.probe.map((r) => `${r.name} ${r.status}`),
+  });
+  metrics.addMetric(OUTCOME_METRIC[result.outcome], MetricUnit.Count, 1);
+  return result;
+});
