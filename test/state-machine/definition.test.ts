@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { aslProblems, type Definition } from '../../scripts/asl-checks.js';
+import { documentedDetailTypes } from '../support/event-schemas.js';
+
+const file = new URL('../../statemachine/verify-email-identity.asl.json', import.meta.url);
+const load = (): Definition => JSON.parse(readFileSync(file, 'utf8')) as Definition;
+
+describe('the VerifyEmailIdentity definition', () => {
+  it('passes asl-validator and our retry and error-name checks', () => {
+    expect(aslProblems(load())).toEqual([]);
+  });
+
+  it('keeps every ${Placeholder} inside a string, in PascalCase', () => {
+    const text = readFileSync(file, 'utf8');
+    const placeholders = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
+    expect(new Set(placeholders)).toEqual(
+      new Set([
+        'CreateIdentityFunctionArn',
+        'PublishDnsRecordsFunctionArn',
+        'CheckVerificationFunctionArn',
+        'DescribeFailureFunctionArn',
+        'EventBusName',
+        'EventSource',
+      ]),
+    );
+  });
+
+  it('names states in PascalCase', () => {
+    for (const name of Object.keys(load().States)) expect(name).toMatch(/^[A-Z][A-Za-z]+$/);
+  });
+
+  it('emits only detail-types that have a JSON Schema in docs/events', () => {
+    const text = readFileSync(file, 'utf8');
+    const detailTypes = [...text.matchAll(/"DetailType": "([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(detailTypes)).toEqual(new Set(documentedDetailTypes()));
+  });
+
+  it('sends every Catch to the one failure path', () => {
+    const targets = Object.values(load().States).flatMap((s) => (s.Catch ?? []).map((c) => c.Next));
+    expect(new Set(targets)).toEqual(new Set(['DescribeFailure', 'DescribeFailureFallback']));
+  });
+
+  it.each([
+    [
+      'a retrier without FULL jitter',
+      (d: Definition) => delete d.States.CreateIdentity?.Retry?.[0]?.JitterStrategy,
+      'JitterStrategy must be FULL',
+    ],
+    [
+      'a BackoffRate below 1',
+      (d: Definition) =>
+        Object.assign(d.States.CreateIdentity?.Retry?.[0] ?? {}, { BackoffRate: 0.5 }),
+      'BackoffRate below 1',
+    ],
+    [
+      'a retried terminal error',
+      (d: Definition) => d.States.CreateIdentity?.Retry?.[1]?.ErrorEquals.push('ConflictError'),
+      'retries ConflictError, a terminal error',
+    ],
+    [
+      'an error name no code throws',
+      (d: Definition) => d.States.CreateIdentity?.Retry?.[1]?.ErrorEquals.push('ThrottledError'),
+      'which no code throws',
+    ],
+    [
+      'a typo in an integration ARN',
+      (d: Definition) =>
+        Object.assign(d.States.CreateIdentity ?? {}, { Resource: 'arn:aws:states:::lambda:invok' }),
+      'unknown Resource',
+    ],
+  ])('reports %s', (_case, mutate, problem) => {
+    const definition = load();
+    mutate(definition);
+    expect(aslProblems(definition).join('\n')).toContain(problem);
+  });
+});
