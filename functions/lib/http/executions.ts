@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+
+/** The workflow's view of a run (DESIGN.md "HTTP API"). */
+export type RunStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'TIMED_OUT';
+
+const MAX_EXECUTION_NAME = 80;
+const IDENTITY_HASH_LENGTH = 8;
+const REQUEST_HASH_LENGTH = 16;
+// name = <sanitised identity>-<identity hash>-<request hash>
+const MAX_SANITISED_IDENTITY = MAX_EXECUTION_NAME - IDENTITY_HASH_LENGTH - REQUEST_HASH_LENGTH - 2;
+
+/** SHA-256 of a string, hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted at every level, so that equal requests hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return inner;
+    return Object.fromEntries(
+      Object.entries(inner as Record<string, unknown>).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      ),
+    );
+  });
+}
+
+/**
+ * The start of every execution name for an identity. The identity's own hash is part of it:
+ * sanitising is lossy (`a.b.com` and `a-b.com` would both read `a-b-com`), and long identities
+ * are truncated, so the readable part alone could match another identity's runs.
+ */
+export function executionPrefixFor(identity: string): string {
+  const readable = identity.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, MAX_SANITISED_IDENTITY);
+  return `${readable}-${sha256Hex(identity).slice(0, IDENTITY_HASH_LENGTH)}-`;
+}
+
+/**
+ * The deterministic execution name for a request: at most 80 characters of `[0-9A-Za-z_-]`,
+ * the identity (readable, sanitised), then hashes of the identity and of the request.
+ */
+export function executionNameFor(identity: string, requestHash: string): string {
+  return `${executionPrefixFor(identity)}${requestHash.slice(0, REQUEST_HASH_LENGTH)}`;
+}
+
+/** `arn:...:stateMachine:Name` + execution name → `arn:...:execution:Name:executionName`. */
+export function executionArnFor(stateMachineArn: string, executionName: string): string {
+  const parts = stateMachineArn.split(':');
+  if (parts.length < 7 || parts[5] !== 'stateMachine') {
+    throw new Error(`Not a state machine ARN: ${stateMachineArn}`);
+  }
+  return [...parts.slice(0, 5), 'execution', parts[6], executionName].join(':');
+}
+
+/**
+ * Maps a Step Functions execution status (and, when it failed, the error the state machine's
+ * Fail state set, which is the reason code) to the workflow's view.
+ */
+export function runStatusOf(executionStatus: string | undefined, error?: string): RunStatus {
+  switch (executionStatus) {
+    case 'RUNNING':
+    case 'PENDING_REDRIVE':
+      return 'PENDING';
+    case 'SUCCEEDED':
+      return 'VERIFIED';
+    case 'FAILED':
+      return error === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
+    default:
+      // ABORTED, TIMED_OUT (the execution's own timeout), anything newer.
+      return 'FAILED';
+  }
+}
+
+const CONSOLE_HOSTS: Record<string, string> = {
+  aws: 'console.aws.amazon.com',
+  'aws-cn': 'console.amazonaws.cn',
+  'aws-us-gov': 'console.amazonaws-us-gov.com',
+};
+
+/** The Step Functions console page of an execution, in the execution's own partition and region. */
+export function consoleUrlFor(executionArn: string): string {
+  const [, partition = 'aws', , region = ''] = executionArn.split(':');
+  const host = CONSOLE_HOSTS[partition] ?? CONSOLE_HOSTS.aws;
+  return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

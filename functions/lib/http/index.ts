@@ -1,0 +1,4 @@
+export * from './body.js';
+export * from './envelope.js';
+export * from './errors.js';
+export * from './executions.js';

@@ -1,0 +1,28 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requireEnv } from '../lib/config.js';
+import { parseJsonBody, success, toErrorResponse } from '../lib/http/index.js';
+import { lambdaHandler, metrics } from '../lib/observability.js';
+import { startVerification } from './start-verification.js';
+
+const config = {
+  stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
+  keySecretPrefix: requireEnv('KEY_SECRET_PREFIX'),
+};
+
+/** POST /identities: 202 with the run's id, or an error envelope (400, 409, 413, 415, 429, 500). */
+export const handler = lambdaHandler(
+  async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      const result = await startVerification(parseJsonBody(event), config);
+      metrics.addMetric(
+        result.repeated ? 'RepeatedRequest' : 'VerificationStarted',
+        MetricUnit.Count,
+        1,
+      );
+      return success(202, result);
+    } catch (error) {
+      return toErrorResponse(error);
+    }
+  },
+);
