@@ -1,0 +1,120 @@
+import { type SandboxDnsServer, startDnsServer } from '../dns/server.js';
+import { EventBridgeEmulator, type EventBridgeEmulatorOptions } from '../emulators/eventbridge.js';
+import { type HostedZone, Route53Emulator } from '../emulators/route53.js';
+import { SecretsManagerEmulator } from '../emulators/secrets-manager.js';
+import { SesEmulator, type SesEmulatorOptions } from '../emulators/ses.js';
+import { type FaultOptions, type Now, numberFromEnv, systemNow } from '../emulators/wire.js';
+import type { EmulatedService } from './service.js';
+
+export interface EmulatorsOptions {
+  /** The clock every emulator reads (the sandbox's virtual clock). */
+  now?: Now;
+  region?: string;
+  /** Zones created at start, public and INSYNC. Default `['example.com']`. */
+  zones?: string[];
+  /** Start the DNS server (and point SES at it). Default true. */
+  dns?: boolean | { port?: number; host?: string };
+  /** Virtual milliseconds before a Route 53 change is INSYNC. */
+  route53InsyncDelayMs?: number;
+  ses?: Omit<SesEmulatorOptions, 'now' | 'region' | 'dnsServers'>;
+  events?: Omit<EventBridgeEmulatorOptions, 'now' | 'region'>;
+}
+
+export interface Emulators {
+  ses: SesEmulator;
+  route53: Route53Emulator;
+  events: EventBridgeEmulator;
+  secrets: SecretsManagerEmulator;
+  dnsServer?: SandboxDnsServer;
+  /** Every emulated service, for `startAwsEndpoint({ services })`. */
+  services: EmulatedService[];
+  /** The default zones, by name without the trailing dot. */
+  zones: Map<string, HostedZone>;
+  /** Stops the DNS server (the emulators themselves hold no resources). */
+  close(): Promise<void>;
+}
+
+/**
+ * SES stress and fault settings from the environment: `SANDBOX_SES_RATE_LIMIT` (requests per
+ * second per operation), `SANDBOX_SES_FAULT_RATE` and `SANDBOX_SES_THROTTLE_RATE` (0..1),
+ * `SANDBOX_SES_FAULT_SEED`.
+ */
+export function sesFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultOptions {
+  const rateLimit = numberFromEnv(env, 'SANDBOX_SES_RATE_LIMIT', { min: 0 });
+  const faultRate = numberFromEnv(env, 'SANDBOX_SES_FAULT_RATE', { min: 0, max: 1 });
+  const throttleRate = numberFromEnv(env, 'SANDBOX_SES_THROTTLE_RATE', { min: 0, max: 1 });
+  const seed = numberFromEnv(env, 'SANDBOX_SES_FAULT_SEED');
+  return {
+    ...(rateLimit !== undefined && { rateLimit }),
+    ...(faultRate !== undefined && { faultRate }),
+    ...(throttleRate !== undefined && { throttleRate }),
+    ...(seed !== undefined && { seed }),
+  };
+}
+
+/** `SANDBOX_ZONES` (comma-separated), default `example.com`. */
+export function zonesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env.SANDBOX_ZONES;
+  const zones = (raw ?? 'example.com')
+    .split(',')
+    .map((zone) => zone.trim())
+    .filter(Boolean);
+  return zones;
+}
+
+/** Creates public, INSYNC hosted zones for `names` (skipping any that already exist). */
+export function createDefaultZones(
+  route53: Route53Emulator,
+  names: string[] = ['example.com'],
+): Map<string, HostedZone> {
+  const zones = new Map<string, HostedZone>();
+  for (const name of names) {
+    const bare = name.toLowerCase().replace(/\.$/, '');
+    const existing = route53
+      .listZones()
+      .find((zone) => zone.name === `${bare}.` && !zone.privateZone);
+    zones.set(bare, existing ?? route53.createZone(bare, { comment: 'sandbox default zone' }));
+  }
+  return zones;
+}
+
+/**
+ * Creates the sandbox's emulated AWS services on one clock, with the default zones, and (unless
+ * disabled) starts the DNS server that serves those zones and that SES queries.
+ */
+export async function createEmulators(options: EmulatorsOptions = {}): Promise<Emulators> {
+  const now = options.now ?? systemNow;
+  const region = options.region ?? 'us-east-1';
+  const route53 = new Route53Emulator({
+    now,
+    ...(options.route53InsyncDelayMs !== undefined && {
+      insyncDelayMs: options.route53InsyncDelayMs,
+    }),
+  });
+  const zones = createDefaultZones(route53, options.zones ?? ['example.com']);
+  let dnsServer: SandboxDnsServer | undefined;
+  if (options.dns !== false) {
+    const dns = typeof options.dns === 'object' ? options.dns : {};
+    dnsServer = await startDnsServer({ zones: route53, ...dns });
+  }
+  const ses = new SesEmulator({
+    ...options.ses,
+    now,
+    region,
+    ...(dnsServer && { dnsServers: [dnsServer.address] }),
+  });
+  const events = new EventBridgeEmulator({ ...options.events, now, region });
+  const secrets = new SecretsManagerEmulator({ now, region });
+  return {
+    ses,
+    route53,
+    events,
+    secrets,
+    ...(dnsServer && { dnsServer }),
+    services: [ses, route53, events, secrets],
+    zones,
+    close: async () => {
+      await dnsServer?.close();
+    },
+  };
+}

@@ -1,0 +1,676 @@
+import { createPrivateKey, createPublicKey, randomInt, randomUUID } from 'node:crypto';
+import type { AwsRequest, AwsResponse, EmulatedService } from '../aws/service.js';
+import { isValidDomainName } from './dns-names.js';
+import { DkimChecker, type DnsCheckError, type SoaInfo } from './ses-dkim-check.js';
+import {
+  AwsServiceError,
+  epochSeconds,
+  FaultInjector,
+  type FaultOptions,
+  type Now,
+  parseJsonBody,
+  systemNow,
+} from './wire.js';
+
+const HOUR = 3_600_000;
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const SELECTOR = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))$/;
+const BASE64 = /^[a-zA-Z0-9+/]+={0,2}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const KEY_LENGTHS = ['RSA_1024_BIT', 'RSA_2048_BIT'] as const;
+
+export type DkimStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
+type KeyLength = (typeof KEY_LENGTHS)[number];
+
+interface Tag {
+  Key: string;
+  Value: string;
+}
+
+interface IdentityState {
+  name: string;
+  type: 'DOMAIN' | 'EMAIL_ADDRESS';
+  createdAt: Date;
+  tags: Tag[];
+  configurationSetName?: string;
+  signingEnabled: boolean;
+  origin: 'AWS_SES' | 'EXTERNAL';
+  tokens: string[];
+  status: DkimStatus;
+  /** Only the public half is kept: enough to check the TXT record, nothing to leak. */
+  publicKeyDer?: Buffer;
+  nextKeyLength?: KeyLength;
+  currentKeyLength?: KeyLength;
+  lastKeyGeneration?: Date;
+  /** When the current verification attempt started; FAILED comes this long after it. */
+  pendingSince: Date;
+  nextCheckAt?: Date;
+  lastChecked?: Date;
+  lastSuccess?: Date;
+  errorType?: DnsCheckError;
+  soa?: SoaInfo;
+  /** Bumped on every reset, so a check that started before it does not write its result. */
+  generation: number;
+  checking?: Promise<void>;
+  email?: { token: string; sentAt: Date; confirmed: boolean };
+}
+
+/** A verification message SES "sent" to an email address identity. */
+export interface MailboxMessage {
+  id: string;
+  to: string;
+  from: string;
+  subject: string;
+  text: string;
+  confirmationUrl: string;
+  token: string;
+  sentAt: Date;
+}
+
+/** What following a confirmation link did. */
+export type ConfirmResult =
+  | { status: 'confirmed' | 'already-confirmed'; identity: string }
+  | { status: 'expired'; identity: string }
+  | { status: 'unknown' };
+
+/** One DKIM check SES ran, for progress output. */
+export interface DkimCheckEvent {
+  identity: string;
+  at: Date;
+  status: DkimStatus;
+  errorType?: DnsCheckError;
+}
+
+export interface SesEmulatorOptions {
+  now?: Now;
+  region?: string;
+  /** `host:port` of the DNS servers SES queries (the sandbox DNS server). Unset: the system's. */
+  dnsServers?: string[];
+  /** Real milliseconds a DNS query may take. Default 1 000. */
+  dnsTimeoutMs?: number;
+  /** Virtual milliseconds from creation (or a reset) to the first DNS check. Default 1 minute. */
+  firstCheckDelayMs?: number;
+  /** Virtual milliseconds between DNS checks. Default 5 minutes. */
+  checkIntervalMs?: number;
+  /** How long SES keeps looking for the records before FAILED. Default 72 hours. */
+  verificationWindowMs?: number;
+  /** How long an address's confirmation link stays valid. Default 24 hours. */
+  emailLinkValidityMs?: number;
+  /** Minimum time between two signing key length changes. Default 24 hours. */
+  keyChangeIntervalMs?: number;
+  /** Base of the confirmation links in verification messages (the sandbox API). */
+  apiBaseUrl?: string;
+  /** Identities per account before LimitExceededException. Default 10 000. */
+  maxIdentities?: number;
+  faults?: FaultOptions;
+}
+
+function randomToken(): string {
+  let token = '';
+  for (let i = 0; i < 32; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
+  return token;
+}
+
+const badRequest = (message: string) => new AwsServiceError('BadRequestException', message, 400);
+const notFound = (identity: string) =>
+  new AwsServiceError('NotFoundException', `Email identity ${identity} does not exist.`, 404);
+
+function restJsonResponse(body: unknown, status = 200): AwsResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() },
+    body: JSON.stringify(body),
+  };
+}
+
+/** SES's REST-JSON error: the SDK reads the class from `x-amzn-errortype`, the text from `message`. */
+function restJsonError(error: AwsServiceError): AwsResponse {
+  return {
+    status: error.status,
+    headers: {
+      'content-type': 'application/json',
+      'x-amzn-requestid': randomUUID(),
+      'x-amzn-errortype': `${error.code}:http://internal.amazon.com/coral/com.amazonaws.sesv2/`,
+    },
+    body: JSON.stringify({ message: error.message }),
+  };
+}
+
+/** Reads a base64 DER RSA private key (PKCS#1 or PKCS#8) and returns its public half and size. */
+function readPrivateKey(base64: string): { publicKeyDer: Buffer; bits: number } {
+  if (!BASE64.test(base64)) throw badRequest('Invalid DomainSigningPrivateKey: not base64.');
+  const der = Buffer.from(base64, 'base64');
+  for (const type of ['pkcs1', 'pkcs8'] as const) {
+    try {
+      const key = createPrivateKey({ key: der, format: 'der', type });
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (key.asymmetricKeyType !== 'rsa' || bits < 1024 || bits > 2048) break;
+      const publicKeyDer = createPublicKey(key).export({ format: 'der', type: 'spki' });
+      return { publicKeyDer, bits };
+    } catch {
+      // Try the other encoding.
+    }
+  }
+  // Never echo the key itself.
+  throw badRequest(
+    'Invalid DomainSigningPrivateKey: expected a base64 RSA private key of 1024 to 2048 bits.',
+  );
+}
+
+function validateTags(tags: unknown): Tag[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) throw badRequest('Tags must be a list.');
+  if (tags.length > 50) throw badRequest('Too many tags: at most 50 are allowed.');
+  const keys = new Set<string>();
+  return tags.map((raw) => {
+    const tag = (raw ?? {}) as Record<string, unknown>;
+    const key = tag.Key;
+    const value = tag.Value ?? '';
+    if (
+      typeof key !== 'string' ||
+      key.length < 1 ||
+      key.length > 128 ||
+      key.toLowerCase().startsWith('aws:')
+    ) {
+      throw badRequest(`Invalid tag key: ${String(key)}`);
+    }
+    if (typeof value !== 'string' || value.length > 256)
+      throw badRequest(`Invalid value for tag ${key}.`);
+    if (keys.has(key)) throw badRequest(`Duplicate tag key: ${key}`);
+    keys.add(key);
+    return { Key: key, Value: value };
+  });
+}
+
+const keyLengthOf = (value: unknown): KeyLength | undefined => {
+  if (value === undefined) return undefined;
+  if (!KEY_LENGTHS.includes(value as KeyLength)) {
+    throw badRequest(
+      `Invalid NextSigningKeyLength: ${String(value)}. Valid values: ${KEY_LENGTHS.join(', ')}.`,
+    );
+  }
+  return value as KeyLength;
+};
+
+/**
+ * Amazon SES v2 (REST-JSON) email identities, modelled on the real service: Easy DKIM tokens and
+ * BYODKIM selectors, DKIM status driven by real DNS queries on SES's own schedule (evaluated
+ * lazily against the injected clock), address verification through a mailbox, SES's errors in its
+ * wire format, and optional throttling and faults.
+ */
+export class SesEmulator implements EmulatedService {
+  readonly signingName = 'ses';
+  private readonly identities = new Map<string, IdentityState>();
+  private readonly messages: MailboxMessage[] = [];
+  private readonly checkListeners = new Set<(event: DkimCheckEvent) => void>();
+  private readonly messageListeners = new Set<(message: MailboxMessage) => void>();
+  private readonly checker: DkimChecker;
+  private readonly faults: FaultInjector;
+  private readonly now: Now;
+  private readonly options: Required<
+    Omit<SesEmulatorOptions, 'now' | 'dnsServers' | 'dnsTimeoutMs' | 'faults'>
+  >;
+
+  constructor(options: SesEmulatorOptions = {}) {
+    this.now = options.now ?? systemNow;
+    this.checker = new DkimChecker(options.dnsServers, options.dnsTimeoutMs);
+    this.faults = new FaultInjector(options.faults);
+    this.options = {
+      region: options.region ?? 'us-east-1',
+      firstCheckDelayMs: options.firstCheckDelayMs ?? 60_000,
+      checkIntervalMs: options.checkIntervalMs ?? 5 * 60_000,
+      verificationWindowMs: options.verificationWindowMs ?? 72 * HOUR,
+      emailLinkValidityMs: options.emailLinkValidityMs ?? 24 * HOUR,
+      keyChangeIntervalMs: options.keyChangeIntervalMs ?? 24 * HOUR,
+      apiBaseUrl: options.apiBaseUrl ?? 'http://127.0.0.1:3000',
+      maxIdentities: options.maxIdentities ?? 10_000,
+    };
+  }
+
+  /** Points SES's DNS checks at these servers (`host:port`). */
+  setDnsServers(servers: string[]): void {
+    this.checker.setServers(servers);
+  }
+
+  /** Calls `listener` after every DNS check SES runs; returns a function that unsubscribes. */
+  onCheck(listener: (event: DkimCheckEvent) => void): () => void {
+    this.checkListeners.add(listener);
+    return () => this.checkListeners.delete(listener);
+  }
+
+  /** Calls `listener` for every verification message SES sends; returns an unsubscribe function. */
+  onMessage(listener: (message: MailboxMessage) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /** The sandbox mailbox: every verification message sent, oldest first, optionally for one address. */
+  mailbox(to?: string): MailboxMessage[] {
+    return this.messages.filter((message) => !to || message.to.toLowerCase() === to.toLowerCase());
+  }
+
+  /** One message of the mailbox by id. */
+  message(id: string): MailboxMessage | undefined {
+    return this.messages.find((message) => message.id === id);
+  }
+
+  /** Follows a confirmation link: verifies the address if the link is known and still valid. */
+  confirm(token: string): ConfirmResult {
+    for (const identity of this.identities.values()) {
+      if (identity.email?.token !== token) continue;
+      if (identity.email.confirmed) return { status: 'already-confirmed', identity: identity.name };
+      if (
+        this.now().getTime() - identity.email.sentAt.getTime() >
+        this.options.emailLinkValidityMs
+      ) {
+        return { status: 'expired', identity: identity.name };
+      }
+      identity.email.confirmed = true;
+      identity.lastSuccess = this.now();
+      return { status: 'confirmed', identity: identity.name };
+    }
+    return { status: 'unknown' };
+  }
+
+  async handle(request: AwsRequest): Promise<AwsResponse> {
+    try {
+      return await this.route(request);
+    } catch (error) {
+      if (error instanceof AwsServiceError) return restJsonError(error);
+      throw error;
+    }
+  }
+
+  private async route(request: AwsRequest): Promise<AwsResponse> {
+    const segments = request.path.split('/').filter(Boolean);
+    if (segments[0] !== 'v2' || segments[1] !== 'email' || segments[2] !== 'identities') {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `The sandbox SES does not implement ${request.method} ${request.path}`,
+        404,
+      );
+    }
+    const identity = segments[3] !== undefined ? decodeURIComponent(segments[3]) : undefined;
+    const rest = segments.slice(4).join('/');
+    const operation =
+      identity === undefined
+        ? request.method === 'POST'
+          ? 'CreateEmailIdentity'
+          : request.method === 'GET'
+            ? 'ListEmailIdentities'
+            : undefined
+        : rest === ''
+          ? request.method === 'GET'
+            ? 'GetEmailIdentity'
+            : request.method === 'DELETE'
+              ? 'DeleteEmailIdentity'
+              : undefined
+          : request.method === 'PUT' && rest === 'dkim/signing'
+            ? 'PutEmailIdentityDkimSigningAttributes'
+            : request.method === 'PUT' && rest === 'dkim'
+              ? 'PutEmailIdentityDkimAttributes'
+              : undefined;
+    if (!operation) {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `The sandbox SES does not implement ${request.method} ${request.path}`,
+        404,
+      );
+    }
+    const decision = this.faults.decide(operation);
+    if (decision === 'throttle')
+      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
+    if (decision === 'fault')
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+
+    switch (operation) {
+      case 'CreateEmailIdentity':
+        return this.create(parseJsonBody(request.body));
+      case 'ListEmailIdentities':
+        return this.list(request.query);
+      case 'GetEmailIdentity':
+        return this.get(identity as string);
+      case 'DeleteEmailIdentity':
+        return this.delete(identity as string);
+      case 'PutEmailIdentityDkimSigningAttributes':
+        return this.putSigningAttributes(identity as string, parseJsonBody(request.body));
+      default:
+        return this.putDkimAttributes(identity as string, parseJsonBody(request.body));
+    }
+  }
+
+  private find(name: string): IdentityState {
+    const identity = this.identities.get(name.toLowerCase());
+    if (!identity) throw notFound(name);
+    return identity;
+  }
+
+  /** Starts a fresh verification attempt: PENDING, first check a little later. */
+  private resetVerification(identity: IdentityState, at: Date): void {
+    identity.status = 'PENDING';
+    identity.pendingSince = at;
+    identity.nextCheckAt = new Date(at.getTime() + this.options.firstCheckDelayMs);
+    identity.errorType = undefined;
+    identity.generation += 1;
+  }
+
+  private create(body: Record<string, unknown>): AwsResponse {
+    const name = body.EmailIdentity;
+    if (typeof name !== 'string' || name.length === 0)
+      throw badRequest('EmailIdentity is required.');
+    const type = name.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN';
+    if (
+      type === 'EMAIL_ADDRESS' ? !EMAIL.test(name) : !isValidDomainName(name) || !name.includes('.')
+    ) {
+      throw badRequest(`Invalid email identity: ${name}`);
+    }
+    const key = name.toLowerCase();
+    if (this.identities.has(key)) {
+      throw new AwsServiceError(
+        'AlreadyExistsException',
+        `Email identity ${name} already exist.`,
+        400,
+      );
+    }
+    if (this.identities.size >= this.options.maxIdentities) {
+      throw new AwsServiceError(
+        'LimitExceededException',
+        'Maximum number of identities exceeded.',
+        400,
+      );
+    }
+    const tags = validateTags(body.Tags);
+    const attributes = body.DkimSigningAttributes as Record<string, unknown> | undefined;
+    if (attributes !== undefined && type === 'EMAIL_ADDRESS') {
+      throw badRequest('DkimSigningAttributes can only be set for a domain identity.');
+    }
+    const selector = attributes?.DomainSigningSelector;
+    const privateKey = attributes?.DomainSigningPrivateKey;
+    const now = this.now();
+    const identity: IdentityState = {
+      name: type === 'DOMAIN' ? key : name,
+      type,
+      createdAt: now,
+      tags,
+      signingEnabled: type === 'DOMAIN',
+      origin: 'AWS_SES',
+      tokens: [],
+      status: 'NOT_STARTED',
+      pendingSince: now,
+      generation: 0,
+      ...(typeof body.ConfigurationSetName === 'string' && {
+        configurationSetName: body.ConfigurationSetName,
+      }),
+    };
+    if (type === 'DOMAIN') {
+      if (selector !== undefined || privateKey !== undefined) {
+        this.useExternalKey(identity, selector, privateKey);
+      } else {
+        identity.tokens = [randomToken(), randomToken(), randomToken()];
+        identity.nextKeyLength = keyLengthOf(attributes?.NextSigningKeyLength) ?? 'RSA_2048_BIT';
+        identity.currentKeyLength = identity.nextKeyLength;
+      }
+      identity.lastKeyGeneration = now;
+      this.resetVerification(identity, now);
+    } else {
+      this.sendVerificationMessage(identity, now);
+    }
+    this.identities.set(key, identity);
+    return restJsonResponse({
+      IdentityType: type,
+      VerifiedForSendingStatus: false,
+      DkimAttributes: this.dkimAttributes(identity),
+    });
+  }
+
+  private useExternalKey(identity: IdentityState, selector: unknown, privateKey: unknown): void {
+    if (typeof selector !== 'string' || !SELECTOR.test(selector) || selector.length > 63) {
+      throw badRequest('Invalid DomainSigningSelector.');
+    }
+    if (typeof privateKey !== 'string' || privateKey.length === 0) {
+      throw badRequest('DomainSigningPrivateKey is required with DomainSigningSelector.');
+    }
+    identity.publicKeyDer = readPrivateKey(privateKey).publicKeyDer;
+    identity.origin = 'EXTERNAL';
+    identity.tokens = [selector];
+    identity.nextKeyLength = undefined;
+    identity.currentKeyLength = undefined;
+  }
+
+  private sendVerificationMessage(identity: IdentityState, at: Date): void {
+    const token = randomUUID();
+    identity.email = { token, sentAt: at, confirmed: false };
+    const confirmationUrl = `${this.options.apiBaseUrl}/sandbox/confirm/${token}`;
+    const message: MailboxMessage = {
+      id: randomUUID(),
+      to: identity.name,
+      from: 'no-reply-aws@amazon.com',
+      subject: `Amazon Web Services – Email Address Verification Request in region ${this.options.region}`,
+      text: [
+        'Dear Amazon Web Services Customer,',
+        '',
+        `We have received a request to authorize this email address for use with Amazon SES in region ${this.options.region}.`,
+        'If you requested this verification, please go to the following URL to confirm that you are authorized to use this email address:',
+        '',
+        confirmationUrl,
+        '',
+        'Your request will not be processed unless you confirm the address using this URL. This link expires 24 hours after your original verification request.',
+      ].join('\n'),
+      confirmationUrl,
+      token,
+      sentAt: at,
+    };
+    this.messages.push(message);
+    for (const listener of this.messageListeners) listener(message);
+  }
+
+  /** Runs the DNS check if one is due at the current (virtual) time; concurrent reads share it. */
+  private async refresh(identity: IdentityState): Promise<void> {
+    if (identity.type !== 'DOMAIN') return;
+    if (identity.checking) return identity.checking;
+    const at = this.now();
+    if (!identity.nextCheckAt || at.getTime() < identity.nextCheckAt.getTime()) return;
+    identity.checking = this.runCheck(identity, at).finally(() => {
+      identity.checking = undefined;
+    });
+    return identity.checking;
+  }
+
+  private async runCheck(identity: IdentityState, at: Date): Promise<void> {
+    const generation = identity.generation;
+    const domain = identity.name;
+    const [result, soa] = await Promise.all([
+      identity.origin === 'AWS_SES'
+        ? this.checker.check({ origin: 'AWS_SES', domain, tokens: identity.tokens })
+        : this.checker.check({
+            origin: 'EXTERNAL',
+            domain,
+            selector: identity.tokens[0] as string,
+            publicKeyDer: identity.publicKeyDer as Buffer,
+          }),
+      this.checker.soa(domain),
+    ]);
+    // Deleted or reset while the queries ran: this result describes records nobody asks about.
+    if (this.identities.get(domain) !== identity || identity.generation !== generation) return;
+    identity.lastChecked = at;
+    if (soa) identity.soa = soa;
+    if (result.ok) {
+      identity.status = 'SUCCESS';
+      identity.lastSuccess = at;
+      identity.errorType = undefined;
+      identity.nextCheckAt = undefined;
+    } else {
+      identity.errorType = result.errorType;
+      if (at.getTime() - identity.pendingSince.getTime() >= this.options.verificationWindowMs) {
+        identity.status = 'FAILED';
+        identity.nextCheckAt = undefined;
+      } else {
+        identity.status = result.errorType === 'DNS_SERVER_ERROR' ? 'TEMPORARY_FAILURE' : 'PENDING';
+        identity.nextCheckAt = new Date(at.getTime() + this.options.checkIntervalMs);
+      }
+    }
+    const event: DkimCheckEvent = {
+      identity: identity.name,
+      at,
+      status: identity.status,
+      ...(identity.errorType && { errorType: identity.errorType }),
+    };
+    for (const listener of this.checkListeners) listener(event);
+  }
+
+  private verificationStatus(identity: IdentityState): DkimStatus {
+    if (identity.type === 'DOMAIN') return identity.status;
+    const email = identity.email;
+    if (!email) return 'NOT_STARTED';
+    if (email.confirmed) return 'SUCCESS';
+    const expired =
+      this.now().getTime() - email.sentAt.getTime() > this.options.emailLinkValidityMs;
+    return expired ? 'FAILED' : 'PENDING';
+  }
+
+  private verifiedForSending(identity: IdentityState): boolean {
+    return this.verificationStatus(identity) === 'SUCCESS';
+  }
+
+  private dkimAttributes(identity: IdentityState): Record<string, unknown> {
+    if (identity.type === 'EMAIL_ADDRESS') {
+      // An address has no DKIM of its own; it would inherit its domain's.
+      return {
+        SigningEnabled: false,
+        Status: 'NOT_STARTED',
+        Tokens: [],
+        SigningAttributesOrigin: 'AWS_SES',
+      };
+    }
+    return {
+      SigningEnabled: identity.signingEnabled,
+      Status: identity.status,
+      Tokens: identity.tokens,
+      SigningAttributesOrigin: identity.origin,
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+      ...(identity.nextKeyLength && { NextSigningKeyLength: identity.nextKeyLength }),
+      ...(identity.currentKeyLength && { CurrentSigningKeyLength: identity.currentKeyLength }),
+      ...(identity.lastKeyGeneration && {
+        LastKeyGenerationTimestamp: epochSeconds(identity.lastKeyGeneration),
+      }),
+    };
+  }
+
+  private async get(name: string): Promise<AwsResponse> {
+    const identity = this.find(name);
+    await this.refresh(identity);
+    const lastChecked = identity.type === 'DOMAIN' ? identity.lastChecked : identity.email?.sentAt;
+    return restJsonResponse({
+      IdentityType: identity.type,
+      FeedbackForwardingStatus: true,
+      VerifiedForSendingStatus: this.verifiedForSending(identity),
+      DkimAttributes: this.dkimAttributes(identity),
+      Policies: {},
+      Tags: identity.tags,
+      ...(identity.configurationSetName && { ConfigurationSetName: identity.configurationSetName }),
+      VerificationStatus: this.verificationStatus(identity),
+      VerificationInfo: {
+        ...(lastChecked && { LastCheckedTimestamp: epochSeconds(lastChecked) }),
+        ...(identity.lastSuccess && { LastSuccessTimestamp: epochSeconds(identity.lastSuccess) }),
+        ...(identity.errorType && { ErrorType: identity.errorType }),
+        ...(identity.soa && { SOARecord: identity.soa }),
+      },
+    });
+  }
+
+  private async list(query: URLSearchParams): Promise<AwsResponse> {
+    const pageSizeRaw = query.get('PageSize');
+    const pageSize = pageSizeRaw === null ? 100 : Number(pageSizeRaw);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw badRequest('PageSize must be between 1 and 1000.');
+    }
+    const all = [...this.identities.values()];
+    let start = 0;
+    const nextToken = query.get('NextToken');
+    if (nextToken) {
+      const after = Buffer.from(nextToken, 'base64url').toString('utf8');
+      start = all.findIndex((identity) => identity.name.toLowerCase() === after) + 1;
+      if (start === 0) throw badRequest('Invalid NextToken.');
+    }
+    const page = all.slice(start, start + pageSize);
+    await Promise.all(page.map((identity) => this.refresh(identity)));
+    const last = page.at(-1);
+    return restJsonResponse({
+      EmailIdentities: page.map((identity) => ({
+        IdentityType: identity.type,
+        IdentityName: identity.name,
+        SendingEnabled: this.verifiedForSending(identity),
+        VerificationStatus: this.verificationStatus(identity),
+      })),
+      ...(last &&
+        start + pageSize < all.length && {
+          NextToken: Buffer.from(last.name.toLowerCase()).toString('base64url'),
+        }),
+    });
+  }
+
+  private delete(name: string): AwsResponse {
+    this.find(name);
+    this.identities.delete(name.toLowerCase());
+    return restJsonResponse({});
+  }
+
+  private putSigningAttributes(name: string, body: Record<string, unknown>): AwsResponse {
+    const identity = this.find(name);
+    if (identity.type !== 'DOMAIN')
+      throw badRequest('DKIM signing attributes can only be set for a domain identity.');
+    const origin = body.SigningAttributesOrigin;
+    const attributes = (body.SigningAttributes ?? {}) as Record<string, unknown>;
+    const now = this.now();
+    if (origin === 'EXTERNAL') {
+      this.useExternalKey(
+        identity,
+        attributes.DomainSigningSelector,
+        attributes.DomainSigningPrivateKey,
+      );
+      identity.lastKeyGeneration = now;
+      this.resetVerification(identity, now);
+    } else if (origin === 'AWS_SES') {
+      const requested = keyLengthOf(attributes.NextSigningKeyLength);
+      if (identity.origin === 'EXTERNAL') {
+        // Leaving BYODKIM: SES makes a new Easy DKIM key pair, so new tokens and new records.
+        identity.origin = 'AWS_SES';
+        identity.publicKeyDer = undefined;
+        identity.tokens = [randomToken(), randomToken(), randomToken()];
+        identity.nextKeyLength = requested ?? 'RSA_2048_BIT';
+        identity.currentKeyLength = identity.nextKeyLength;
+        identity.lastKeyGeneration = now;
+        this.resetVerification(identity, now);
+      } else if (requested && requested !== identity.nextKeyLength) {
+        const last = identity.lastKeyGeneration?.getTime() ?? 0;
+        if (now.getTime() - last < this.options.keyChangeIntervalMs) {
+          throw badRequest('The signing key length can only be changed once every 24 hours.');
+        }
+        // Easy DKIM rotates behind the same CNAMEs: the tokens, and so the records, stay.
+        identity.nextKeyLength = requested;
+        identity.currentKeyLength = requested;
+        identity.lastKeyGeneration = now;
+      }
+    } else {
+      throw badRequest(
+        `Invalid SigningAttributesOrigin: ${String(origin)}. The sandbox supports AWS_SES and EXTERNAL.`,
+      );
+    }
+    return restJsonResponse({
+      DkimStatus: identity.status,
+      DkimTokens: identity.tokens,
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+    });
+  }
+
+  private putDkimAttributes(name: string, body: Record<string, unknown>): AwsResponse {
+    const identity = this.find(name);
+    if (identity.type !== 'DOMAIN')
+      throw badRequest('DKIM can only be enabled or disabled for a domain identity.');
+    if (body.SigningEnabled !== undefined && typeof body.SigningEnabled !== 'boolean') {
+      throw badRequest('SigningEnabled must be a boolean.');
+    }
+    identity.signingEnabled = body.SigningEnabled === true;
+    return restJsonResponse({});
+  }
+}
