@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { integerEnv, listEnv } from '../lib/config.js';
+import { integerEnv, listEnv, optionalEnv } from '../lib/config.js';
 import { probeRecords } from '../lib/dns/probe.js';
 import { lambdaHandler, logger, metrics } from '../lib/observability.js';
 import { type CheckInput, checkIdentity } from '../lib/verification/check-identity.js';
@@ -8,6 +8,8 @@ const probeOptions = {
   resolvers: listEnv('DNS_RESOLVERS'),
   timeoutMs: integerEnv('DNS_QUERY_TIMEOUT_MS', 2000),
   totalTimeoutMs: integerEnv('DNS_PROBE_TIMEOUT_MS', 10_000),
+  queryAuthoritative: optionalEnv('DNS_QUERY_AUTHORITATIVE') !== 'false',
+  authoritativePort: integerEnv('DNS_AUTHORITATIVE_PORT', 53),
 };
 
 const OUTCOME_METRIC = {
@@ -19,7 +21,9 @@ const OUTCOME_METRIC = {
 
 /** CheckVerification: one look at SES and DNS; VERIFIED, FAILED, TIMED_OUT or PENDING (with the next wait). */
 export const handler = lambdaHandler(async (event: CheckInput) => {
-  const result = await checkIdentity(event, (records) => probeRecords(records, probeOptions));
+  const result = await checkIdentity(event, (records) =>
+    probeRecords(records, { ...probeOptions, domain: event.identity.identity }),
+  );
   logger.info('Checked identity', {
     identity: event.identity.identity,
     outcome: result.outcome,

@@ -11,7 +11,7 @@ describe('the VerifyEmailIdentity definition', () => {
     expect(aslProblems(load())).toEqual([]);
   });
 
-  it('keeps every ${Placeholder} inside a string, in PascalCase', () => {
+  it('uses exactly the documented PascalCase placeholders, inside strings', () => {
     const text = readFileSync(file, 'utf8');
     const placeholders = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
     expect(new Set(placeholders)).toEqual(
