@@ -1,0 +1,284 @@
+/**
+ * The sandbox's one virtual clock. It fakes the global timers and `Date` with
+ * @sinonjs/fake-timers, so the state machine's Wait and Retry timers, the SDK's retry backoff,
+ * the DNS provider's INSYNC polling, the emulators' schedules and every `clock.now()` in the
+ * steps read and wait on the same time. A driver moves that time forward to the next timer only
+ * when no real work is in flight (an HTTP request, a DNS query, a key being generated), so
+ * 72 hours pass in seconds and the run stays causal: nothing can happen "later" before what
+ * happens "now" is finished.
+ */
+import { syncBuiltinESMExports } from 'node:module';
+import FakeTimers, { type Clock as FakeClock } from '@sinonjs/fake-timers';
+import type { Clock } from '../functions/lib/clock.js';
+
+// Captured before the fake is installed: the driver itself runs on real time.
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+const realSetImmediate = globalThis.setImmediate;
+
+/** Consecutive idle event-loop turns before the driver trusts that nothing is in flight. */
+const SETTLE_TURNS = 3;
+
+type Release = () => void;
+
+interface FakeTimer {
+  callAt: number;
+}
+type InstalledClock = FakeClock & {
+  uninstall(): void;
+  timers?: Record<string, FakeTimer>;
+};
+
+/** Anything with a Smithy middleware stack: every AWS SDK v3 client. */
+export interface SdkClientLike {
+  middlewareStack: { add(middleware: never, options: never): unknown };
+}
+
+type AddMiddleware = (
+  middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+  options: { step: 'deserialize'; name: string; priority: 'low' },
+) => void;
+
+export interface VirtualClockOptions {
+  /** Where virtual time starts (epoch ms); the real now by default. */
+  start?: number;
+  /**
+   * At most this many virtual milliseconds per real millisecond while idle; unlimited by
+   * default. Server mode can slow time down so a person can act before a long wait is over.
+   */
+  maxSpeed?: number;
+}
+
+/**
+ * The virtual clock. `install()` fakes the timers and starts the driver; everything real the
+ * sandbox does goes through `busy()` / `track()` (SDK clients through `trackClient`), and
+ * `hold()` stops time while a caller looks at the world (a test adding DNS records mid-run).
+ */
+export class VirtualClock implements Clock {
+  private fake: InstalledClock | undefined;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private running = false;
+  private wake: (() => void) | undefined;
+  private readonly startMs: number;
+  private readonly maxSpeed: number | undefined;
+  private advances = 0;
+
+  constructor(options: VirtualClockOptions = {}) {
+    this.startMs = Math.floor(options.start ?? Date.now());
+    this.maxSpeed = options.maxSpeed;
+  }
+
+  /** Fakes the global timers and `Date`, and starts moving virtual time when idle. */
+  install(): void {
+    if (this.fake) return;
+    this.fake = FakeTimers.install({
+      now: this.startMs,
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      shouldClearNativeTimers: true,
+      loopLimit: 1_000_000,
+    }) as InstalledClock;
+    this.running = true;
+    void this.drive();
+  }
+
+  /** Stops the driver and gives the process its real timers back. */
+  uninstall(): void {
+    this.running = false;
+    this.wake?.();
+    this.fake?.uninstall();
+    this.fake = undefined;
+  }
+
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+
+  nowMs(): number {
+    return this.fake ? this.fake.now : Date.now();
+  }
+
+  /** Virtual milliseconds since the clock started. */
+  elapsedMs(): number {
+    return this.nowMs() - this.startMs;
+  }
+
+  /** How many times the driver moved time forward (for progress output and tests). */
+  get advanceCount(): number {
+    return this.advances;
+  }
+
+  /** Number of timers waiting on virtual time. */
+  pendingTimers(): number {
+    return this.fake?.countTimers() ?? 0;
+  }
+
+  /** Marks real work as in flight; time stands still until every release is called. */
+  busy(): Release {
+    this.inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+        this.wake?.();
+      }
+    };
+  }
+
+  /** Stops time until the returned function is called. */
+  hold(): Release {
+    return this.busy();
+  }
+
+  /** Runs real work with time standing still until it settles. */
+  async track<T>(work: Promise<T> | (() => Promise<T>)): Promise<T> {
+    const release = this.busy();
+    try {
+      return await (typeof work === 'function' ? work() : work);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Counts each HTTP attempt of an SDK client as real work. The middleware sits in the
+   * deserialize step, inside the SDK's retry loop, so the retry backoff itself (a faked timer)
+   * is not work and lets time move on, as it would in AWS.
+   */
+  trackClient<T extends SdkClientLike>(client: T): T {
+    const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
+    add(
+      (next) => async (args) => {
+        const release = this.busy();
+        try {
+          return await next(args);
+        } finally {
+          release();
+        }
+      },
+      { step: 'deserialize', name: 'sandboxVirtualClockRealWork', priority: 'low' },
+    );
+    return client;
+  }
+
+  /** Resolves once nothing real is in flight (a real-time instant with no work counted). */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.inFlight > 0) {
+        await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      }
+      let quiet = true;
+      for (let turn = 0; turn < SETTLE_TURNS; turn += 1) {
+        await new Promise<void>((resolve) => realSetImmediate(resolve));
+        if (this.inFlight > 0) {
+          quiet = false;
+          break;
+        }
+      }
+      if (quiet) return;
+    }
+  }
+
+  private async drive(): Promise<void> {
+    while (this.running) {
+      await this.settled();
+      const fake = this.fake;
+      if (!this.running || !fake) return;
+      if (fake.countTimers() === 0) {
+        // Nothing scheduled: sleep a real instant, or until new work comes and goes.
+        await this.realPause(5);
+        continue;
+      }
+      if (this.maxSpeed !== undefined) {
+        const due = this.nextTimerAt();
+        if (due !== undefined && due > fake.now) {
+          await this.realPause(Math.min(1_000, (due - fake.now) / this.maxSpeed));
+          if (this.inFlight > 0) continue;
+        }
+      }
+      try {
+        fake.next();
+        this.advances += 1;
+      } catch (error) {
+        // A timer callback threw: in real Node that is an uncaught exception, report it.
+        process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
+      }
+    }
+  }
+
+  private nextTimerAt(): number | undefined {
+    const timers: FakeTimer[] = Object.values(this.fake?.timers ?? {});
+    return timers.length === 0
+      ? undefined
+      : Math.min(...timers.map((timer: FakeTimer) => timer.callAt));
+  }
+
+  private realPause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = realSetTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        realClearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+let primitivesTracked = false;
+
+/**
+ * Counts the real work that does not go through an SDK client: DNS queries made with
+ * `node:dns` resolvers (the steps' own probe, the emulated SES's checks) and RSA key generation.
+ * Patched once per process, before the steps are imported, so their module-scope bindings see
+ * the counted versions.
+ */
+export async function trackRealWorkPrimitives(getClock: () => VirtualClock | undefined) {
+  if (primitivesTracked) return;
+  primitivesTracked = true;
+  const dns = await import('node:dns');
+  const crypto = await import('node:crypto');
+
+  const resolverProto = dns.promises.Resolver.prototype as unknown as Record<string, unknown>;
+  for (const method of Object.getOwnPropertyNames(resolverProto)) {
+    if (!/^(resolve|reverse)/.test(method)) continue;
+    const original = resolverProto[method];
+    if (typeof original !== 'function') continue;
+    resolverProto[method] = function tracked(this: unknown, ...args: unknown[]) {
+      const clock = getClock();
+      const result = original.apply(this, args) as Promise<unknown>;
+      return clock ? clock.track(result) : result;
+    };
+  }
+
+  const cryptoModule = crypto.default as unknown as Record<string, unknown>;
+  const generateKeyPair = cryptoModule.generateKeyPair as (...args: unknown[]) => void;
+  const trackedGenerateKeyPair = function tracked(...args: unknown[]) {
+    const release = getClock()?.busy();
+    const callback = args.at(-1);
+    if (release && typeof callback === 'function') {
+      args[args.length - 1] = (...results: unknown[]) => {
+        release();
+        (callback as (...r: unknown[]) => void)(...results);
+      };
+    }
+    return generateKeyPair(...args);
+  };
+  // Keep util.promisify's hints (it resolves to `{ publicKey, privateKey }` through them).
+  for (const symbol of Object.getOwnPropertySymbols(generateKeyPair)) {
+    Object.defineProperty(
+      trackedGenerateKeyPair,
+      symbol,
+      Object.getOwnPropertyDescriptor(generateKeyPair, symbol) as PropertyDescriptor,
+    );
+  }
+  cryptoModule.generateKeyPair = trackedGenerateKeyPair;
+  // ESM named imports of builtins (`import { generateKeyPair } from 'node:crypto'`) follow this.
+  syncBuiltinESMExports();
+}

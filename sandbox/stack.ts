@@ -1,0 +1,255 @@
+/**
+ * Boots the whole sandbox in this process: the virtual clock, the emulated AWS services behind
+ * one endpoint, the DNS server, the state machine run by aws-local-stepfunctions with its Tasks
+ * bound to the real handlers in functions/, and (optionally) the HTTP API. The handlers are
+ * imported only after their environment points at the sandbox, exactly as Lambda would start
+ * them, so one process holds one stack.
+ */
+import './engine/promise-with-resolvers.js';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { type ApiServer, startApiServer } from './api/server.js';
+import { createEmulators, type Emulators } from './aws/create-emulators.js';
+import { type AwsEndpoint, startAwsEndpoint } from './aws/endpoint.js';
+import type { EmulatedService } from './aws/service.js';
+import { trackRealWorkPrimitives, VirtualClock } from './clock.js';
+import type { FaultOptions } from './emulators/wire.js';
+import { functionArn, loadDefinition, sandboxSubstitutions } from './engine/definition.js';
+import { LocalStateMachine } from './engine/executions.js';
+import type { LambdaHandler } from './engine/local-tasks.js';
+import { StepFunctionsService } from './engine/sfn-service.js';
+
+/** The Lambda functions the state machine invokes, by folder name under functions/. */
+export const STEP_FUNCTIONS = [
+  'create-identity',
+  'publish-dns-records',
+  'check-verification',
+  'describe-failure',
+] as const;
+
+export const STATE_MACHINE_NAME = 'VerifyEmailIdentity';
+export const EVENT_BUS_NAME = 'ses-identity-verifier';
+export const EVENT_SOURCE = 'ses-identity-verifier';
+export const KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-keys/';
+
+export interface StackOptions {
+  host?: string;
+  /** 0 (the default) picks a free port. */
+  awsPort?: number;
+  dnsPort?: number;
+  /** The HTTP API's port; `false` starts no API. */
+  apiPort?: number | false;
+  /** Hosted zones created at start. Default `['example.com']`. */
+  zones?: string[];
+  sesFaults?: FaultOptions;
+  /** Virtual ms per real ms cap while idle (server mode); unlimited by default. */
+  maxSpeed?: number;
+  /** Powertools log level of the handlers. Default SILENT: stdout belongs to the CLI's output. */
+  logLevel?: string;
+}
+
+export interface SandboxClients {
+  sfn: SFNClient;
+  sesv2: SESv2Client;
+  route53: Route53Client;
+  eventBridge: EventBridgeClient;
+  secretsManager: SecretsManagerClient;
+}
+
+export interface SandboxStack {
+  clock: VirtualClock;
+  emulators: Emulators;
+  stateMachine: LocalStateMachine;
+  awsUrl: string;
+  awsPort: number;
+  dnsPort: number;
+  apiUrl: string | undefined;
+  /** SDK clients pointed at the sandbox, their requests counted by the clock. */
+  clients: SandboxClients;
+  /** Calls a Lambda handler of functions/ in-process, with a Lambda-like context. */
+  invoke(functionName: string, event: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+let booted = false;
+
+/** Boots the sandbox. One per process: the handlers read their environment once, at import. */
+export async function startStack(options: StackOptions = {}): Promise<SandboxStack> {
+  if (booted) throw new Error('The sandbox stack is already running in this process');
+  booted = true;
+  const host = options.host ?? '127.0.0.1';
+
+  const clock = new VirtualClock(
+    options.maxSpeed === undefined ? {} : { maxSpeed: options.maxSpeed },
+  );
+  let active: VirtualClock | undefined = clock;
+  await trackRealWorkPrimitives(() => active);
+  clock.install();
+
+  // Every request to a server of the sandbox is real work until its response is written.
+  const tracked = (service: EmulatedService): EmulatedService => ({
+    signingName: service.signingName,
+    handle: (request) => clock.track(service.handle(request)),
+  });
+
+  let api: ApiServer | undefined;
+  let emulators: Emulators | undefined;
+  let endpoint: AwsEndpoint | undefined;
+  try {
+    if (options.apiPort !== false) {
+      api = await startApiServer({ host, port: options.apiPort ?? 0, clock });
+    }
+    emulators = await createEmulators({
+      now: () => clock.now(),
+      zones: options.zones ?? ['example.com'],
+      dns: { port: options.dnsPort ?? 0, host },
+      ses: {
+        ...(options.sesFaults && { faults: options.sesFaults }),
+        ...(api && { apiBaseUrl: api.url }),
+      },
+    });
+    const states = new StepFunctionsService();
+    endpoint = await startAwsEndpoint({
+      host,
+      port: options.awsPort ?? 0,
+      services: [...emulators.services, states].map(tracked),
+    });
+    const dnsPort = emulators.dnsServer?.port ?? 0;
+    const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINE_NAME}`;
+
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'sandbox',
+      AWS_SECRET_ACCESS_KEY: 'sandbox',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DNS_RESOLVERS: `${host}:${dnsPort}`,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
+      POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
+      POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
+      STATE_MACHINE_ARN: stateMachineArn,
+      KEY_SECRET_PREFIX,
+      EVENT_BUS_NAME,
+      EVENT_SOURCE,
+    });
+    // Only after the environment is set: the steps read it at module scope, as in Lambda.
+    const { useClock } = await import('../functions/lib/clock.js');
+    useClock(clock);
+    for (const client of await functionClients()) clock.trackClient(client);
+    const handlers: Record<string, LambdaHandler> = {};
+    for (const name of [...STEP_FUNCTIONS, 'start-verification', 'get-identity-status']) {
+      handlers[name] = await importHandler(name);
+    }
+
+    const clients: SandboxClients = {
+      sfn: clock.trackClient(new SFNClient({})),
+      sesv2: clock.trackClient(new SESv2Client({})),
+      route53: clock.trackClient(new Route53Client({})),
+      eventBridge: clock.trackClient(new EventBridgeClient({})),
+      secretsManager: clock.trackClient(new SecretsManagerClient({})),
+    };
+    const { definition } = await loadDefinition(
+      sandboxSubstitutions({ eventBusName: EVENT_BUS_NAME, eventSource: EVENT_SOURCE }),
+    );
+    const stateMachine = new LocalStateMachine({
+      name: STATE_MACHINE_NAME,
+      definition,
+      handlers,
+      eventBridge: clients.eventBridge,
+      now: () => clock.now(),
+    });
+    states.register(stateMachine);
+
+    let invocations = 0;
+    const invoke = (functionName: string, event: unknown) => {
+      const handler = handlers[functionName];
+      if (!handler) throw new Error(`No handler named ${functionName}`);
+      invocations += 1;
+      return handler(event, lambdaContext(functionName, `sandbox-${invocations}`));
+    };
+    api?.attach({ invoke, emulators, stateMachine });
+
+    const started = { api, emulators, endpoint };
+    return {
+      clock,
+      emulators,
+      stateMachine,
+      awsUrl: endpoint.url,
+      awsPort: endpoint.port,
+      dnsPort,
+      apiUrl: api?.url,
+      clients,
+      invoke,
+      stop: async () => {
+        await closeAll(started);
+        for (const client of Object.values(clients)) client.destroy();
+        clock.uninstall();
+        active = undefined;
+      },
+    };
+  } catch (error) {
+    await closeAll({ api, emulators, endpoint });
+    clock.uninstall();
+    active = undefined;
+    booted = false;
+    throw error;
+  }
+}
+
+async function closeAll(parts: {
+  api: ApiServer | undefined;
+  emulators: Emulators | undefined;
+  endpoint: AwsEndpoint | undefined;
+}) {
+  await Promise.allSettled([parts.api?.close(), parts.endpoint?.close(), parts.emulators?.close()]);
+}
+
+/** The SDK clients the steps share (functions/lib/clients), to count their requests. */
+async function functionClients() {
+  const [eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
+    import('../functions/lib/clients/eventbridge.js'),
+    import('../functions/lib/clients/route53.js'),
+    import('../functions/lib/clients/secrets-manager.js'),
+    import('../functions/lib/clients/sesv2.js'),
+    import('../functions/lib/clients/sfn.js'),
+  ]);
+  return [
+    eventbridge.eventbridgeClient,
+    route53.route53Client,
+    secrets.secretsManagerClient,
+    sesv2.sesv2Client,
+    sfn.sfnClient,
+  ];
+}
+
+async function importHandler(name: string): Promise<LambdaHandler> {
+  const module = (await import(`../functions/${name}/handler.js`)) as { handler?: LambdaHandler };
+  if (typeof module.handler !== 'function') {
+    throw new Error(`functions/${name}/handler.ts exports no handler`);
+  }
+  return module.handler;
+}
+
+/** The context Lambda passes a handler; Powertools reads it for its log keys. */
+export function lambdaContext(functionName: string, awsRequestId: string): Context {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(functionName),
+    memoryLimitInMB: '256',
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'sandbox',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
