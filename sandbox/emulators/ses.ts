@@ -283,12 +283,25 @@ export class SesEmulator implements EmulatedService {
 
   private async route(request: AwsRequest): Promise<AwsResponse> {
     const segments = request.path.split('/').filter(Boolean);
-    if (segments[0] !== 'v2' || segments[1] !== 'email' || segments[2] !== 'identities') {
+    if (
+      segments[0] !== 'v2' ||
+      segments[1] !== 'email' ||
+      (segments[2] !== 'identities' && segments[2] !== 'list-identities')
+    ) {
       throw new AwsServiceError(
         'UnknownOperationException',
         `The sandbox SES does not implement ${request.method} ${request.path}`,
         404,
       );
+    }
+    // Newer SDKs list with `POST /v2/email/list-identities` (body); botocore with a GET (query).
+    if (request.method === 'POST' && segments[2] === 'list-identities' && segments.length === 3) {
+      this.admit('ListEmailIdentities');
+      const body = parseJsonBody(request.body);
+      const query = new URLSearchParams();
+      if (body.NextToken !== undefined) query.set('NextToken', String(body.NextToken));
+      if (body.PageSize !== undefined) query.set('PageSize', String(body.PageSize));
+      return this.list(query);
     }
     const identity = segments[3] !== undefined ? decodeURIComponent(segments[3]) : undefined;
     const rest = segments.slice(4).join('/');
@@ -317,11 +330,7 @@ export class SesEmulator implements EmulatedService {
         404,
       );
     }
-    const decision = this.faults.decide(operation);
-    if (decision === 'throttle')
-      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
-    if (decision === 'fault')
-      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+    this.admit(operation);
 
     switch (operation) {
       case 'CreateEmailIdentity':
@@ -337,6 +346,15 @@ export class SesEmulator implements EmulatedService {
       default:
         return this.putDkimAttributes(identity as string, parseJsonBody(request.body));
     }
+  }
+
+  /** Applies the rate limit and fault injection to one request of `operation`. */
+  private admit(operation: string): void {
+    const decision = this.faults.decide(operation);
+    if (decision === 'throttle')
+      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
+    if (decision === 'fault')
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
   }
 
   private find(name: string): IdentityState {
