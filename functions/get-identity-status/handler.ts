@@ -1,6 +1,6 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { integerEnv, optionalEnv, requireEnv } from '../lib/config.js';
-import { HttpError, success, toErrorResponse } from '../lib/http/index.js';
+import { type HttpApiEvent, HttpError, success, toErrorResponse } from '../lib/http/index.js';
 import { lambdaHandler } from '../lib/observability.js';
 import { getIdentityStatus } from './get-identity-status.js';
 
@@ -12,7 +12,7 @@ const config = {
 
 /** GET /identities/{identity}: 200 with SES's state, the expected records and the latest run. */
 export const handler = lambdaHandler(
-  async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  async (event: HttpApiEvent): Promise<APIGatewayProxyResult> => {
     try {
       const identity = event.pathParameters?.identity;
       if (identity === undefined || identity === '') {

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { requireEnv } from '../lib/config.js';
-import { parseJsonBody, success, toErrorResponse } from '../lib/http/index.js';
+import { type HttpApiEvent, parseJsonBody, success, toErrorResponse } from '../lib/http/index.js';
 import { lambdaHandler, metrics } from '../lib/observability.js';
 import { startVerification } from './start-verification.js';
 
@@ -12,7 +12,7 @@ const config = {
 
 /** POST /identities: 202 with the run's id, or an error envelope (400, 409, 413, 415, 429, 500). */
 export const handler = lambdaHandler(
-  async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  async (event: HttpApiEvent): Promise<APIGatewayProxyResult> => {
     try {
       const result = await startVerification(parseJsonBody(event), config);
       metrics.addMetric(

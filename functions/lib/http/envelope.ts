@@ -1,5 +1,15 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+} from 'aws-lambda';
 import type { FieldIssue } from '../errors.js';
+
+/**
+ * What the handlers accept: the HTTP API's payload 2.0 (deployed), or a REST API's 1.0 (both
+ * carry `headers`, `body`, `isBase64Encoded` and `pathParameters`, which is all we read).
+ */
+export type HttpApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
 /**
  * Error codes of the API envelope (DESIGN.md "HTTP API"), with their status codes. The two

@@ -297,7 +297,7 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
 
   it('returns 400 VALIDATION_ERROR when the path has no identity', async () => {
     const event = getEvent('x');
-    event.pathParameters = null;
+    event.pathParameters = undefined;
     const response = await handler(event, lambdaContext);
     expect(response.statusCode).toBe(400);
     expect(bodyOf(response).error.details).toEqual([{ field: 'identity', message: 'is required' }]);

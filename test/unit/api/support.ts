@@ -1,28 +1,27 @@
 import { readFileSync } from 'node:fs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda';
 
 /** A sample API Gateway event from events/, as `sam local invoke -e` would send it. */
-export function apiEvent(name: string): APIGatewayProxyEvent {
+export function apiEvent(name: string): APIGatewayProxyEventV2 {
   return JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
 }
 
 /** The POST sample with another body (an object is serialised as JSON). */
-export function postEvent(body: unknown, headers?: Record<string, string>): APIGatewayProxyEvent {
+export function postEvent(body: unknown, headers?: Record<string, string>): APIGatewayProxyEventV2 {
   const event = apiEvent('api-start-verification.json');
   return {
     ...event,
     headers: headers ?? event.headers,
-    multiValueHeaders: {},
     body: typeof body === 'string' ? body : JSON.stringify(body),
   };
 }
 
 /** The GET sample for another identity, as it appears in the path. */
-export function getEvent(identity: string): APIGatewayProxyEvent {
+export function getEvent(identity: string): APIGatewayProxyEventV2 {
   const event = apiEvent('api-get-identity-status.json');
   return {
     ...event,
-    path: `/identities/${identity}`,
+    rawPath: `/identities/${identity}`,
     pathParameters: { identity },
   };
 }
