@@ -1,0 +1,61 @@
+import { ValidationError } from '../lib/errors.js';
+import type { IdentityRequest } from '../lib/request/index.js';
+import { identityTypeOf } from '../lib/request/index.js';
+import type { DkimKeyLength } from '../lib/types.js';
+
+/** Easy DKIM keys are 2048 bits unless the request asks otherwise (SES's own default is 1024). */
+export const DEFAULT_KEY_LENGTH: DkimKeyLength = 'RSA_2048_BIT';
+
+/** What the request asks of DKIM, decided once from the validated request. */
+export type DkimPlan =
+  | { mode: 'NONE' }
+  | { mode: 'EASY'; nextSigningKeyLength: DkimKeyLength }
+  | { mode: 'BYODKIM_SECRET'; selector: string; secretArn: string }
+  | { mode: 'BYODKIM_GENERATED'; selector: string; keyLength: DkimKeyLength };
+
+/** The DKIM plan of a validated request: none for an address, else Easy DKIM or BYODKIM. */
+export function dkimPlanOf(request: IdentityRequest): DkimPlan {
+  if (identityTypeOf(request.EmailIdentity) === 'EMAIL_ADDRESS') return { mode: 'NONE' };
+  const attributes = request.DkimSigningAttributes;
+  if (attributes?.DomainSigningPrivateKey !== undefined) {
+    // parseIdentityRequest with `secret` delivery already refuses it; this guards other callers.
+    throw new ValidationError([
+      {
+        field: 'DkimSigningAttributes.DomainSigningPrivateKey',
+        message: 'is not accepted by the workflow: pass DomainSigningPrivateKeySecretArn',
+      },
+    ]);
+  }
+  const selector = attributes?.DomainSigningSelector;
+  if (selector !== undefined && attributes?.DomainSigningPrivateKeySecretArn !== undefined) {
+    return {
+      mode: 'BYODKIM_SECRET',
+      selector,
+      secretArn: attributes.DomainSigningPrivateKeySecretArn,
+    };
+  }
+  if (selector !== undefined && attributes?.GenerateDomainSigningKey !== undefined) {
+    return {
+      mode: 'BYODKIM_GENERATED',
+      selector,
+      keyLength: attributes.GenerateDomainSigningKey.KeyLength ?? DEFAULT_KEY_LENGTH,
+    };
+  }
+  return {
+    mode: 'EASY',
+    nextSigningKeyLength: attributes?.NextSigningKeyLength ?? DEFAULT_KEY_LENGTH,
+  };
+}
+
+/** How a plan reads in a conflict message. */
+export function describePlan(plan: DkimPlan): string {
+  switch (plan.mode) {
+    case 'NONE':
+      return 'no DKIM (an email address)';
+    case 'EASY':
+      return 'Easy DKIM';
+    case 'BYODKIM_SECRET':
+    case 'BYODKIM_GENERATED':
+      return `BYODKIM with selector "${plan.selector}"`;
+  }
+}

@@ -1,0 +1,74 @@
+import { DeleteSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient } from '../lib/clients/secrets-manager.js';
+import { inspectPrivateKey } from '../lib/dkim-keys.js';
+import { ValidationError } from '../lib/errors.js';
+import { awsErrorName, toStepError } from '../lib/ses-errors.js';
+
+const SECRET_FIELD = 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn';
+
+/** A supplied BYODKIM key, read from its secret. `privateKey` goes to SES and nowhere else. */
+export interface SuppliedKey {
+  privateKey: string;
+  publicKey: string;
+  bits: number;
+}
+
+/** Secrets Manager's ways of saying the secret is not there (any more). */
+function isSecretGone(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return (
+    name === 'ResourceNotFoundException' ||
+    (name === 'InvalidRequestException' &&
+      /delet/i.test(error instanceof Error ? error.message : ''))
+  );
+}
+
+/**
+ * Reads the base64 DER private key a secret holds and checks it as SES will. Returns `undefined`
+ * when the secret does not exist or is scheduled for deletion: an earlier attempt of the same run
+ * may have handed the key to SES and deleted the secret, which the caller resolves through SES.
+ */
+export async function readSuppliedKey(secretArn: string): Promise<SuppliedKey | undefined> {
+  let secretString: string | undefined;
+  try {
+    const secret = await secretsManagerClient.send(
+      new GetSecretValueCommand({ SecretId: secretArn }),
+    );
+    secretString = secret.SecretString;
+  } catch (error) {
+    if (isSecretGone(error)) return undefined;
+    throw toStepError(error, `GetSecretValue ${secretArn}`);
+  }
+  if (secretString === undefined) {
+    throw new ValidationError([
+      {
+        field: SECRET_FIELD,
+        message: 'names a secret with no SecretString; store the base64 DER private key as text',
+      },
+    ]);
+  }
+  // Tolerate the newline an editor or `echo` leaves; SES itself accepts no white space.
+  const privateKey = secretString.trim();
+  const inspection = inspectPrivateKey(privateKey);
+  if (!inspection.ok) {
+    throw new ValidationError([
+      { field: SECRET_FIELD, message: `names a secret whose value ${inspection.reason}` },
+    ]);
+  }
+  return { privateKey, publicKey: inspection.publicKey, bits: inspection.bits };
+}
+
+/**
+ * Deletes the key's secret at once (no recovery window) once SES holds the key, so that the key
+ * lives in one place only. A secret that is already gone is fine: an earlier attempt deleted it.
+ */
+export async function deleteSuppliedKeySecret(secretArn: string): Promise<void> {
+  try {
+    await secretsManagerClient.send(
+      new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }),
+    );
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return;
+    throw toStepError(error, `DeleteSecret ${secretArn}`);
+  }
+}
