@@ -142,10 +142,10 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     const { useClock } = await import('../functions/lib/clock.js');
     useClock(clock);
     for (const client of await functionClients()) clock.trackClient(client);
-    const handlers: Record<string, LambdaHandler> = {};
-    for (const name of [...STEP_FUNCTIONS, 'start-verification', 'get-identity-status']) {
-      handlers[name] = await importHandler(name);
-    }
+    const names = [...STEP_FUNCTIONS, 'start-verification', 'get-identity-status'];
+    const handlers: Record<string, LambdaHandler> = Object.fromEntries(
+      await Promise.all(names.map(async (name) => [name, await importHandler(name)] as const)),
+    );
 
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),

@@ -104,7 +104,11 @@ export class LocalStateMachine {
       options.roleArn ?? `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${options.name}-execution-role`;
     this.creationDate = options.now();
     this.definitionText = JSON.stringify(options.definition, null, 2);
-    this.machine = new StateMachine(options.definition);
+    // The ASL is validated by the project's checks (asl-validator); skipping it here saves
+    // start-up time on every `npm start`.
+    this.machine = new StateMachine(options.definition, {
+      validationOptions: { noValidate: true },
+    });
     this.tasks = taskStates(options.definition as Parameters<typeof taskStates>[0]);
   }
 

@@ -1,0 +1,272 @@
+/**
+ * `npm start -- <identity> [options]`: boots the sandbox in this process, runs one verification
+ * end to end, prints progress on stderr and only the terminal event (as EventBridge delivers it)
+ * on stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../functions/lib/errors.js';
+import { type IdentityRequest, parseIdentityRequest } from '../functions/lib/request/index.js';
+import type { DeliveredEvent } from './emulators/eventbridge.js';
+import { formatDuration, printProgress } from './progress.js';
+
+const USAGE = `Usage: npm start -- [identity] [options]
+
+Runs one SES identity verification end to end in the local sandbox (no AWS account needed):
+the real state machine and Lambda handlers against emulated SES, Route 53, EventBridge and
+Secrets Manager, on a virtual clock. Progress goes to stderr; the terminal event, as JSON, to
+stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
+
+  identity                   a domain (example.com) or an address (someone@example.com);
+                             default: a short demo on demo.example.com
+Options:
+  --byodkim-key-file FILE    BYODKIM with this RSA private key (PEM, or base64 DER)
+  --generate-key             BYODKIM with a key pair generated for the run
+  --selector NAME            the BYODKIM selector
+  --key-length 1024|2048     key length (generated key, or Easy DKIM's next signing key)
+  --tag Key=Value            a tag on the identity (repeatable)
+  --configuration-set NAME   the default configuration set of the identity
+  --dns route53|manual       where the DKIM records go (default: Route 53 when a zone matches)
+  --hosted-zone-id ID        the Route 53 hosted zone to write to
+  --confirm-after MINUTES    addresses: follow the mailbox link after this many virtual
+                             minutes (default 2; "never" leaves it unconfirmed)
+  -h, --help                 this help
+
+The sandbox hosts the zones in SANDBOX_ZONES (default example.com): identities under them
+verify; any other domain goes the manual way and, since nobody adds its records, times out
+after 72 virtual hours.`;
+
+const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
+
+class UsageError extends Error {}
+
+interface CliRequest {
+  request: IdentityRequest;
+  confirmAfterMinutes: number | undefined;
+  demo: boolean;
+}
+
+async function privateKeyBase64(file: string): Promise<string> {
+  const text = (await readFile(file, 'utf8')).trim();
+  if (!text.includes('-----BEGIN')) return text.replace(/\s+/g, '');
+  try {
+    return createPrivateKey(text).export({ type: 'pkcs1', format: 'der' }).toString('base64');
+  } catch {
+    // Never echo the file's content: it is a private key.
+    throw new UsageError(`--byodkim-key-file ${file}: not a readable RSA private key`);
+  }
+}
+
+/** Builds the request (SES's CreateEmailIdentity fields and our extensions) from the options. */
+export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'help'> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'byodkim-key-file': { type: 'string' },
+      'generate-key': { type: 'boolean' },
+      selector: { type: 'string' },
+      'key-length': { type: 'string' },
+      tag: { type: 'string', multiple: true },
+      'configuration-set': { type: 'string' },
+      dns: { type: 'string' },
+      'hosted-zone-id': { type: 'string' },
+      'confirm-after': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 1)
+    throw new UsageError(`One identity at a time, got ${positionals.join(' ')}`);
+  const demo = positionals.length === 0;
+  const request: Record<string, unknown> = { EmailIdentity: positionals[0] ?? 'demo.example.com' };
+
+  const keyLength =
+    values['key-length'] === undefined
+      ? undefined
+      : values['key-length'] === '1024' || values['key-length'] === '2048'
+        ? (`RSA_${values['key-length']}_BIT` as const)
+        : values['key-length'];
+  const dkim: Record<string, unknown> = {};
+  if (values.selector !== undefined) dkim.DomainSigningSelector = values.selector;
+  if (values['byodkim-key-file'] !== undefined) {
+    dkim.DomainSigningPrivateKey = await privateKeyBase64(values['byodkim-key-file']);
+  }
+  if (values['generate-key']) {
+    dkim.GenerateDomainSigningKey = keyLength === undefined ? {} : { KeyLength: keyLength };
+  } else if (keyLength !== undefined) {
+    dkim.NextSigningKeyLength = keyLength;
+  }
+  if (Object.keys(dkim).length > 0) request.DkimSigningAttributes = dkim;
+
+  if (values.tag !== undefined) {
+    request.Tags = values.tag.map((tag) => {
+      const at = tag.indexOf('=');
+      return at < 0 ? { Key: tag, Value: '' } : { Key: tag.slice(0, at), Value: tag.slice(at + 1) };
+    });
+  }
+  if (values['configuration-set'] !== undefined) {
+    request.ConfigurationSetName = values['configuration-set'];
+  }
+  if (values.dns !== undefined || values['hosted-zone-id'] !== undefined) {
+    request.Dns = {
+      ...(values.dns !== undefined && { Provider: values.dns }),
+      ...(values['hosted-zone-id'] !== undefined && { HostedZoneId: values['hosted-zone-id'] }),
+    };
+  }
+
+  let confirmAfterMinutes: number | undefined = 2;
+  const confirm = values['confirm-after'];
+  if (confirm === 'never') confirmAfterMinutes = undefined;
+  else if (confirm !== undefined) {
+    confirmAfterMinutes = Number(confirm);
+    if (!Number.isFinite(confirmAfterMinutes) || confirmAfterMinutes < 0) {
+      throw new UsageError(
+        `--confirm-after must be a number of minutes or "never", got ${confirm}`,
+      );
+    }
+  }
+  // The shared request model, exactly as the API applies it, before anything starts.
+  return {
+    request: parseIdentityRequest(request, { keyDelivery: 'inline' }),
+    confirmAfterMinutes,
+    demo,
+  };
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  let parsed: CliRequest | 'help';
+  try {
+    parsed = await requestFromArgs(argv);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      err('Invalid request:');
+      for (const detail of error.details) err(`  ${detail.field}: ${detail.message}`);
+      return 2;
+    }
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      err((error as Error).message);
+      err('Run `npm start -- --help` for the options.');
+      return 2;
+    }
+    throw error;
+  }
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const wallStart = performance.now();
+  // Loaded after validation, so an invalid request exits without booting anything.
+  const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
+  const { zonesFromEnv, sesFaultsFromEnv } = await import('./aws/create-emulators.js');
+  const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const stack = await startStack({
+    apiPort: false,
+    zones: zonesFromEnv(),
+    sesFaults: sesFaultsFromEnv(),
+  });
+  try {
+    const { request } = parsed;
+    if (parsed.demo) err(`No identity given: a demo run on ${request.EmailIdentity}.`);
+    err(
+      `Sandbox up in ${Math.round(performance.now() - wallStart)} ms: AWS endpoint ${stack.awsUrl}, ` +
+        `DNS 127.0.0.1:${stack.dnsPort}, zones ${[...stack.emulators.zones.keys()].join(', ')}`,
+    );
+
+    // As the API does: a supplied key goes to Secrets Manager, the input carries its ARN only.
+    let input: IdentityRequest = request;
+    const key = request.DkimSigningAttributes?.DomainSigningPrivateKey;
+    if (key !== undefined && request.DkimSigningAttributes) {
+      const secret = await stack.clients.secretsManager.send(
+        new CreateSecretCommand({
+          Name: `${KEY_SECRET_PREFIX}${request.EmailIdentity}-cli`,
+          SecretString: key,
+        }),
+      );
+      const { DomainSigningPrivateKey: _key, ...attributes } = request.DkimSigningAttributes;
+      input = {
+        ...request,
+        DkimSigningAttributes: { ...attributes, DomainSigningPrivateKeySecretArn: secret.ARN },
+      };
+      err(`Private key stored in the sandbox Secrets Manager (${secret.ARN}).`);
+    }
+
+    if (parsed.confirmAfterMinutes !== undefined) {
+      const minutes = parsed.confirmAfterMinutes;
+      stack.emulators.ses.onMessage((message) => {
+        err(
+          `  mailbox: verification message to ${message.to}; following its link in ${minutes} min`,
+        );
+        // A faked timer: the link is followed after that much virtual time.
+        setTimeout(() => {
+          const result = stack.emulators.ses.confirm(message.token);
+          err(`  mailbox: followed the link for ${message.to}: ${result.status}`);
+        }, minutes * 60_000);
+      });
+    }
+
+    // Subscribed before the start, so that the first states are printed too.
+    const name = `cli-${Date.now()}`;
+    const stopPrinting = printProgress(
+      (listener) => stack.stateMachine.subscribe(listener),
+      err,
+      (execution) => execution.name === name,
+    );
+    const { executionArn } = await stack.clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachine.arn,
+        name,
+        input: JSON.stringify(input),
+      }),
+    );
+    if (!executionArn) throw new Error('StartExecution returned no executionArn');
+    err(`Execution ${executionArn}`);
+    const execution = await stack.stateMachine.describe(executionArn).done;
+    stopPrinting();
+
+    const terminal = stack.emulators.events
+      .events()
+      .find(
+        (event) => TERMINAL.has(event['detail-type']) && event.resources.includes(executionArn),
+      );
+    err(
+      `Execution ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ` +
+        `${formatDuration((execution.stopDate ?? stack.clock.now()).getTime() - execution.startDate.getTime())} ` +
+        `of virtual time, ${((performance.now() - wallStart) / 1000).toFixed(1)} s of wall time.`,
+    );
+    if (!terminal) {
+      err('No terminal event was delivered: the run ended without telling anyone.');
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify(envelopeOf(terminal), null, 2)}\n`);
+    return terminal['detail-type'] === 'Email Identity Verified' ? 0 : 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** The event exactly as EventBridge delivers it to a target (without the emulator's bus name). */
+function envelopeOf(event: DeliveredEvent): Omit<DeliveredEvent, 'eventBusName'> {
+  const { eventBusName: _bus, ...envelope } = event;
+  return envelope;
+}
+
+// Run only as the entry point (`tsx sandbox/cli.ts`), not when a test imports this module.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`sandbox: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
