@@ -10,7 +10,8 @@ import { lambdaHandler, logger, metrics } from '../lib/observability.js';
 import type { CreatedIdentity } from '../lib/types.js';
 
 const settings = {
-  providers: [new Route53DnsProvider()],
+  // Route 53 usually reports INSYNC within a minute; keep the Lambda timeout above this bound.
+  providers: [new Route53DnsProvider({ changeWaitMs: integerEnv('DNS_CHANGE_WAIT_MS', 60_000) })],
   fallback: new ManualDnsProvider(),
   ttl: integerEnv('DNS_RECORD_TTL', DEFAULT_DKIM_TTL),
   defaultHostedZoneId: optionalEnv('DEFAULT_HOSTED_ZONE_ID') ?? null,
