@@ -4,7 +4,12 @@ import easyDkim from '../../events/publish-dns-records-easy-dkim.json' with { ty
 import { probeRecords } from '../../functions/lib/dns/probe.js';
 import { dkimRecordsFor, splitTxt } from '../../functions/lib/dns/records.js';
 import type { CreatedIdentity, DkimDnsRecord } from '../../functions/lib/types.js';
-import { freeUdpPort, startDnsServer, type TestDnsServer, type ZoneData } from './dns-server.js';
+import {
+  freeUdpPort,
+  startDnsServer,
+  type TestDnsServer,
+  type ZoneData,
+} from '../support/dns-server.js';
 
 // Probes run against real dns2 servers on 127.0.0.1, queried over the wire by node:dns.
 const cnames = dkimRecordsFor(easyDkim as CreatedIdentity);

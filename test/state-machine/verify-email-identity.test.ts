@@ -21,7 +21,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LambdaHandler } from '../../sandbox/engine/local-tasks.js';
-import { type DnsWorld, startDnsWorld } from '../support/dns-world.js';
+import { startDnsServer, type TestDnsServer, type ZoneData } from '../support/dns-server.js';
 import { expectValidDetail } from '../support/event-schemas.js';
 import { EVENT_SOURCE, loadHandlers, runExecution } from './harness.js';
 
@@ -44,12 +44,14 @@ describe('VerifyEmailIdentity state machine', () => {
   const route53 = mockClient(Route53Client);
   const eventBridge = mockClient(EventBridgeClient);
   const secrets = mockClient(SecretsManagerClient);
-  let dns: DnsWorld;
+  // What DNS answers; the test server reads it at query time, so records can appear mid-run.
+  const zone: Record<string, ZoneData> = {};
+  let dns: TestDnsServer;
   let handlers: Record<string, LambdaHandler>;
   let emitted: Emitted[];
 
   beforeAll(async () => {
-    dns = await startDnsWorld();
+    dns = await startDnsServer(zone);
     process.env.DNS_RESOLVERS = `127.0.0.1:${dns.port}`;
     process.env.DNS_QUERY_AUTHORITATIVE = 'false';
     process.env.DNS_QUERY_TIMEOUT_MS = '500';
@@ -63,7 +65,7 @@ describe('VerifyEmailIdentity state machine', () => {
     route53.reset();
     eventBridge.reset();
     secrets.reset();
-    dns.clear();
+    for (const name of Object.keys(zone)) delete zone[name];
     emitted = [];
     vi.useFakeTimers({
       toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
@@ -139,7 +141,7 @@ describe('VerifyEmailIdentity state machine', () => {
     route53.on(ChangeResourceRecordSetsCommand).callsFake(() => {
       // What Route 53 then serves: the records appear in DNS.
       for (const token of TOKENS)
-        dns.set(cnameName(token), 'CNAME', [`${token}.dkim.amazonses.com`]);
+        zone[cnameName(token)] = { CNAME: [`${token}.dkim.amazonses.com`] };
       return { ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() } };
     });
     route53
@@ -188,7 +190,7 @@ describe('VerifyEmailIdentity state machine', () => {
     // The records exist in DNS from hour 30 on.
     const addRecordsAtHour30 = setTimeout(() => {
       for (const token of TOKENS)
-        dns.set(cnameName(token), 'CNAME', [`${token}.dkim.amazonses.com`]);
+        zone[cnameName(token)] = { CNAME: [`${token}.dkim.amazonses.com`] };
     }, 30 * HOUR);
 
     const run = await runExecution({ EmailIdentity: 'example.com' }, { handlers });
