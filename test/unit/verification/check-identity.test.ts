@@ -71,12 +71,10 @@ describe('checkIdentity', () => {
   it.each(['PENDING', 'TEMPORARY_FAILURE', 'NOT_STARTED'])(
     'returns PENDING with the next wait while SES says %s',
     async (status) => {
-      ses
-        .on(GetEmailIdentityCommand)
-        .resolves({
-          VerifiedForSendingStatus: false,
-          DkimAttributes: { Status: status as 'PENDING' },
-        });
+      ses.on(GetEmailIdentityCommand).resolves({
+        VerifiedForSendingStatus: false,
+        DkimAttributes: { Status: status as 'PENDING' },
+      });
       const result = await checkIdentity(domainInput(), async (r) => probeAll(r, 'MISSING'));
       expect(result).toMatchObject({
         outcome: 'PENDING',
