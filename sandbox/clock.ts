@@ -26,7 +26,6 @@ interface FakeTimer {
 }
 type InstalledClock = FakeClock & {
   uninstall(): void;
-  timers?: Record<string, FakeTimer>;
 };
 
 /** Anything with a Smithy middleware stack: every AWS SDK v3 client. */
@@ -193,10 +192,16 @@ export class VirtualClock implements Clock {
         continue;
       }
       if (this.maxSpeed !== undefined) {
+        // Paced: let real time pass, then move virtual time by at most maxSpeed times as much.
         const due = this.nextTimerAt();
-        if (due !== undefined && due > fake.now) {
-          await this.realPause(Math.min(1_000, (due - fake.now) / this.maxSpeed));
-          if (this.inFlight > 0) continue;
+        if (due !== undefined && (due - fake.now) / this.maxSpeed > 1) {
+          const pause = Math.min(250, (due - fake.now) / this.maxSpeed);
+          const started = performance.now();
+          await this.realPause(pause);
+          if (this.inFlight > 0 || !this.running) continue;
+          const step = Math.min(due - fake.now, (performance.now() - started) * this.maxSpeed);
+          this.tickSafely(fake, Math.max(0, Math.floor(step)));
+          continue;
         }
       }
       try {
@@ -209,11 +214,23 @@ export class VirtualClock implements Clock {
     }
   }
 
+  private tickSafely(fake: InstalledClock, ms: number): void {
+    try {
+      fake.tick(ms);
+      this.advances += 1;
+    } catch (error) {
+      process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
+    }
+  }
+
   private nextTimerAt(): number | undefined {
-    const timers: FakeTimer[] = Object.values(this.fake?.timers ?? {});
-    return timers.length === 0
-      ? undefined
-      : Math.min(...timers.map((timer: FakeTimer) => timer.callAt));
+    let due: number | undefined;
+    // fake-timers' own index of pending timers (a Map in v15); it has no public "peek".
+    const timers = (this.fake as { timers?: Map<number, FakeTimer> } | undefined)?.timers;
+    for (const timer of timers?.values() ?? []) {
+      if (due === undefined || timer.callAt < due) due = timer.callAt;
+    }
+    return due;
   }
 
   private realPause(ms: number): Promise<void> {

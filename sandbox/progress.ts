@@ -84,6 +84,7 @@ export function printProgress(
   subscribe: (listener: (execution: Execution, event: HistoryEvent) => void) => () => void,
   write: (line: string) => void,
   only?: (execution: Execution) => boolean,
+  label?: (execution: Execution) => string,
 ): () => void {
   const currentState = new Map<string, string>();
   return subscribe((execution, event) => {
@@ -95,6 +96,7 @@ export function printProgress(
       );
     }
     const state = currentState.get(execution.executionArn) ?? '';
-    for (const line of describeEvent(execution, event, state)) write(line);
+    const prefix = label ? `${label(execution)} ` : '';
+    for (const line of describeEvent(execution, event, state)) write(`${prefix}${line}`);
   });
 }
