@@ -1,0 +1,342 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseIdentityRequest } from '../../functions/lib/request/index.js';
+import {
+  actionsOf,
+  allPolicyStatements,
+  type CfnResource,
+  type CfnTemplate,
+  type Json,
+  loadTemplate,
+  type PolicyStatement,
+  resourcesOf,
+  resourcesOfType,
+} from '../../scripts/validate-cfn-yaml.js';
+import {
+  checkDefinitionSubstitutions,
+  checkFunctionPolicies,
+  checkHandlerPaths,
+  checkNoWildcardActions,
+  checkStateMachineRole,
+} from '../../scripts/validate-template.js';
+
+let template: CfnTemplate;
+beforeAll(() => {
+  template = loadTemplate('template.yaml');
+});
+
+function resource(logicalId: string): CfnResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`no resource ${logicalId}`);
+  return found;
+}
+
+function functionStatements(logicalId: string): PolicyStatement[] {
+  return allPolicyStatements({ Resources: { [logicalId]: resource(logicalId) } }).map(
+    (entry) => entry.statement,
+  );
+}
+
+/** The text of a resource ARN, whether written as a string or with !Sub. */
+function arnText(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const sub = value['Fn::Sub'];
+    if (typeof sub === 'string') return sub;
+    if (Array.isArray(sub) && typeof sub[0] === 'string') return sub[0];
+  }
+  return JSON.stringify(value);
+}
+
+describe('template.yaml contract checks', () => {
+  it.each([
+    ['definition substitutions', () => checkDefinitionSubstitutions(template)],
+    ['handler paths', () => checkHandlerPaths(template)],
+    ['function policies against the code', () => checkFunctionPolicies(template)],
+    ['state machine role against the definition', () => checkStateMachineRole(template)],
+    ['no wildcard actions', () => checkNoWildcardActions(template)],
+  ])('passes the %s check', (_name, check) => {
+    expect(check().problems).toEqual([]);
+  });
+});
+
+describe('template.yaml least privilege', () => {
+  it('grants no "*" action and no service-wide wildcard anywhere', () => {
+    const actions = allPolicyStatements(template).flatMap(({ statement }) => actionsOf(statement));
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it('scopes every SES action to identity (or configuration set) ARNs', () => {
+    const sesStatements = allPolicyStatements(template).filter(({ statement }) =>
+      actionsOf(statement).some((action) => action.startsWith('ses:')),
+    );
+    expect(sesStatements.length).toBeGreaterThan(0);
+    for (const { statement } of sesStatements) {
+      for (const arn of resourcesOf(statement).map(arnText)) {
+        expect(arn).toMatch(
+          /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(identity|configuration-set)\/\*$/,
+        );
+      }
+    }
+  });
+
+  it('limits Route 53 changes to UPSERTs of CNAME and TXT records under _domainkey names', () => {
+    const [change, ...others] = functionStatements('PublishDnsRecordsFunction').filter(
+      (statement) => actionsOf(statement).includes('route53:ChangeResourceRecordSets'),
+    );
+    expect(others).toEqual([]);
+    expect(actionsOf(change as PolicyStatement)).toEqual(['route53:ChangeResourceRecordSets']);
+    expect(change?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*._domainkey.*'],
+      },
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
+        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      },
+    });
+  });
+
+  it('puts "*" resources only on actions that have no resource-level permissions', () => {
+    const allowedOnStar = new Set([
+      'route53:ListHostedZonesByName',
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+    ]);
+    const onStar = allPolicyStatements(template)
+      .filter(({ statement }) => resourcesOf(statement).includes('*'))
+      .flatMap(({ statement }) => actionsOf(statement));
+    expect(onStar.filter((action) => !allowedOnStar.has(action))).toEqual([]);
+  });
+
+  it('limits key secrets to the stack prefix the API writes under', () => {
+    const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
+      actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+    );
+    expect(secretStatements.map(({ logicalId }) => logicalId).sort()).toEqual([
+      'CreateIdentityFunction',
+      'StartVerificationFunction',
+    ]);
+    for (const { statement } of secretStatements) {
+      expect(resourcesOf(statement).map(arnText)).toEqual([
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/dkim-private-keys/*',
+      ]);
+    }
+    const env = (
+      resource('StartVerificationFunction').Properties?.Environment as {
+        Variables: Record<string, Json>;
+      }
+    ).Variables;
+    expect(env.KEY_SECRET_PREFIX).toEqual({ 'Fn::Sub': '${AWS::StackName}/dkim-private-keys/' });
+  });
+
+  it('lets the state machine put events only with our source, on our bus', () => {
+    const putEvents = allPolicyStatements({ Resources: { R: resource('StateMachineRole') } })
+      .map(({ statement }) => statement)
+      .find((statement) => actionsOf(statement).includes('events:PutEvents'));
+    expect(putEvents?.Condition).toEqual({
+      StringEquals: { 'events:source': { Ref: 'EventSource' } },
+    });
+    expect(resourcesOf(putEvents as PolicyStatement).map(arnText)).toEqual([
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}',
+    ]);
+  });
+});
+
+describe('template.yaml shape', () => {
+  it('describes and constrains every parameter', () => {
+    const parameters = Object.entries(template.Parameters ?? {});
+    expect(parameters.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        'EventBusName',
+        'EventSource',
+        'OnboardingEventSource',
+        'OnboardingDetailType',
+        'DefaultHostedZoneId',
+        'LogRetentionInDays',
+        'ApiAuthType',
+      ]),
+    );
+    for (const [name, parameter] of parameters) {
+      expect(parameter.Description, name).toEqual(expect.any(String));
+      const constrained = ['AllowedValues', 'AllowedPattern', 'MinValue'].some(
+        (key) => key in parameter,
+      );
+      expect(constrained, `${name} has no constraint`).toBe(true);
+    }
+    expect(template.Parameters?.ApiAuthType).toMatchObject({
+      Default: 'AWS_IAM',
+      AllowedValues: ['AWS_IAM', 'NONE'],
+    });
+  });
+
+  it('runs every function on nodejs22.x, arm64, with active tracing', () => {
+    expect(template.Globals?.Function).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Tracing: 'Active',
+    });
+    for (const [logicalId, fn] of resourcesOfType(template, 'AWS::Serverless::Function')) {
+      for (const key of ['Runtime', 'Architectures', 'Tracing']) {
+        expect(fn.Properties?.[key], `${logicalId} overrides ${key}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('builds every function with the same esbuild Metadata', () => {
+    const functions = resourcesOfType(template, 'AWS::Serverless::Function');
+    expect(functions.length).toBe(6);
+    const [first, ...rest] = functions.map(([, fn]) => fn.Metadata);
+    expect(first).toEqual({
+      BuildMethod: 'esbuild',
+      BuildProperties: {
+        Format: 'esm',
+        OutExtension: ['.js=.mjs'],
+        Target: 'es2022',
+        Platform: 'node',
+        Minify: true,
+        Sourcemap: true,
+        Banner: [
+          "js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        ],
+        EntryPoints: ['handler.ts'],
+      },
+    });
+    for (const metadata of rest) expect(metadata).toEqual(first);
+  });
+
+  it('declares a Standard state machine with logging ALL to its own group, and tracing', () => {
+    const machine = resource('VerifyEmailIdentityStateMachine');
+    expect(machine.Type).toBe('AWS::Serverless::StateMachine');
+    expect(machine.Properties).toMatchObject({
+      Type: 'STANDARD',
+      DefinitionUri: 'statemachine/verify-email-identity.asl.json',
+      Logging: {
+        Level: 'ALL',
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': ['StateMachineLogGroup', 'Arn'] },
+            },
+          },
+        ],
+      },
+      Tracing: { Enabled: true },
+    });
+    expect(Object.keys(machine.Properties?.DefinitionSubstitutions as object).sort()).toEqual([
+      'CheckVerificationFunctionArn',
+      'CreateIdentityFunctionArn',
+      'DescribeFailureFunctionArn',
+      'EventBusName',
+      'EventSource',
+      'PublishDnsRecordsFunctionArn',
+    ]);
+  });
+
+  it('routes POST and GET with the auth type parameter, and throttles the stage', () => {
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
+      ([, route]) => route.Properties,
+    );
+    expect(routes.map((route) => route?.RouteKey).sort()).toEqual([
+      'GET /identities/{identity}',
+      'POST /identities',
+    ]);
+    for (const route of routes) expect(route?.AuthorizationType).toEqual({ Ref: 'ApiAuthType' });
+    expect(resource('HttpApiStage').Properties?.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: { Ref: 'ApiThrottlingRateLimit' },
+      ThrottlingBurstLimit: { Ref: 'ApiThrottlingBurstLimit' },
+    });
+  });
+
+  it('has alarms on failed and timed-out executions', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(
+      ([, alarm]) => alarm.Properties,
+    );
+    const metrics = alarms.map((alarm) => `${alarm?.Namespace}/${alarm?.MetricName}`);
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'AWS/States/ExecutionsFailed',
+        'AWS/States/ExecutionsTimedOut',
+        'SesIdentityVerifier/VerificationTimedOut',
+      ]),
+    );
+    for (const alarm of alarms.filter((a) => a?.Namespace === 'AWS/States')) {
+      expect(alarm?.Dimensions).toEqual([
+        { Name: 'StateMachineArn', Value: { Ref: 'VerifyEmailIdentityStateMachine' } },
+      ]);
+    }
+  });
+
+  it('outputs the API URL, the state machine ARN and the bus name', () => {
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining(['ApiUrl', 'StateMachineArn', 'EventBusName']),
+    );
+  });
+});
+
+describe('onboarding rule', () => {
+  const onboarding = JSON.parse(
+    readFileSync(
+      new URL('../../events/onboarding-email-identity-requested.json', import.meta.url),
+      'utf8',
+    ),
+  );
+
+  it('matches the sample onboarding event with the default parameters', () => {
+    const pattern = resource('OnboardingRule').Properties?.EventPattern as Record<string, Json>;
+    expect(pattern).toEqual({
+      source: [{ Ref: 'OnboardingEventSource' }],
+      'detail-type': [{ Ref: 'OnboardingDetailType' }],
+    });
+    expect(onboarding.source).toBe(template.Parameters?.OnboardingEventSource?.Default);
+    expect(onboarding['detail-type']).toBe(template.Parameters?.OnboardingDetailType?.Default);
+  });
+
+  it("hands the state machine the event's detail, which is a valid request", () => {
+    const [target] = resource('OnboardingRule').Properties?.Targets as Record<string, Json>[];
+    expect(target).toMatchObject({
+      Arn: { Ref: 'VerifyEmailIdentityStateMachine' },
+      InputPath: '$.detail',
+      RetryPolicy: { MaximumRetryAttempts: expect.any(Number) },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['OnboardingDeadLetterQueue', 'Arn'] } },
+    });
+    expect(parseIdentityRequest(onboarding.detail, { keyDelivery: 'secret' })).toMatchObject({
+      EmailIdentity: 'mail.example.com',
+    });
+  });
+
+  it('delivers a malformed request too (the run fails with VALIDATION_ERROR), never filtering it out', () => {
+    const malformed = JSON.parse(
+      readFileSync(new URL('../../events/onboarding-malformed.json', import.meta.url), 'utf8'),
+    );
+    expect(malformed.source).toBe(onboarding.source);
+    expect(malformed['detail-type']).toBe(onboarding['detail-type']);
+    expect(() => parseIdentityRequest(malformed.detail, { keyDelivery: 'secret' })).toThrow(
+      expect.objectContaining({ name: 'ValidationError' }),
+    );
+  });
+
+  it('lets only the rule send to the dead-letter queue', () => {
+    const [statement] = (
+      resource('OnboardingDeadLetterQueuePolicy').Properties?.PolicyDocument as unknown as {
+        Statement: PolicyStatement[];
+      }
+    ).Statement;
+    expect(statement).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] } } },
+    });
+  });
+});
