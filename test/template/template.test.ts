@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIdentityRequest } from '../../functions/lib/request/index.js';
@@ -29,6 +30,12 @@ function resource(logicalId: string): CfnResource {
   const found = template.Resources[logicalId];
   if (!found) throw new Error(`no resource ${logicalId}`);
   return found;
+}
+
+function props(logicalId: string): Record<string, Json> {
+  const properties = resource(logicalId).Properties;
+  if (!properties) throw new Error(`${logicalId} has no Properties`);
+  return properties;
 }
 
 function functionStatements(logicalId: string): PolicyStatement[] {
@@ -134,7 +141,7 @@ describe('template.yaml least privilege', () => {
       ]);
     }
     const env = (
-      resource('StartVerificationFunction').Properties?.Environment as {
+      props('StartVerificationFunction').Environment as {
         Variables: Record<string, Json>;
       }
     ).Variables;
@@ -304,7 +311,7 @@ describe('onboarding rule', () => {
   });
 
   it("hands the state machine the event's detail, which is a valid request", () => {
-    const [target] = resource('OnboardingRule').Properties?.Targets as Record<string, Json>[];
+    const [target] = props('OnboardingRule').Targets as Record<string, Json>[];
     expect(target).toMatchObject({
       Arn: { Ref: 'VerifyEmailIdentityStateMachine' },
       InputPath: '$.detail',
@@ -329,7 +336,7 @@ describe('onboarding rule', () => {
 
   it('lets only the rule send to the dead-letter queue', () => {
     const [statement] = (
-      resource('OnboardingDeadLetterQueuePolicy').Properties?.PolicyDocument as unknown as {
+      props('OnboardingDeadLetterQueuePolicy').PolicyDocument as unknown as {
         Statement: PolicyStatement[];
       }
     ).Statement;
