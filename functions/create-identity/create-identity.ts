@@ -226,6 +226,7 @@ function output(
       provider: request.Dns?.Provider ?? null,
       hosted_zone_id: request.Dns?.HostedZoneId ?? null,
     },
+    change: null,
   };
 }
 

@@ -269,6 +269,7 @@ function expectedRecords(
     configuration_set_name: ses.ConfigurationSetName ?? null,
     dkim: summary,
     dns: { provider: null, hosted_zone_id: null },
+    change: null,
   };
   return dkimRecordsFor(created, ttl === undefined ? {} : { ttl });
 }

@@ -29,11 +29,41 @@ export interface DkimSummary {
   public_key: string | null;
 }
 
-/** Output of CreateIdentity. */
+/** One side of a DKIM signing change: what the identity signs with. `origin` null: no DKIM. */
+export interface DkimSigning {
+  origin: DkimOrigin | null;
+  selector: string | null;
+  tokens: string[];
+  signing_key_length: DkimKeyLength | null;
+}
+
+/** The DKIM signing changes SES's PutEmailIdentityDkimSigningAttributes allows. */
+export type DkimChangeKind =
+  | 'ENABLE_EASY_DKIM'
+  | 'ENABLE_BYODKIM'
+  | 'EASY_DKIM_TO_BYODKIM'
+  | 'BYODKIM_TO_EASY_DKIM'
+  | 'BYODKIM_KEY_ROTATION'
+  | 'EASY_DKIM_KEY_LENGTH'
+  | 'NO_CHANGE';
+
+/** What a ChangeDkimSigning run changed, and which records it made stale. */
+export interface DkimChange {
+  kind: DkimChangeKind;
+  from: DkimSigning;
+  to: DkimSigning;
+  /** Records of the old signing that the new one no longer uses: removed only after SUCCESS. */
+  stale_records: DkimDnsRecord[];
+}
+
+/** Output of CreateIdentity (and of ChangeDkimSigning, which also fills `change`). */
 export interface CreatedIdentity {
   identity: string;
   identity_type: IdentityType;
-  /** When the identity was created (or, when adopted, when this run adopted it): ISO 8601. */
+  /**
+   * When SES started looking for these DKIM records: the identity's creation (or, when adopted,
+   * this run's adoption), or the DKIM change. ISO 8601; the 72-hour deadline counts from it.
+   */
   created_at: string;
   /** True when the identity already existed and matched the request. */
   adopted: boolean;
@@ -41,6 +71,8 @@ export interface CreatedIdentity {
   /** Null for an email address. */
   dkim: DkimSummary | null;
   dns: DnsPreference;
+  /** Null when the run created (or adopted) the identity. */
+  change: DkimChange | null;
 }
 
 /** One DNS record SES needs to see. Names are fully qualified, lower case, no trailing dot. */
@@ -67,6 +99,15 @@ export interface PublishedRecords {
   records: DkimDnsRecord[];
   /** The same records as BIND zone-file lines, for people who add them by hand. */
   zone_file: string[];
+}
+
+/** Output of RemoveStaleRecords, after a DKIM change verified. */
+export interface StaleRecordCleanup {
+  provider: 'route53' | 'manual' | null;
+  removed_records: DkimDnsRecord[];
+  /** Stale records still in DNS: a person must remove them (manual), or removal failed. */
+  remaining_stale_records: DkimDnsRecord[];
+  detail: string;
 }
 
 export type ProbeStatus =

@@ -19,6 +19,7 @@ export function easyDkimIdentity(createdAt: Date, identity = 'example.com'): Cre
       public_key: null,
     },
     dns: { provider: null, hosted_zone_id: null },
+    change: null,
   };
 }
 
@@ -31,6 +32,7 @@ export function addressIdentity(createdAt: Date, identity = 'ops@example.com'): 
     configuration_set_name: null,
     dkim: null,
     dns: { provider: null, hosted_zone_id: null },
+    change: null,
   };
 }
 

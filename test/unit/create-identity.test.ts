@@ -141,6 +141,7 @@ describe('CreateIdentity step', () => {
           public_key: null,
         },
         dns: { provider: null, hosted_zone_id: null },
+        change: null,
       });
       expect(secrets).not.toHaveReceivedAnyCommand();
     });
@@ -180,6 +181,7 @@ describe('CreateIdentity step', () => {
         identity: 'example.com',
         configuration_set_name: 'tenant-acme',
         dns: { provider: 'route53', hosted_zone_id: 'Z0123456789ABC' },
+        change: null,
       });
     });
   });
@@ -466,6 +468,7 @@ describe('CreateIdentity step', () => {
           public_key: null,
         },
         dns: { provider: null, hosted_zone_id: null },
+        change: null,
       });
     });
 
