@@ -228,12 +228,23 @@ async function functionClients() {
   ];
 }
 
+// Static imports (one per function), so bundlers and vitest can resolve them.
+const HANDLER_MODULES: Record<string, () => Promise<{ handler?: unknown }>> = {
+  'create-identity': () => import('../functions/create-identity/handler.js'),
+  'publish-dns-records': () => import('../functions/publish-dns-records/handler.js'),
+  'check-verification': () => import('../functions/check-verification/handler.js'),
+  'describe-failure': () => import('../functions/describe-failure/handler.js'),
+  'start-verification': () => import('../functions/start-verification/handler.js'),
+  'get-identity-status': () => import('../functions/get-identity-status/handler.js'),
+};
+
 async function importHandler(name: string): Promise<LambdaHandler> {
-  const module = (await import(`../functions/${name}/handler.js`)) as { handler?: LambdaHandler };
+  const load = HANDLER_MODULES[name];
+  const module = load ? await load() : {};
   if (typeof module.handler !== 'function') {
     throw new Error(`functions/${name}/handler.ts exports no handler`);
   }
-  return module.handler;
+  return module.handler as LambdaHandler;
 }
 
 /** The context Lambda passes a handler; Powertools reads it for its log keys. */

@@ -128,7 +128,9 @@ export async function startApiServer(options: {
   const route = async (request: IncomingMessage): Promise<Reply> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
-    const body = await readBody(request);
+    // Reading the body is real work; the handler's own SDK calls are counted by the clients,
+    // and it may wait on virtual time (an SDK retry backoff), so the call itself is not.
+    const body = await options.clock.track(readBody(request));
     if (!dependencies) return errorReply(503, 'INTERNAL_ERROR', 'The sandbox is starting');
     const { invoke, emulators } = dependencies;
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -196,15 +198,16 @@ export async function startApiServer(options: {
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const release = options.clock.busy();
     route(request)
       .catch((error: unknown) => errorReply(500, 'INTERNAL_ERROR', (error as Error).message))
       .then((reply) => {
+        const release = options.clock.busy();
         response.writeHead(reply.status, {
           ...reply.headers,
           'content-length': Buffer.byteLength(reply.body),
         });
         response.end(reply.body, release);
+        response.once('close', release);
       });
   });
   server.keepAliveTimeout = 5_000;
