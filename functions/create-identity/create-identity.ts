@@ -21,7 +21,7 @@ import { awsErrorName, toStepError } from '../lib/ses-errors.js';
 import type { CreatedIdentity, DkimStatus, DkimSummary } from '../lib/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
 import { compareWithRequest, originOf } from './existing-identity.js';
-import { deleteSuppliedKeySecret, readSuppliedKey } from './signing-key.js';
+import { deleteSuppliedKeySecret, readSuppliedKey } from '../lib/signing-key-secret.js';
 
 /** A BYODKIM key in hand: the private half is for SES only. */
 interface SigningKey {

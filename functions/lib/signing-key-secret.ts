@@ -1,10 +1,10 @@
 import { DeleteSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsManagerClient } from '../lib/clients/secrets-manager.js';
-import { inspectPrivateKey } from '../lib/dkim-keys.js';
-import { ValidationError } from '../lib/errors.js';
-import { awsErrorName, toStepError } from '../lib/ses-errors.js';
+import { secretsManagerClient } from './clients/secrets-manager.js';
+import { inspectPrivateKey } from './dkim-keys.js';
+import { ValidationError } from './errors.js';
+import { awsErrorName, toStepError } from './ses-errors.js';
 
-const SECRET_FIELD = 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn';
+const CREATE_SECRET_FIELD = 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn';
 
 /** A supplied BYODKIM key, read from its secret. `privateKey` goes to SES and nowhere else. */
 export interface SuppliedKey {
@@ -27,8 +27,12 @@ function isSecretGone(error: unknown): boolean {
  * Reads the base64 DER private key a secret holds and checks it as SES will. Returns `undefined`
  * when the secret does not exist or is scheduled for deletion: an earlier attempt of the same run
  * may have handed the key to SES and deleted the secret, which the caller resolves through SES.
+ * `field` names the request field that gave the secret, for validation errors.
  */
-export async function readSuppliedKey(secretArn: string): Promise<SuppliedKey | undefined> {
+export async function readSuppliedKey(
+  secretArn: string,
+  field = CREATE_SECRET_FIELD,
+): Promise<SuppliedKey | undefined> {
   let secretString: string | undefined;
   try {
     const secret = await secretsManagerClient.send(
@@ -42,7 +46,7 @@ export async function readSuppliedKey(secretArn: string): Promise<SuppliedKey | 
   if (secretString === undefined) {
     throw new ValidationError([
       {
-        field: SECRET_FIELD,
+        field,
         message: 'names a secret with no SecretString; store the base64 DER private key as text',
       },
     ]);
@@ -52,7 +56,7 @@ export async function readSuppliedKey(secretArn: string): Promise<SuppliedKey | 
   const inspection = inspectPrivateKey(privateKey);
   if (!inspection.ok) {
     throw new ValidationError([
-      { field: SECRET_FIELD, message: `names a secret whose value ${inspection.reason}` },
+      { field, message: `names a secret whose value ${inspection.reason}` },
     ]);
   }
   return { privateKey, publicKey: inspection.publicKey, bits: inspection.bits };

@@ -53,7 +53,13 @@ export interface DkimChange {
   from: DkimSigning;
   to: DkimSigning;
   /** Records of the old signing that the new one no longer uses: removed only after SUCCESS. */
-  stale_records: DkimDnsRecord[];
+  stale_records: StaleRecord[];
+}
+
+/** A record to remove, by name and type: its value is whatever DNS holds (SES keeps no copy of an old BYODKIM public key). */
+export interface StaleRecord {
+  type: 'CNAME' | 'TXT';
+  name: string;
 }
 
 /** Output of CreateIdentity (and of ChangeDkimSigning, which also fills `change`). */
@@ -104,9 +110,9 @@ export interface PublishedRecords {
 /** Output of RemoveStaleRecords, after a DKIM change verified. */
 export interface StaleRecordCleanup {
   provider: 'route53' | 'manual' | null;
-  removed_records: DkimDnsRecord[];
+  removed_records: StaleRecord[];
   /** Stale records still in DNS: a person must remove them (manual), or removal failed. */
-  remaining_stale_records: DkimDnsRecord[];
+  remaining_stale_records: StaleRecord[];
   detail: string;
 }
 

@@ -45,7 +45,7 @@ const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
 const KEY_LENGTHS = ['RSA_1024_BIT', 'RSA_2048_BIT'] as const;
 
 /** Type errors say what was expected and, for absent required fields, that they are required. */
-function typeError(expected: string) {
+export function typeError(expected: string) {
   return {
     error: (issue: { input?: unknown }) =>
       issue.input === undefined ? 'is required' : `must be ${expected}`,
@@ -58,13 +58,13 @@ function characterCount(text: string): number {
 }
 
 /** A string checked by a function returning its problems; zod's own messages are too generic. */
-function checkedString(problems: (value: string) => string[]) {
+export function checkedString(problems: (value: string) => string[]) {
   return z.string(typeError('a string')).superRefine((value, ctx) => {
     for (const message of problems(value)) ctx.addIssue({ code: 'custom', message });
   });
 }
 
-function keyLength() {
+export function keyLength() {
   return z.enum(KEY_LENGTHS, {
     error: (issue) =>
       issue.input === undefined ? 'is required' : `must be one of ${KEY_LENGTHS.join(', ')}`,
@@ -100,7 +100,7 @@ const tagSchema = z.strictObject(
 );
 
 const isArray = (payload: { value: unknown }) => Array.isArray(payload.value);
-const isObject = (payload: { value: unknown }) =>
+export const isObject = (payload: { value: unknown }) =>
   typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
 
 const tagsSchema = z.array(tagSchema, typeError('an array of tags')).superRefine(
@@ -131,7 +131,7 @@ const tagsSchema = z.array(tagSchema, typeError('an array of tags')).superRefine
   { when: isArray },
 );
 
-const selectorSchema = checkedString((value) => {
+export const selectorSchema = checkedString((value) => {
   const problems: string[] = [];
   if (value.length < 1 || value.length > MAX_SELECTOR) {
     problems.push(`must be 1 to ${MAX_SELECTOR} characters long (it has ${value.length})`);
@@ -144,7 +144,7 @@ const selectorSchema = checkedString((value) => {
   return problems;
 });
 
-const secretArnSchema = checkedString((value) =>
+export const secretArnSchema = checkedString((value) =>
   SECRET_ARN.test(value)
     ? []
     : [
@@ -152,13 +152,13 @@ const secretArnSchema = checkedString((value) =>
       ],
 );
 
-const inlineKeySchema = checkedString((value) => {
+export const inlineKeySchema = checkedString((value) => {
   const inspection = inspectPrivateKey(value);
   return inspection.ok ? [] : [inspection.reason];
 });
 
 // Accepted as any value, so that the refinement below can reject it without zod quoting it.
-const forbiddenKeySchema = z.unknown();
+export const forbiddenKeySchema = z.unknown();
 
 type Supplier =
   | 'DomainSigningPrivateKey'
@@ -247,7 +247,7 @@ function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
     );
 }
 
-const dnsSchema = z
+export const dnsSchema = z
   .strictObject(
     {
       Provider: z
@@ -334,7 +334,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** One detail per unknown field, named by its path; others keep zod's path and our message. */
-function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+export function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
   return issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({
