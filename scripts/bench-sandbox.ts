@@ -1,0 +1,80 @@
+/**
+ * Submits N identities (default 200) at once to the sandbox API and waits for every run's
+ * terminal event; prints the wall time, the peak resident memory and whether any run was lost
+ * or duplicated. Usage: `npx tsx scripts/bench-sandbox.ts [N]`.
+ */
+import type { DeliveredEvent } from '../sandbox/emulators/eventbridge.js';
+import { startStack } from '../sandbox/stack.js';
+
+const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
+
+/** Runs the benchmark; resolves to its figures. */
+export async function benchSandbox(count: number) {
+  const bootStart = performance.now();
+  const stack = await startStack({});
+  const bootMs = performance.now() - bootStart;
+  try {
+    const identities = Array.from({ length: count }, (_, i) => `bench-${i}.example.com`);
+    const terminals: DeliveredEvent[] = [];
+    let resolveAll!: () => void;
+    const allDone = new Promise<void>((resolve) => {
+      resolveAll = resolve;
+    });
+    const expected = new Set(identities);
+    const seen = new Set<string>();
+    stack.emulators.events.onEvent((event) => {
+      if (!TERMINAL.has(event['detail-type'])) return;
+      terminals.push(event);
+      seen.add(String(event.detail.identity));
+      if ([...expected].every((identity) => seen.has(identity))) resolveAll();
+    });
+
+    const start = performance.now();
+    const responses = await Promise.all(
+      identities.map((identity) =>
+        fetch(`${stack.apiUrl}/identities`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ EmailIdentity: identity }),
+        }).then((response) => response.status),
+      ),
+    );
+    await allDone;
+    const wallMs = performance.now() - start;
+    const perIdentity = new Map<string, number>();
+    for (const event of terminals) {
+      const identity = String(event.detail.identity);
+      perIdentity.set(identity, (perIdentity.get(identity) ?? 0) + 1);
+    }
+    return {
+      identities: count,
+      accepted: responses.filter((status) => status === 202).length,
+      terminal_events: terminals.length,
+      verified: terminals.filter((event) => event['detail-type'] === 'Email Identity Verified')
+        .length,
+      lost: identities.filter((identity) => !perIdentity.has(identity)).length,
+      duplicated: [...perIdentity.values()].filter((n) => n > 1).length,
+      boot_ms: Math.round(bootMs),
+      wall_ms: Math.round(wallMs),
+      virtual_seconds: Math.round(stack.clock.elapsedMs() / 1000),
+      // maxRSS is in kilobytes: the process's peak, stack and runs included.
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const count = Number(process.argv[2] ?? 200);
+  benchSandbox(count).then(
+    (figures) => {
+      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      process.exit(figures.lost === 0 && figures.duplicated === 0 ? 0 : 1);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
