@@ -18,18 +18,13 @@ import { type AwsEndpoint, startAwsEndpoint } from './aws/endpoint.js';
 import type { EmulatedService } from './aws/service.js';
 import { trackRealWorkPrimitives, VirtualClock } from './clock.js';
 import type { FaultOptions } from './emulators/wire.js';
-import { functionArn, loadDefinition, sandboxSubstitutions } from './engine/definition.js';
+import { functionArn, loadDefinition } from './engine/definition.js';
 import { LocalStateMachine } from './engine/executions.js';
 import type { LambdaHandler } from './engine/local-tasks.js';
 import { StepFunctionsService } from './engine/sfn-service.js';
 
-/** The Lambda functions the state machine invokes, by folder name under functions/. */
-export const STEP_FUNCTIONS = [
-  'create-identity',
-  'publish-dns-records',
-  'check-verification',
-  'describe-failure',
-] as const;
+/** The API's Lambda functions, by folder name under functions/. */
+export const API_FUNCTIONS = ['start-verification', 'get-identity-status'] as const;
 
 export const STATE_MACHINE_NAME = 'VerifyEmailIdentity';
 export const EVENT_BUS_NAME = 'ses-identity-verifier';
@@ -142,7 +137,12 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     const { useClock } = await import('../functions/lib/clock.js');
     useClock(clock);
     for (const client of await functionClients()) clock.trackClient(client);
-    const names = [...STEP_FUNCTIONS, 'start-verification', 'get-identity-status'];
+    // The steps are whatever functions the ASL invokes (`${NameFunctionArn}` → functions/name).
+    const { definition, functionNames } = await loadDefinition({
+      eventBusName: EVENT_BUS_NAME,
+      eventSource: EVENT_SOURCE,
+    });
+    const names = [...functionNames, ...API_FUNCTIONS];
     const handlers: Record<string, LambdaHandler> = Object.fromEntries(
       await Promise.all(names.map(async (name) => [name, await importHandler(name)] as const)),
     );
@@ -154,9 +154,6 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       eventBridge: clock.trackClient(new EventBridgeClient({})),
       secretsManager: clock.trackClient(new SecretsManagerClient({})),
     };
-    const { definition } = await loadDefinition(
-      sandboxSubstitutions({ eventBusName: EVENT_BUS_NAME, eventSource: EVENT_SOURCE }),
-    );
     const stateMachine = new LocalStateMachine({
       name: STATE_MACHINE_NAME,
       definition,
@@ -228,19 +225,10 @@ async function functionClients() {
   ];
 }
 
-// Static imports (one per function), so bundlers and vitest can resolve them.
-const HANDLER_MODULES: Record<string, () => Promise<{ handler?: unknown }>> = {
-  'create-identity': () => import('../functions/create-identity/handler.js'),
-  'publish-dns-records': () => import('../functions/publish-dns-records/handler.js'),
-  'check-verification': () => import('../functions/check-verification/handler.js'),
-  'describe-failure': () => import('../functions/describe-failure/handler.js'),
-  'start-verification': () => import('../functions/start-verification/handler.js'),
-  'get-identity-status': () => import('../functions/get-identity-status/handler.js'),
-};
-
 async function importHandler(name: string): Promise<LambdaHandler> {
-  const load = HANDLER_MODULES[name];
-  const module = load ? await load() : {};
+  // A computed URL (not a template literal in import()), so vitest resolves it as tsx does.
+  const url = new URL(`../functions/${name}/handler.ts`, import.meta.url).href;
+  const module = (await import(/* @vite-ignore */ url)) as { handler?: unknown };
   if (typeof module.handler !== 'function') {
     throw new Error(`functions/${name}/handler.ts exports no handler`);
   }

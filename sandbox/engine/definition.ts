@@ -16,19 +16,31 @@ export function functionArn(functionName: string): string {
   return `arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:function:${functionName}`;
 }
 
-/** The DefinitionSubstitutions template.yaml passes, with the sandbox's values. */
-export function sandboxSubstitutions(options: {
-  eventBusName: string;
-  eventSource: string;
-}): Record<string, string> {
-  return {
-    CreateIdentityFunctionArn: functionArn('create-identity'),
-    PublishDnsRecordsFunctionArn: functionArn('publish-dns-records'),
-    CheckVerificationFunctionArn: functionArn('check-verification'),
-    DescribeFailureFunctionArn: functionArn('describe-failure'),
+/** `CreateIdentity` → `create-identity`: the folder under functions/ of a `${...FunctionArn}`. */
+export function functionNameOf(placeholder: string): string {
+  return placeholder
+    .replace(/FunctionArn$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+/**
+ * The DefinitionSubstitutions template.yaml passes, with the sandbox's values: every
+ * `${NameFunctionArn}` the definition uses becomes the ARN of functions/name-in-kebab-case, so
+ * a step added to the ASL needs no change here.
+ */
+export function sandboxSubstitutions(
+  definitionText: string,
+  options: { eventBusName: string; eventSource: string },
+): Record<string, string> {
+  const substitutions: Record<string, string> = {
     EventBusName: options.eventBusName,
     EventSource: options.eventSource,
   };
+  for (const [, placeholder] of definitionText.matchAll(/\$\{([A-Za-z0-9]+FunctionArn)\}/g)) {
+    substitutions[placeholder as string] = functionArn(functionNameOf(placeholder as string));
+  }
+  return substitutions;
 }
 
 /**
@@ -56,12 +68,16 @@ export function substitute<T>(value: T, substitutions: Record<string, string>): 
   return visit(value) as T;
 }
 
-/** Reads an ASL file and substitutes its placeholders. */
+/** Reads an ASL file and substitutes its placeholders (the sandbox's values by default). */
 export async function loadDefinition(
-  substitutions: Record<string, string>,
+  options: { eventBusName: string; eventSource: string },
   path: URL | string = ASL_PATH,
-): Promise<{ definition: StateMachineDefinition; text: string }> {
+): Promise<{ definition: StateMachineDefinition; functionNames: string[] }> {
   const text = await readFile(path, 'utf8');
+  const substitutions = sandboxSubstitutions(text, options);
   const definition = substitute(JSON.parse(text) as StateMachineDefinition, substitutions);
-  return { definition, text: JSON.stringify(definition, null, 2) };
+  const functionNames = Object.keys(substitutions)
+    .filter((key) => key.endsWith('FunctionArn'))
+    .map(functionNameOf);
+  return { definition, functionNames };
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Conformance of the sandbox's Step Functions emulator with an independent client, this
+# machine's AWS CLI v1: starts `npm run sandbox` (sandbox/server.ts) on free ports, runs the
+# workflow through `aws stepfunctions`, reads the executions, their history and the records the
+# run wrote back, and always stops the sandbox. Exits non-zero on any failed check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# No profile or config file of the machine may change what the clients send.
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+workdir="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+: >"$workdir/server.log"
+# A paced clock (60 virtual seconds per real second) leaves time to stop a 72-hour run mid-way.
+SANDBOX_API_PORT=0 SANDBOX_AWS_PORT=0 SANDBOX_DNS_PORT=0 SANDBOX_TIME_SCALE=60 \
+  node --import tsx sandbox/server.ts >"$workdir/events" 2>"$workdir/server.log" &
+server_pid=$!
+url=""
+for _ in $(seq 1 200); do
+  url="$(sed -n 's/^  AWS endpoint  \(http:[^ ]*\).*/\1/p' "$workdir/server.log")"
+  [[ -n "$url" ]] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log" >&2; echo "sandbox did not start" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n "$url" ]] || { echo "sandbox did not report its endpoint" >&2; exit 1; }
+echo "sandbox at $url"
+
+fail() { echo "not ok - $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+aws_() { aws --endpoint-url "$url" --output json "$@"; }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# The state machine, listed and described.
+aws_ stepfunctions list-state-machines >"$workdir/machines.json"
+machine="$(json "$workdir/machines.json" 'd["stateMachines"][0]["stateMachineArn"]')"
+[[ "$machine" == *":stateMachine:VerifyEmailIdentity" ]] || fail "list-state-machines names VerifyEmailIdentity"
+ok "aws stepfunctions list-state-machines"
+aws_ stepfunctions describe-state-machine --state-machine-arn "$machine" >"$workdir/machine.json"
+[[ "$(json "$workdir/machine.json" 'json.loads(d["definition"])["StartAt"]')" == "ReadRequest" ]] \
+  || fail "describe-state-machine returns the definition"
+ok "aws stepfunctions describe-state-machine returns the definition"
+
+# One run, started and followed with the CLI.
+wait_for() {
+  local arn="$1" status=""
+  for _ in $(seq 1 300); do
+    status="$(aws_ stepfunctions describe-execution --execution-arn "$arn" --query status --output text)"
+    [[ "$status" != "RUNNING" ]] && break
+    sleep 0.1
+  done
+  echo "$status"
+}
+arn="$(aws_ stepfunctions start-execution --state-machine-arn "$machine" --name conformance-1 \
+  --input '{"EmailIdentity":"conformance.example.com"}' --query executionArn --output text)"
+[[ "$(wait_for "$arn")" == "SUCCEEDED" ]] || fail "the run started by the CLI succeeds"
+ok "aws stepfunctions start-execution, describe-execution: SUCCEEDED"
+
+if aws_ stepfunctions start-execution --state-machine-arn "$machine" --name conformance-1 \
+  --input '{"EmailIdentity":"other.example.com"}' 2>"$workdir/err.txt" >/dev/null; then
+  fail "reusing a name with another input must fail"
+fi
+grep -q 'ExecutionAlreadyExists' "$workdir/err.txt" || { cat "$workdir/err.txt" >&2; fail "the CLI names ExecutionAlreadyExists"; }
+ok "a reused execution name is ExecutionAlreadyExists"
+
+if aws_ stepfunctions describe-execution --execution-arn "${arn}-missing" 2>"$workdir/err.txt" >/dev/null; then
+  fail "describing a missing execution must fail"
+fi
+grep -q 'ExecutionDoesNotExist' "$workdir/err.txt" || { cat "$workdir/err.txt" >&2; fail "the CLI names ExecutionDoesNotExist"; }
+ok "a missing execution is ExecutionDoesNotExist"
+
+# Its history, in both orders.
+aws_ stepfunctions get-execution-history --execution-arn "$arn" >"$workdir/history.json"
+[[ "$(json "$workdir/history.json" 'd["events"][0]["type"]')" == "ExecutionStarted" ]] || fail "history starts with ExecutionStarted"
+[[ "$(json "$workdir/history.json" 'd["events"][-1]["type"]')" == "ExecutionSucceeded" ]] || fail "history ends with ExecutionSucceeded"
+json "$workdir/history.json" '"\n".join(e["type"] for e in d["events"])' | grep -qx 'TaskScheduled' || fail "history has TaskScheduled"
+json "$workdir/history.json" '[e["stateEnteredEventDetails"]["name"] for e in d["events"] if e["type"]=="TaskStateEntered"][0]' \
+  | grep -qx 'CreateIdentity' || fail "the first task entered is CreateIdentity"
+ok "aws stepfunctions get-execution-history: started, states, tasks, succeeded"
+aws_ stepfunctions get-execution-history --execution-arn "$arn" --reverse-order --max-items 1 >"$workdir/last.json"
+[[ "$(json "$workdir/last.json" 'd["events"][0]["type"]')" == "ExecutionSucceeded" ]] || fail "reverse order starts with the end"
+ok "aws stepfunctions get-execution-history --reverse-order"
+
+# The records the run wrote, read back through Route 53.
+zone_id="$(aws_ route53 list-hosted-zones-by-name --dns-name example.com --query 'HostedZones[0].Id' --output text)"
+count="$(aws_ route53 list-resource-record-sets --hosted-zone-id "$zone_id" \
+  --query "length(ResourceRecordSets[?Type=='CNAME' && ends_with(Name, '._domainkey.conformance.example.com.')])" --output text)"
+[[ "$count" == "3" ]] || fail "the run's three DKIM CNAMEs are in the zone (found $count)"
+ok "aws route53 list-resource-record-sets after a run: three DKIM CNAMEs"
+
+# A long run stopped mid-way; listings by status, one item per page.
+long="$(aws_ stepfunctions start-execution --state-machine-arn "$machine" --name conformance-2 \
+  --input '{"EmailIdentity":"nowhere.example.org"}' --query executionArn --output text)"
+aws_ stepfunctions stop-execution --execution-arn "$long" --error Operator.Stop --cause "conformance check" >/dev/null
+[[ "$(wait_for "$long")" == "ABORTED" ]] || fail "the stopped run is ABORTED"
+[[ "$(aws_ stepfunctions describe-execution --execution-arn "$long" --query error --output text)" == "Operator.Stop" ]] \
+  || fail "the stopped run keeps the error given to stop-execution"
+ok "aws stepfunctions stop-execution: ABORTED"
+all="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --page-size 1 --query 'executions[].name' --output text | wc -w)"
+[[ "$all" -eq 2 ]] || fail "list-executions, one per page, finds both runs (found $all)"
+aborted="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --status-filter ABORTED --query 'executions[].name' --output text)"
+[[ "$aborted" == "conformance-2" ]] || fail "list-executions --status-filter ABORTED (found $aborted)"
+ok "aws stepfunctions list-executions: pagination and status filter"
+
+echo "sandbox Step Functions conformance: all checks passed"
