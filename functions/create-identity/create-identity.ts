@@ -17,11 +17,12 @@ import {
 } from '../lib/errors.js';
 import { logger, metrics } from '../lib/observability.js';
 import { type IdentityRequest, identityTypeOf } from '../lib/request/index.js';
-import { awsErrorName, toStepError } from '../lib/ses-errors.js';
+import { originOf } from '../lib/ses-dkim.js';
+import { awsErrorName, scrubSecret, toStepError } from '../lib/ses-errors.js';
+import { deleteSuppliedKeySecret, readSuppliedKey } from '../lib/signing-key-secret.js';
 import type { CreatedIdentity, DkimStatus, DkimSummary } from '../lib/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
-import { compareWithRequest, originOf } from './existing-identity.js';
-import { deleteSuppliedKeySecret, readSuppliedKey } from '../lib/signing-key-secret.js';
+import { compareWithRequest } from './existing-identity.js';
 
 /** A BYODKIM key in hand: the private half is for SES only. */
 interface SigningKey {
@@ -171,7 +172,7 @@ async function readExisting(identity: string): Promise<GetEmailIdentityCommandOu
 
 /** The step error for a failed CreateEmailIdentity; SES's NotFound means the configuration set. */
 function createError(error: unknown, request: IdentityRequest, privateKey?: string): Error {
-  if (privateKey !== undefined) scrub(error, privateKey);
+  if (privateKey !== undefined) scrubSecret(error, privateKey);
   const context = `CreateEmailIdentity ${request.EmailIdentity}`;
   if (awsErrorName(error) === 'NotFoundException' && request.ConfigurationSetName !== undefined) {
     const detail = error instanceof Error ? error.message : String(error);
@@ -181,13 +182,6 @@ function createError(error: unknown, request: IdentityRequest, privateKey?: stri
     );
   }
   return toStepError(error, context);
-}
-
-/** Belt and braces: should a service ever echo the key in an error, it goes no further. */
-function scrub(error: unknown, privateKey: string): void {
-  if (!(error instanceof Error)) return;
-  error.message = error.message.replaceAll(privateKey, '[private key]');
-  if (error.stack !== undefined) error.stack = error.stack.replaceAll(privateKey, '[private key]');
 }
 
 function dkimSummary(

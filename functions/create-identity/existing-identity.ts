@@ -1,6 +1,6 @@
 import type { DkimAttributes, GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import type { IdentityRequest } from '../lib/request/index.js';
-import type { DkimOrigin } from '../lib/types.js';
+import { originOf, selectorOf } from '../lib/ses-dkim.js';
 import type { DkimPlan } from './dkim-plan.js';
 
 /** How an existing identity compares with a request: what blocks adoption, and what does not. */
@@ -9,21 +9,6 @@ export interface Comparison {
   differences: string[];
   /** Worth telling, not worth failing for: adoption keeps SES's values. */
   notes: string[];
-}
-
-/**
- * SES's DKIM origin folded to ours: EXTERNAL is BYODKIM; AWS_SES and the newer per-Region
- * AWS_SES_* origins are all Easy DKIM. Undefined when SES reports no DKIM at all.
- */
-export function originOf(attributes: DkimAttributes | undefined): DkimOrigin | undefined {
-  const origin = attributes?.SigningAttributesOrigin;
-  if (origin === undefined) return undefined;
-  return origin === 'EXTERNAL' ? 'EXTERNAL' : 'AWS_SES';
-}
-
-/** The BYODKIM selector SES reports: for an EXTERNAL identity, Tokens holds the selector. */
-export function selectorOf(attributes: DkimAttributes | undefined): string | undefined {
-  return originOf(attributes) === 'EXTERNAL' ? attributes?.Tokens?.[0] : undefined;
 }
 
 function describeExisting(attributes: DkimAttributes | undefined): string {

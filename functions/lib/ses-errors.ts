@@ -111,3 +111,10 @@ export function toStepError(error: unknown, context?: string): Error {
       return error;
   }
 }
+
+/** Belt and braces: should a service ever echo a private key in an error, it goes no further. */
+export function scrubSecret(error: unknown, secret: string): void {
+  if (!(error instanceof Error)) return;
+  error.message = error.message.replaceAll(secret, '[private key]');
+  if (error.stack !== undefined) error.stack = error.stack.replaceAll(secret, '[private key]');
+}

@@ -16,33 +16,40 @@ const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:VerifyEmailIdentity`;
 export const EVENT_SOURCE = 'ses-identity-verifier';
+const DEFINITION_FILE = new URL(
+  '../../statemachine/verify-email-identity.asl.json',
+  import.meta.url,
+);
+
+/** `CreateIdentityFunctionArn` → `create-identity`: the folder under functions/ it names. */
+const functionFolder = (placeholder: string) =>
+  placeholder
+    .replace(/FunctionArn$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
+
+/** The functions the definition invokes, by folder name. */
 const FUNCTIONS = [
-  'create-identity',
-  'publish-dns-records',
-  'check-verification',
-  'describe-failure',
+  ...new Set(
+    [...readFileSync(DEFINITION_FILE, 'utf8').matchAll(/\$\{(\w+FunctionArn)\}/g)].map((m) =>
+      functionFolder(m[1] as string),
+    ),
+  ),
 ];
 
 /** The definition with its DefinitionSubstitutions filled in, as CloudFormation would. */
 export function loadDefinition() {
-  const raw = JSON.parse(
-    readFileSync(
-      new URL('../../statemachine/verify-email-identity.asl.json', import.meta.url),
-      'utf8',
-    ),
-  );
-  const substitutions: Record<string, string> = {
-    CreateIdentityFunctionArn: functionArn('create-identity'),
-    PublishDnsRecordsFunctionArn: functionArn('publish-dns-records'),
-    CheckVerificationFunctionArn: functionArn('check-verification'),
-    DescribeFailureFunctionArn: functionArn('describe-failure'),
-    EventBusName: 'identity-events',
-    EventSource: EVENT_SOURCE,
+  const raw = JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
+  const substitute = (name: string) => {
+    if (name.endsWith('FunctionArn')) return functionArn(functionFolder(name));
+    if (name === 'EventBusName') return 'identity-events';
+    if (name === 'EventSource') return EVENT_SOURCE;
+    throw new Error(`No test value for the substitution \${${name}}`);
   };
   return JSON.parse(
     JSON.stringify(raw, (_key, value) =>
       typeof value === 'string'
-        ? value.replace(/\$\{(\w+)\}/g, (_m, name: string) => substitutions[name] ?? `\${${name}}`)
+        ? value.replace(/\$\{(\w+)\}/g, (_m, name: string) => substitute(name))
         : value,
     ),
   );
@@ -52,7 +59,7 @@ function functionArn(name: string) {
   return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
 }
 
-/** Imports the four step handlers (after the test has set their environment). */
+/** Imports the step handlers (after the test has set their environment). */
 export async function loadHandlers(): Promise<Record<string, LambdaHandler>> {
   const entries = await Promise.all(
     FUNCTIONS.map(async (name) => {

@@ -89,6 +89,7 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
       verification_info: verificationInfo,
       records,
       diagnosis: probeResults,
+      change: identity.change,
     }),
   });
 

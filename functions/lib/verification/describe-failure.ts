@@ -42,6 +42,7 @@ export function describeFailure(state: CaughtState): FailureDetail {
     records: state.dns?.records ?? [],
     verification_info: state.check?.verification_info ?? null,
     diagnosis: state.check?.probe ?? [],
+    change: state.identity?.change ?? null,
   });
 }
 

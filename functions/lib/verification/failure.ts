@@ -1,5 +1,5 @@
 import type { FieldIssue, ReasonCode } from '../errors.js';
-import type { DkimDnsRecord, IdentityType, ProbeResult } from '../types.js';
+import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from '../types.js';
 
 /** SES's VerificationInfo, in our vocabulary. */
 export interface VerificationInfo {
@@ -21,6 +21,8 @@ export interface FailureDetail {
   records: DkimDnsRecord[];
   /** Our own DNS look-up of each record, when one was made. */
   diagnosis: ProbeResult[];
+  /** The DKIM change the run was making, when it was one. */
+  change: DkimChange | null;
 }
 
 /** Builds a failure detail, filling what is not known with empty values (the schema needs every field). */
@@ -36,5 +38,6 @@ export function failureDetail(
     verification_info: fields.verification_info ?? null,
     records: fields.records ?? [],
     diagnosis: fields.diagnosis ?? [],
+    change: fields.change ?? null,
   };
 }
