@@ -3,6 +3,8 @@
  * end to end, prints progress on stderr and only the terminal event (as EventBridge delivers it)
  * on stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
  */
+// First: the request model below binds node:crypto's key generation when it loads.
+import './engine/real-work.js';
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';

@@ -7,7 +7,6 @@
  * 72 hours pass in seconds and the run stays causal: nothing can happen "later" before what
  * happens "now" is finished.
  */
-import { syncBuiltinESMExports } from 'node:module';
 import FakeTimers, { type Clock as FakeClock } from '@sinonjs/fake-timers';
 import type { Clock } from '../functions/lib/clock.js';
 
@@ -27,6 +26,13 @@ interface FakeTimer {
 type InstalledClock = FakeClock & {
   uninstall(): void;
 };
+
+let active: VirtualClock | undefined;
+
+/** The installed clock, if any (real-work tracking outside the stack reports to it). */
+export function activeClock(): VirtualClock | undefined {
+  return active;
+}
 
 /** Anything with a Smithy middleware stack: every AWS SDK v3 client. */
 export interface SdkClientLike {
@@ -78,12 +84,14 @@ export class VirtualClock implements Clock {
       loopLimit: 1_000_000,
     }) as InstalledClock;
     this.running = true;
+    active = this;
     void this.drive();
   }
 
   /** Stops the driver and gives the process its real timers back. */
   uninstall(): void {
     this.running = false;
+    if (active === this) active = undefined;
     this.wake?.();
     this.fake?.uninstall();
     this.fake = undefined;
@@ -246,56 +254,4 @@ export class VirtualClock implements Clock {
       };
     });
   }
-}
-
-let primitivesTracked = false;
-
-/**
- * Counts the real work that does not go through an SDK client: DNS queries made with
- * `node:dns` resolvers (the steps' own probe, the emulated SES's checks) and RSA key generation.
- * Patched once per process, before the steps are imported, so their module-scope bindings see
- * the counted versions.
- */
-export async function trackRealWorkPrimitives(getClock: () => VirtualClock | undefined) {
-  if (primitivesTracked) return;
-  primitivesTracked = true;
-  const dns = await import('node:dns');
-  const crypto = await import('node:crypto');
-
-  const resolverProto = dns.promises.Resolver.prototype as unknown as Record<string, unknown>;
-  for (const method of Object.getOwnPropertyNames(resolverProto)) {
-    if (!/^(resolve|reverse)/.test(method)) continue;
-    const original = resolverProto[method];
-    if (typeof original !== 'function') continue;
-    resolverProto[method] = function tracked(this: unknown, ...args: unknown[]) {
-      const clock = getClock();
-      const result = original.apply(this, args) as Promise<unknown>;
-      return clock ? clock.track(result) : result;
-    };
-  }
-
-  const cryptoModule = crypto.default as unknown as Record<string, unknown>;
-  const generateKeyPair = cryptoModule.generateKeyPair as (...args: unknown[]) => void;
-  const trackedGenerateKeyPair = function tracked(...args: unknown[]) {
-    const release = getClock()?.busy();
-    const callback = args.at(-1);
-    if (release && typeof callback === 'function') {
-      args[args.length - 1] = (...results: unknown[]) => {
-        release();
-        (callback as (...r: unknown[]) => void)(...results);
-      };
-    }
-    return generateKeyPair(...args);
-  };
-  // Keep util.promisify's hints (it resolves to `{ publicKey, privateKey }` through them).
-  for (const symbol of Object.getOwnPropertySymbols(generateKeyPair)) {
-    Object.defineProperty(
-      trackedGenerateKeyPair,
-      symbol,
-      Object.getOwnPropertyDescriptor(generateKeyPair, symbol) as PropertyDescriptor,
-    );
-  }
-  cryptoModule.generateKeyPair = trackedGenerateKeyPair;
-  // ESM named imports of builtins (`import { generateKeyPair } from 'node:crypto'`) follow this.
-  syncBuiltinESMExports();
 }

@@ -6,6 +6,8 @@
  * them, so one process holds one stack.
  */
 import './engine/promise-with-resolvers.js';
+// Before anything that binds node:crypto or node:dns at load time.
+import './engine/real-work.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,7 +18,7 @@ import { type ApiServer, startApiServer } from './api/server.js';
 import { createEmulators, type Emulators } from './aws/create-emulators.js';
 import { type AwsEndpoint, startAwsEndpoint } from './aws/endpoint.js';
 import type { EmulatedService } from './aws/service.js';
-import { trackRealWorkPrimitives, VirtualClock } from './clock.js';
+import { VirtualClock } from './clock.js';
 import type { FaultOptions } from './emulators/wire.js';
 import { functionArn, loadDefinition } from './engine/definition.js';
 import { LocalStateMachine } from './engine/executions.js';
@@ -81,8 +83,6 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   const clock = new VirtualClock(
     options.maxSpeed === undefined ? {} : { maxSpeed: options.maxSpeed },
   );
-  let active: VirtualClock | undefined = clock;
-  await trackRealWorkPrimitives(() => active);
   clock.install();
 
   // Every request to a server of the sandbox is real work until its response is written.
@@ -187,13 +187,11 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
         await closeAll(started);
         for (const client of Object.values(clients)) client.destroy();
         clock.uninstall();
-        active = undefined;
       },
     };
   } catch (error) {
     await closeAll({ api, emulators, endpoint });
     clock.uninstall();
-    active = undefined;
     booted = false;
     throw error;
   }
