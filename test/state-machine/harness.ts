@@ -2,8 +2,8 @@
  * Runs the real statemachine/verify-email-identity.asl.json in aws-local-stepfunctions, with
  * every Task bound to the real handler (sandbox/engine/local-tasks.ts) and the AWS clients
  * mocked by the test. Waits and retry back-offs run on vitest's fake timers: the driver moves
- * fake time to the next timer only while no task is running (or one has been quiet for 100 ms of
- * real time), so a 72-hour run takes milliseconds and a real DNS query is never cut short.
+ * fake time to the next timer only while no task is running, so a 72-hour run takes
+ * milliseconds and a real DNS query is never cut short by a jump in time.
  */
 import '../../sandbox/engine/promise-with-resolvers.js';
 import { readFileSync } from 'node:fs';
@@ -84,7 +84,6 @@ export interface ExecutionOutcome {
 }
 
 let executionCount = 0;
-const HANDLER_QUIET_MS = 100;
 
 /** Runs one execution to its end on fake timers; the test must have called vi.useFakeTimers(). */
 export async function runExecution(
@@ -137,18 +136,11 @@ export async function runExecution(
   void result.finally(() => {
     settled = true;
   });
-  // A task that sleeps on a timer itself (a back-off inside a handler) gets its timer fired once
-  // it has been quiet for a while in real time; a DNS query on 127.0.0.1 answers long before.
-  let busySince = performance.now();
+  // Time moves only between tasks: a handler's own work (a DNS query, generating a key) runs in
+  // real time and is never cut short by a jump. Handlers under test must not sleep on a timer.
   while (!settled) {
-    const quiet = running === 0 || performance.now() - busySince > HANDLER_QUIET_MS;
-    if (quiet && vi.getTimerCount() > 0) {
-      await vi.advanceTimersToNextTimerAsync();
-      busySince = performance.now();
-    } else {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (running === 0) busySince = performance.now();
-    }
+    if (running === 0 && vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
+    else await new Promise((resolve) => setImmediate(resolve));
   }
   const outcome = await result;
   await logs;

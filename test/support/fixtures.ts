@@ -60,6 +60,7 @@ export function probeAll(records: DkimDnsRecord[], status: ProbeResult['status']
 export const firstCheck: CheckResult = {
   outcome: 'PENDING',
   dkim_status: null,
+  dkim: null,
   verified_for_sending: false,
   checks: 0,
   checked_at: null,

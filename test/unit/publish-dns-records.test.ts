@@ -14,6 +14,7 @@ import emailAddress from '../../events/publish-dns-records-email-address.json' w
   type: 'json',
 };
 import type { CreatedIdentity, PublishedRecords } from '../../functions/lib/types.js';
+import { eventDetailOf } from '../support/asl-detail.js';
 import { expectValidDetail } from '../support/event-schemas.js';
 
 // Read at the handler's module scope, so set before it is imported.
@@ -39,18 +40,13 @@ const publicZone = {
 };
 
 /** The event detail the state machine builds from this step's output. */
-function detailFor(identity: CreatedIdentity, out: PublishedRecords) {
-  return {
-    identity: identity.identity,
-    identity_type: identity.identity_type,
-    execution_id: 'arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:run-1',
-    provider: out.provider,
-    provider_reason: out.provider_reason,
-    hosted_zone_id: out.hosted_zone_id,
-    records: out.records,
-    zone_file: out.zone_file,
-    dkim: identity.dkim,
-  };
+// The detail the state machine's notification states build from this step's output.
+function detailFor(
+  identity: CreatedIdentity,
+  out: PublishedRecords,
+  state = 'NotifyDnsRecordsPublished',
+) {
+  return eventDetailOf(state, { identity, dns: out, execution_id: 'run-1' });
 }
 
 describe('PublishDnsRecords handler', () => {
@@ -138,7 +134,7 @@ describe('PublishDnsRecords handler', () => {
     });
     expect(out.zone_file[0]).toMatch(/\._domainkey\.example\.net\. 600 IN CNAME /);
     expect(route53).not.toHaveReceivedCommand(ChangeResourceRecordSetsCommand);
-    expectValidDetail('DNS Records Required', detailFor(identity, out));
+    expectValidDetail('DNS Records Required', detailFor(identity, out, 'NotifyDnsRecordsRequired'));
   });
 
   it('returns manual, not written, and no records for an email address', async () => {

@@ -8,6 +8,7 @@ import type {
   CreatedIdentity,
   DkimDnsRecord,
   DkimStatus,
+  DkimSummary,
   ProbeResult,
 } from '../types.js';
 import { explainSesErrorType, summariseProbe } from './diagnose.js';
@@ -18,6 +19,7 @@ import { DEADLINE_SECONDS, nextCheckSeconds, type ScheduleMode } from './schedul
 export interface CheckResult {
   outcome: CheckOutcome;
   dkim_status: DkimStatus | null;
+  dkim: DkimSummary | null;
   verified_for_sending: boolean;
   checks: number;
   checked_at: string | null;
@@ -69,6 +71,8 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   const now = clock.now();
   const base = {
     dkim_status: dkimStatus,
+    // The DKIM summary as of this check: CreateIdentity's copy has the status at creation.
+    dkim: identity.dkim && dkimStatus ? { ...identity.dkim, status: dkimStatus } : identity.dkim,
     verified_for_sending: verifiedForSending,
     checks,
     checked_at: now.toISOString(),
@@ -94,12 +98,13 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   });
 
   if (verified) return { ...base, outcome: 'VERIFIED', next_check_seconds: 0, failure: null };
-  if (isDomain && dkimStatus === 'FAILED') {
-    return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
-  }
+  // At the deadline SES gives up too (FAILED after 72 hours): that is a time-out, not a rejection.
   const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
   if (secondsToDeadline <= 0) {
     return failure('TIMED_OUT', timedOutMessage(identity, probeResults));
+  }
+  if (isDomain && dkimStatus === 'FAILED') {
+    return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
   }
 
   const mode = scheduleMode(identity, probeResults);

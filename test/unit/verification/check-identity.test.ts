@@ -128,6 +128,13 @@ describe('checkIdentity', () => {
     expectValidDetail('Email Identity Verification Failed', result.failure);
   });
 
+  it('reports TIMED_OUT, not DKIM_FAILED, when SES gives up at the 72-hour deadline', async () => {
+    vi.setSystemTime(hours(72));
+    ses.on(GetEmailIdentityCommand).resolves({ DkimAttributes: { Status: 'FAILED' } });
+    const result = await checkIdentity(domainInput(), async (r) => probeAll(r, 'MISSING'));
+    expect(result.failure?.reason.code).toBe('TIMED_OUT');
+  });
+
   it('holds the deadline however long the look itself took', async () => {
     ses.on(GetEmailIdentityCommand).resolves({ DkimAttributes: { Status: 'PENDING' } });
     vi.setSystemTime(hours(71.99));
