@@ -19,12 +19,36 @@ export function explainProbeResult(result: ProbeResult): string | null {
   }
 }
 
-/** A plain summary of what our DNS probe found, for failure messages. */
+/**
+ * A plain summary of what our DNS probe found, for failure messages: missing records and lookup
+ * errors are grouped (three CNAMEs missing is one sentence), other problems get one each.
+ */
 export function summariseProbe(results: ProbeResult[]): string {
-  const problems = results.map(explainProbeResult).filter((line): line is string => line !== null);
   if (results.length === 0) return '';
-  if (problems.length === 0) return `All ${results.length} DKIM records are in DNS as expected.`;
-  return `${problems.length} of ${results.length} DKIM records are not right. ${problems.join(' ')}`;
+  const wrong = results.filter((r) => r.status !== 'OK');
+  if (wrong.length === 0) return `All ${results.length} DKIM records are in DNS as expected.`;
+  const names = (rs: ProbeResult[]) => rs.map((r) => `${r.type} ${r.name}`).join(', ');
+  const sentences: string[] = [];
+  const missing = wrong.filter((r) => r.status === 'MISSING');
+  if (missing.length > 0) {
+    sentences.push(
+      `Missing: ${names(missing)}; add them with the values in "records" (or "zone_file").`,
+    );
+  }
+  const errorsByCode = new Map<string, ProbeResult[]>();
+  for (const r of wrong.filter((r) => r.status === 'ERROR')) {
+    const code = (r.detail ?? 'DNS error').split(':')[0] ?? 'DNS error';
+    errorsByCode.set(code, [...(errorsByCode.get(code) ?? []), r]);
+  }
+  for (const [code, rs] of errorsByCode) {
+    sentences.push(
+      `Could not be looked up (${code}): ${names(rs)}; check that the domain's name servers answer.`,
+    );
+  }
+  for (const r of wrong.filter((r) => r.status !== 'MISSING' && r.status !== 'ERROR')) {
+    sentences.push(explainProbeResult(r) ?? '');
+  }
+  return `${wrong.length} of ${results.length} DKIM records are not right. ${sentences.join(' ')}`;
 }
 
 /** What SES's VerificationInfo.ErrorType means, in the words of someone who has to fix it. */

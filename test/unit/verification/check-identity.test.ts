@@ -115,7 +115,9 @@ describe('checkIdentity', () => {
       diagnosis: probe,
     });
     expect(result.failure?.reason.message).toContain('SES found no DNS record');
-    expect(result.failure?.reason.message).toContain(`CNAME ${records[0]?.name} is missing`);
+    expect(result.failure?.reason.message).toContain(
+      `Missing: CNAME ${records[0]?.name}, CNAME ${records[1]?.name}`,
+    );
     expectValidDetail('Email Identity Verification Failed', result.failure);
   });
 
