@@ -13,16 +13,15 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { Context } from 'aws-lambda';
 import { type ApiServer, startApiServer } from './api/server.js';
 import { createEmulators, type Emulators } from './aws/create-emulators.js';
 import { type AwsEndpoint, startAwsEndpoint } from './aws/endpoint.js';
 import type { EmulatedService } from './aws/service.js';
 import { VirtualClock } from './clock.js';
 import type { FaultOptions } from './emulators/wire.js';
-import { functionArn, loadDefinition } from './engine/definition.js';
+import { loadDefinition } from './engine/definition.js';
 import { LocalStateMachine } from './engine/executions.js';
-import type { LambdaHandler } from './engine/local-tasks.js';
+import { type LambdaHandler, lambdaContext } from './engine/local-tasks.js';
 import { StepFunctionsService } from './engine/sfn-service.js';
 
 /** The API's Lambda functions, by folder name under functions/. */
@@ -231,22 +230,4 @@ async function importHandler(name: string): Promise<LambdaHandler> {
     throw new Error(`functions/${name}/handler.ts exports no handler`);
   }
   return module.handler as LambdaHandler;
-}
-
-/** The context Lambda passes a handler; Powertools reads it for its log keys. */
-export function lambdaContext(functionName: string, awsRequestId: string): Context {
-  return {
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(functionName),
-    memoryLimitInMB: '256',
-    awsRequestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'sandbox',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -103,14 +103,14 @@ function taskRunner(stateName: string, state: AslState, options: LocalTaskOption
 
 let invocationCount = 0;
 
-async function invokeLambda(functionName: string, handler: LambdaHandler, payload: unknown) {
-  invocationCount += 1;
-  const context = {
+/** The context Lambda passes a handler; Powertools reads it for its log keys. */
+export function lambdaContext(functionName: string, awsRequestId: string): Context {
+  return {
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
-    awsRequestId: `local-${invocationCount}`,
+    awsRequestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
@@ -118,7 +118,12 @@ async function invokeLambda(functionName: string, handler: LambdaHandler, payloa
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
-  } satisfies Context;
+  };
+}
+
+async function invokeLambda(functionName: string, handler: LambdaHandler, payload: unknown) {
+  invocationCount += 1;
+  const context = lambdaContext(functionName, `local-${invocationCount}`);
   try {
     // A structured clone stands in for the JSON round trip Lambda makes of every payload.
     const result = await handler(structuredClone(payload), context);
