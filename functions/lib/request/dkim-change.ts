@@ -4,13 +4,9 @@ import type { DkimKeyLength } from '../types.js';
 import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
 import {
   dnsSchema,
-  forbiddenKeySchema,
-  inlineKeySchema,
   isObject,
   type KeyDelivery,
-  keyLength,
-  secretArnSchema,
-  selectorSchema,
+  signingAttributesObject,
   toFieldIssues,
   typeError,
 } from './schema.js';
@@ -45,21 +41,7 @@ const KEY_FIELDS = [
 ] as const;
 
 function dkimChangeSchema(keyDelivery: KeyDelivery) {
-  const signingAttributes = z.strictObject(
-    {
-      DomainSigningSelector: selectorSchema.optional(),
-      DomainSigningPrivateKey: (keyDelivery === 'inline'
-        ? inlineKeySchema
-        : forbiddenKeySchema
-      ).optional(),
-      DomainSigningPrivateKeySecretArn: secretArnSchema.optional(),
-      GenerateDomainSigningKey: z
-        .strictObject({ KeyLength: keyLength().optional() }, typeError('an object'))
-        .optional(),
-      NextSigningKeyLength: keyLength().optional(),
-    },
-    typeError('an object'),
-  );
+  const signingAttributes = signingAttributesObject(keyDelivery);
   return z
     .strictObject(
       {

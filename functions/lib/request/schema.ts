@@ -170,81 +170,88 @@ const SUPPLIERS: Supplier[] = [
   'GenerateDomainSigningKey',
 ];
 
-function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
-  return z
-    .strictObject(
-      {
-        DomainSigningSelector: selectorSchema.optional(),
-        DomainSigningPrivateKey: (keyDelivery === 'inline'
-          ? inlineKeySchema
-          : forbiddenKeySchema
-        ).optional(),
-        DomainSigningPrivateKeySecretArn: secretArnSchema.optional(),
-        GenerateDomainSigningKey: z
-          .strictObject({ KeyLength: keyLength().optional() }, typeError('an object'))
-          .optional(),
-        NextSigningKeyLength: keyLength().optional(),
-      },
-      typeError('an object'),
-    )
-    .superRefine(
-      (attributes, ctx) => {
-        const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
-        const suppliers = SUPPLIERS.filter(present);
-        const supplierChoice =
-          keyDelivery === 'inline'
-            ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
-            : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+/**
+ * The DKIM signing fields, each with its own rules: the same in CreateEmailIdentity's
+ * `DkimSigningAttributes` and PutEmailIdentityDkimSigningAttributes' `SigningAttributes`.
+ * How they combine differs, and each request's schema says so in its refinement.
+ */
+export function signingAttributesObject(keyDelivery: KeyDelivery) {
+  return z.strictObject(
+    {
+      DomainSigningSelector: selectorSchema.optional(),
+      DomainSigningPrivateKey: (keyDelivery === 'inline'
+        ? inlineKeySchema
+        : forbiddenKeySchema
+      ).optional(),
+      DomainSigningPrivateKeySecretArn: secretArnSchema.optional(),
+      GenerateDomainSigningKey: z
+        .strictObject({ KeyLength: keyLength().optional() }, typeError('an object'))
+        .optional(),
+      NextSigningKeyLength: keyLength().optional(),
+    },
+    typeError('an object'),
+  );
+}
 
-        if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningPrivateKey'],
-            message:
-              'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
-          });
-        }
-        if (suppliers.length > 1) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
-          });
-        }
-        if (suppliers.length > 0 && !present('DomainSigningSelector')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningSelector'],
-            message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
-          });
-        }
-        if (suppliers.length === 0 && present('DomainSigningSelector')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningSelector'],
-            message: `needs a key: add ${supplierChoice}`,
-          });
-        }
-        if (
-          present('NextSigningKeyLength') &&
-          (suppliers.length > 0 || present('DomainSigningSelector'))
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['NextSigningKeyLength'],
-            message:
-              'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
-          });
-        }
-        if (Object.keys(attributes).length === 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message:
-              'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or leave it out',
-          });
-        }
-      },
-      { when: isObject },
-    );
+function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
+  return signingAttributesObject(keyDelivery).superRefine(
+    (attributes, ctx) => {
+      const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
+      const suppliers = SUPPLIERS.filter(present);
+      const supplierChoice =
+        keyDelivery === 'inline'
+          ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
+          : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+
+      if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningPrivateKey'],
+          message:
+            'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
+        });
+      }
+      if (suppliers.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
+        });
+      }
+      if (suppliers.length > 0 && !present('DomainSigningSelector')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningSelector'],
+          message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
+        });
+      }
+      if (suppliers.length === 0 && present('DomainSigningSelector')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningSelector'],
+          message: `needs a key: add ${supplierChoice}`,
+        });
+      }
+      if (
+        present('NextSigningKeyLength') &&
+        (suppliers.length > 0 || present('DomainSigningSelector'))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['NextSigningKeyLength'],
+          message:
+            'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
+        });
+      }
+      if (Object.keys(attributes).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or leave it out',
+        });
+      }
+    },
+    { when: isObject },
+  );
 }
 
 export const dnsSchema = z
