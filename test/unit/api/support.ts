@@ -26,6 +26,22 @@ export function getEvent(identity: string): APIGatewayProxyEventV2 {
   };
 }
 
+/** A PUT /identities/{identity}/dkim event (the to-Easy-DKIM sample) for another identity and body. */
+export function putDkimEvent(
+  identity: string,
+  body: unknown,
+  headers?: Record<string, string>,
+): APIGatewayProxyEventV2 {
+  const event = apiEvent('api-put-dkim-easy-dkim.json');
+  return {
+    ...event,
+    rawPath: `/identities/${identity}/dkim`,
+    pathParameters: { identity },
+    headers: { ...event.headers, ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  };
+}
+
 export const lambdaContext = {
   callbackWaitsForEmptyEventLoop: false,
   functionName: 'api',

@@ -1,0 +1,811 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  GetEmailIdentityCommand,
+  type GetEmailIdentityCommandOutput,
+  NotFoundException,
+  PutEmailIdentityDkimSigningAttributesCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
+vi.hoisted(() => {
+  process.env.STATE_MACHINE_ARN =
+    'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
+  process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
+});
+
+import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
+import { useClock } from '../../../functions/lib/clock.js';
+import { generateDkimKeyPair } from '../../../functions/lib/dkim-keys.js';
+import { MAX_BODY_BYTES } from '../../../functions/lib/http/body.js';
+import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
+import { parseDkimChangeRequest } from '../../../functions/lib/request/index.js';
+import { handler } from '../../../functions/request-dkim-change/handler.js';
+import { apiEvent, bodyOf, lambdaContext, putDkimEvent, sdkError } from './support.js';
+
+const NOW = new Date('2026-01-15T09:30:00.000Z');
+const STARTED_AT = new Date('2026-01-15T09:30:01.000Z');
+const SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:ses-identity-verifier/dkim-private-keys/mail.example.com-0123456789ab-AbCdEf';
+
+function executionArn(name: string): string {
+  return `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${name}`;
+}
+
+function notFound() {
+  return new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} });
+}
+
+/** SES's answer for a domain that signs with Easy DKIM (2048-bit), last key made at `lastKeyAt`. */
+function easyDkimIdentity(lastKeyAt = new Date('2026-01-01T00:00:00.000Z')) {
+  return {
+    IdentityType: 'DOMAIN',
+    VerifiedForSendingStatus: true,
+    DkimAttributes: {
+      SigningEnabled: true,
+      Status: 'SUCCESS',
+      SigningAttributesOrigin: 'AWS_SES',
+      Tokens: ['tokena', 'tokenb', 'tokenc'],
+      CurrentSigningKeyLength: 'RSA_2048_BIT',
+      NextSigningKeyLength: 'RSA_2048_BIT',
+      LastKeyGenerationTimestamp: lastKeyAt,
+    },
+  } satisfies Omit<GetEmailIdentityCommandOutput, '$metadata'>;
+}
+
+describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
+  const sfn = mockClient(SFNClient);
+  const secrets = mockClient(SecretsManagerClient);
+  const ses = mockClient(SESv2Client);
+  let privateKey: string;
+
+  /** The name and parsed input of the one StartExecution call. */
+  function startedExecution() {
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    return {
+      name: input?.name ?? '',
+      rawInput: input?.input ?? '',
+      input: JSON.parse(input?.input ?? '{}'),
+    };
+  }
+
+  function startedNames(): string[] {
+    return sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name ?? '');
+  }
+
+  function suppliedKeyBody(key = privateKey) {
+    return {
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: { DomainSigningSelector: 'sel2026', DomainSigningPrivateKey: key },
+    };
+  }
+
+  beforeAll(async () => {
+    privateKey = (await generateDkimKeyPair('RSA_1024_BIT')).privateKey;
+  });
+
+  beforeEach(() => {
+    sfn.reset();
+    secrets.reset();
+    ses.reset();
+    useClock({ now: () => NOW });
+    sfn.on(DescribeExecutionCommand).rejects(notFound());
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: executionArn(input.name),
+      startDate: STARTED_AT,
+    }));
+    secrets.on(CreateSecretCommand).resolves({ ARN: SECRET_ARN, Name: 'ignored' });
+    secrets.on(DeleteSecretCommand).resolves({});
+    ses.on(GetEmailIdentityCommand).resolves(easyDkimIdentity());
+  });
+
+  afterEach(() => {
+    useClock();
+  });
+
+  describe('accepts every kind of change', () => {
+    it.each([
+      [
+        'to Easy DKIM',
+        'api-put-dkim-easy-dkim.json',
+        {
+          Operation: 'ChangeDkimSigning',
+          EmailIdentity: 'mail.example.com',
+          SigningAttributesOrigin: 'AWS_SES',
+          Dns: { Provider: 'route53' },
+        },
+      ],
+      [
+        'to BYODKIM with a generated key',
+        'api-put-dkim-byodkim-generated-key.json',
+        {
+          Operation: 'ChangeDkimSigning',
+          EmailIdentity: 'news.example.org',
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { GenerateDomainSigningKey: { KeyLength: 'RSA_2048_BIT' } },
+          Dns: { Provider: 'manual' },
+        },
+      ],
+      [
+        'a BYODKIM rotation to a named selector',
+        'api-put-dkim-byodkim-rotation.json',
+        {
+          Operation: 'ChangeDkimSigning',
+          EmailIdentity: 'news.example.org',
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { DomainSigningSelector: 'ses2026q3', GenerateDomainSigningKey: {} },
+          Dns: { Provider: 'manual' },
+        },
+      ],
+      [
+        'an Easy DKIM key length change',
+        'api-put-dkim-key-length.json',
+        {
+          Operation: 'ChangeDkimSigning',
+          EmailIdentity: 'mail.example.com',
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        },
+      ],
+    ])(
+      'starts a run for %s (events/%s) with the change as its input',
+      async (_label, file, expected) => {
+        const response = await handler(apiEvent(file), lambdaContext);
+
+        expect(response.statusCode).toBe(202);
+        const { name, input } = startedExecution();
+        expect(input).toEqual(expected);
+        expect(parseDkimChangeRequest(input, { keyDelivery: 'secret' })).toEqual(expected);
+        expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+          stateMachineArn: STATE_MACHINE_ARN,
+          name,
+        });
+        expect(name.startsWith(executionPrefixFor(expected.EmailIdentity))).toBe(true);
+        expect(bodyOf(response)).toEqual({
+          success: true,
+          data: {
+            id: name,
+            created_at: STARTED_AT.toISOString(),
+            identity: expected.EmailIdentity,
+            identity_type: 'DOMAIN',
+            status: 'PENDING',
+            execution_arn: executionArn(name),
+            operation: 'ChangeDkimSigning',
+            signing_attributes_origin: expected.SigningAttributesOrigin,
+            repeated: false,
+          },
+        });
+        expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
+          EmailIdentity: expected.EmailIdentity,
+        });
+        expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+      },
+    );
+
+    it('accepts the supplied-key sample (to BYODKIM with your own key)', async () => {
+      const response = await handler(
+        apiEvent('api-put-dkim-byodkim-supplied-key.json'),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(202);
+      expect(startedExecution().input).toEqual({
+        Operation: 'ChangeDkimSigning',
+        EmailIdentity: 'mail.example.com',
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: 'sel2026',
+          DomainSigningPrivateKeySecretArn: SECRET_ARN,
+        },
+        Dns: { Provider: 'route53' },
+      });
+    });
+  });
+
+  it('stores a supplied private key in a prefixed, tagged secret and passes only its ARN', async () => {
+    const response = await handler(
+      putDkimEvent('mail.example.com', suppliedKeyBody()),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(202);
+    expect(secrets).toHaveReceivedCommandWith(CreateSecretCommand, {
+      SecretString: privateKey,
+      Tags: [{ Key: 'ses-identity-verifier:identity', Value: 'mail.example.com' }],
+    });
+    const secretName = secrets.commandCalls(CreateSecretCommand)[0]?.args[0].input.Name ?? '';
+    expect(secretName).toMatch(
+      /^ses-identity-verifier\/dkim-private-keys\/mail\.example\.com-[0-9a-f]{12}$/,
+    );
+    const { rawInput, input, name } = startedExecution();
+    expect(input.SigningAttributes).toEqual({
+      DomainSigningSelector: 'sel2026',
+      DomainSigningPrivateKeySecretArn: SECRET_ARN,
+    });
+    expect(rawInput).not.toContain(privateKey);
+    expect(rawInput).not.toContain(privateKey.slice(0, 40));
+    expect(name).not.toContain(privateKey.slice(0, 16));
+    expect(response.body).not.toContain(privateKey.slice(0, 40));
+    expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
+  });
+
+  it('takes the identity from the path, percent-decoded and normalised', async () => {
+    await handler(
+      putDkimEvent('Mail.Example.COM.', { SigningAttributesOrigin: 'AWS_SES' }),
+      lambdaContext,
+    );
+    await handler(
+      putDkimEvent('b%C3%BCcher.example', { SigningAttributesOrigin: 'AWS_SES' }),
+      lambdaContext,
+    );
+
+    const inputs = sfn
+      .commandCalls(StartExecutionCommand)
+      .map((call) => JSON.parse(call.args[0].input.input ?? '{}').EmailIdentity);
+    expect(inputs).toEqual(['mail.example.com', 'xn--bcher-kva.example']);
+  });
+
+  it('rejects EmailIdentity and Operation in the body as unknown fields, with the other problems', async () => {
+    const response = await handler(
+      putDkimEvent('mail.example.com', {
+        EmailIdentity: 'other.example.com',
+        Operation: 'CreateEmailIdentity',
+        SigningAttributesOrigin: 'AWS_SES',
+        SigningAttributes: { DomainSigningSelector: 'sel1', NextSigningKeyLength: 'RSA_4096_BIT' },
+        Colour: 'blue',
+      }),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(400);
+    const { error } = bodyOf(response);
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'Colour',
+      'EmailIdentity',
+      'Operation',
+      'SigningAttributes.DomainSigningSelector',
+      'SigningAttributes.NextSigningKeyLength',
+    ]);
+    expect(error.details).toEqual(
+      expect.arrayContaining([
+        { field: 'EmailIdentity', message: expect.stringMatching(/^is not a known field/) },
+        { field: 'Operation', message: expect.stringMatching(/^is not a known field/) },
+      ]),
+    );
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+  });
+
+  it.each([
+    ['an address', 'ops%40example.com', /domain/],
+    ['an IP address', '192.0.2.10', /IP address/],
+    ['a label with an underscore', 'bad_label.example.com', /label/],
+  ])(
+    'reports %s in the path under "identity", together with body problems',
+    async (_label, identity, message) => {
+      const response = await handler(
+        putDkimEvent(identity, { SigningAttributesOrigin: 'RSA' }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(400);
+      const { details } = bodyOf(response).error;
+      expect(details).toEqual(
+        expect.arrayContaining([
+          { field: 'identity', message: expect.stringMatching(message) },
+          { field: 'SigningAttributesOrigin', message: 'must be AWS_SES or EXTERNAL' },
+        ]),
+      );
+      expect(sfn.calls()).toHaveLength(0);
+    },
+  );
+
+  it.each([
+    ['BYODKIM without a key', { SigningAttributesOrigin: 'EXTERNAL' }, 'SigningAttributes'],
+    [
+      'two keys',
+      {
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningPrivateKeySecretArn: SECRET_ARN,
+          GenerateDomainSigningKey: {},
+        },
+      },
+      'SigningAttributes',
+    ],
+    [
+      'a key length with BYODKIM',
+      {
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: { GenerateDomainSigningKey: {}, NextSigningKeyLength: 'RSA_1024_BIT' },
+      },
+      'SigningAttributes.NextSigningKeyLength',
+    ],
+    [
+      'no origin',
+      { SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' } },
+      'SigningAttributesOrigin',
+    ],
+    [
+      'a bad selector',
+      {
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: { DomainSigningSelector: '-x-', GenerateDomainSigningKey: {} },
+      },
+      'SigningAttributes.DomainSigningSelector',
+    ],
+    [
+      'a bad hosted zone',
+      { SigningAttributesOrigin: 'AWS_SES', Dns: { HostedZoneId: 'nope!' } },
+      'Dns.HostedZoneId',
+    ],
+  ])('returns 400 VALIDATION_ERROR for %s, naming %s', async (_label, body, field) => {
+    const response = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error.details).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field })]),
+    );
+    expect(sfn.calls()).toHaveLength(0);
+    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+  });
+
+  it.each([
+    ['an array', '[]', 'body'],
+    ['a string', '"AWS_SES"', 'body'],
+    ['malformed JSON', '{"SigningAttributesOrigin": ', 'body'],
+    ['an empty body', '', 'body'],
+  ])('returns 400 VALIDATION_ERROR for %s', async (_label, body, field) => {
+    const response = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: [expect.objectContaining({ field })],
+    });
+  });
+
+  it('does not quote a private key in validation details or in a malformed-JSON answer', async () => {
+    const invalid = await handler(
+      putDkimEvent('mail.example.com', {
+        ...suppliedKeyBody(),
+        SigningAttributesOrigin: 'AWS_SES',
+      }),
+      lambdaContext,
+    );
+    const malformed = await handler(
+      putDkimEvent(
+        'mail.example.com',
+        `{"SigningAttributesOrigin": "EXTERNAL", "SigningAttributes": {"DomainSigningPrivateKey": ${privateKey}}}`,
+      ),
+      lambdaContext,
+    );
+
+    expect(invalid.statusCode).toBe(400);
+    expect(malformed.statusCode).toBe(400);
+    for (const response of [invalid, malformed]) {
+      expect(response.body).not.toContain(privateKey.slice(0, 20));
+    }
+    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+  });
+
+  it('returns 400 when the path has no identity', async () => {
+    const event = putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' });
+    event.pathParameters = {};
+
+    const response = await handler(event, lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error.details).toEqual([{ field: 'identity', message: 'is required' }]);
+  });
+
+  it('returns 404 NOT_FOUND, starting nothing and storing no key, when SES does not know the identity', async () => {
+    ses
+      .on(GetEmailIdentityCommand)
+      .rejects(new NotFoundException({ message: 'Email identity not found', $metadata: {} }));
+
+    const response = await handler(
+      putDkimEvent('mail.example.com', suppliedKeyBody()),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(404);
+    expect(bodyOf(response).error).toEqual({
+      code: 'NOT_FOUND',
+      message:
+        'mail.example.com is not an SES identity in this account and Region: create it first (POST /identities)',
+    });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+  });
+
+  describe('once-a-day key length change', () => {
+    const keyLengthChange = {
+      SigningAttributesOrigin: 'AWS_SES',
+      SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+    };
+
+    it('returns 409 CONFLICT saying when the change is allowed again, within 24 hours of the last key', async () => {
+      ses
+        .on(GetEmailIdentityCommand)
+        .resolves(easyDkimIdentity(new Date('2026-01-14T18:00:00.000Z')));
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', keyLengthChange),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error).toEqual({
+        code: 'CONFLICT',
+        message:
+          'SES changes an Easy DKIM key length at most once a day: the last key was generated at 2026-01-14T18:00:00.000Z, so the next change is allowed from 2026-01-15T18:00:00.000Z',
+      });
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('refuses with exactly the message the ChangeDkimSigning step gives', async () => {
+      ses
+        .on(GetEmailIdentityCommand)
+        .resolves(easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z')));
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', keyLengthChange),
+        lambdaContext,
+      );
+      const step = changeDkimSigning(
+        parseDkimChangeRequest(
+          { Operation: 'ChangeDkimSigning', EmailIdentity: 'mail.example.com', ...keyLengthChange },
+          { keyDelivery: 'secret' },
+        ),
+      );
+
+      await expect(step).rejects.toMatchObject({
+        name: 'ConflictError',
+        message: bodyOf(response).error.message,
+      });
+      expect(ses).not.toHaveReceivedCommand(PutEmailIdentityDkimSigningAttributesCommand);
+    });
+
+    it.each([
+      [
+        '24 hours after the last key',
+        easyDkimIdentity(new Date('2026-01-14T09:30:00.000Z')),
+        keyLengthChange,
+      ],
+      [
+        'the length already set',
+        easyDkimIdentity(new Date('2026-01-15T09:00:00.000Z')),
+        {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        },
+      ],
+      [
+        'a switch from BYODKIM that names a length',
+        {
+          IdentityType: 'DOMAIN',
+          DkimAttributes: {
+            SigningAttributesOrigin: 'EXTERNAL',
+            Tokens: ['sel2025'],
+            LastKeyGenerationTimestamp: new Date('2026-01-15T09:00:00.000Z'),
+          },
+        },
+        keyLengthChange,
+      ],
+    ])('starts the run for %s', async (_label, identity, body) => {
+      ses.on(GetEmailIdentityCommand).resolves(identity as GetEmailIdentityCommandOutput);
+
+      const response = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+
+      expect(response.statusCode).toBe(202);
+      expect(sfn).toHaveReceivedCommand(StartExecutionCommand);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('answers an identical repeat with the existing run, asking SES nothing and storing no key', async () => {
+      sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => ({
+        executionArn: input.executionArn,
+        name: input.executionArn.split(':').at(-1),
+        status: 'RUNNING',
+        startDate: STARTED_AT,
+      }));
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(202);
+      const { data } = bodyOf(response);
+      expect(data).toMatchObject({
+        status: 'PENDING',
+        repeated: true,
+        operation: 'ChangeDkimSigning',
+        created_at: STARTED_AT.toISOString(),
+      });
+      expect(data.execution_arn).toBe(executionArn(data.id));
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+      expect(response.body).not.toContain(privateKey.slice(0, 40));
+    });
+
+    it('names identical changes alike, whatever the spelling of the identity or the order of fields', async () => {
+      await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { GenerateDomainSigningKey: {} },
+          Dns: { Provider: 'route53' },
+        }),
+        lambdaContext,
+      );
+      await handler(
+        putDkimEvent('MAIL.example.com.', {
+          Dns: { Provider: 'route53' },
+          SigningAttributes: { GenerateDomainSigningKey: {} },
+          SigningAttributesOrigin: 'EXTERNAL',
+        }),
+        lambdaContext,
+      );
+
+      const [first, second] = startedNames();
+      expect(first).toBe(second);
+    });
+
+    it('gives a repeated key request the same name although each attempt has its own secret', async () => {
+      secrets
+        .on(CreateSecretCommand)
+        .resolvesOnce({ ARN: `${SECRET_ARN}1` })
+        .resolvesOnce({ ARN: `${SECRET_ARN}2` });
+
+      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
+      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
+
+      const [first, second] = startedNames();
+      expect(first).toBe(second);
+    });
+
+    it.each([
+      [
+        'another key',
+        async () => suppliedKeyBody((await generateDkimKeyPair('RSA_1024_BIT')).privateKey),
+        {},
+      ],
+      [
+        'another selector',
+        async () => ({
+          ...suppliedKeyBody(),
+          SigningAttributes: {
+            DomainSigningSelector: 'sel2027',
+            DomainSigningPrivateKey: privateKey,
+          },
+        }),
+        {},
+      ],
+      [
+        'an Idempotency-Key header',
+        async () => suppliedKeyBody(),
+        { 'Idempotency-Key': 'rotation-2026-02' },
+      ],
+    ])('names a request with %s differently', async (_label, secondBody, headers) => {
+      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
+      await handler(putDkimEvent('mail.example.com', await secondBody(), headers), lambdaContext);
+
+      const [first, second] = startedNames();
+      expect(second).toBeDefined();
+      expect(first).not.toBe(second);
+    });
+
+    it('names a change differently from the creation request of the same identity, under the same prefix', async () => {
+      await handler(
+        putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' }),
+        lambdaContext,
+      );
+
+      const { name } = startedExecution();
+      const { handler: startVerification } = await import(
+        '../../../functions/start-verification/handler.js'
+      );
+      sfn
+        .on(StartExecutionCommand)
+        .resolves({ executionArn: executionArn('created'), startDate: STARTED_AT });
+      const created = await startVerification(
+        {
+          ...putDkimEvent('mail.example.com', { EmailIdentity: 'mail.example.com' }),
+          routeKey: 'POST /identities',
+        },
+        lambdaContext,
+      );
+
+      expect(bodyOf(created).data.id.startsWith(executionPrefixFor('mail.example.com'))).toBe(true);
+      expect(bodyOf(created).data.id).not.toBe(name);
+    });
+
+    it('rejects an Idempotency-Key that is not printable ASCII', async () => {
+      const response = await handler(
+        putDkimEvent(
+          'mail.example.com',
+          { SigningAttributesOrigin: 'AWS_SES' },
+          { 'idempotency-key': 'x'.repeat(256) },
+        ),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error.details).toEqual([
+        { field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') },
+      ]);
+    });
+
+    it('deletes its own secret and answers with the winner when an identical request started first', async () => {
+      sfn
+        .on(DescribeExecutionCommand)
+        .rejectsOnce(notFound())
+        .resolves({
+          executionArn: executionArn('winner'),
+          name: 'winner',
+          status: 'RUNNING',
+          startDate: STARTED_AT,
+        });
+      sfn
+        .on(StartExecutionCommand)
+        .rejects(
+          new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }),
+        );
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(202);
+      expect(bodyOf(response).data).toMatchObject({ id: 'winner', repeated: true });
+      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
+        SecretId: SECRET_ARN,
+        ForceDeleteWithoutRecovery: true,
+      });
+    });
+  });
+
+  it('returns 409 CONFLICT when another run for the identity (a creation, say) is still running', async () => {
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          name: `${executionPrefixFor('mail.example.com')}ffffffffffffffff`,
+          executionArn: executionArn('b'),
+          stateMachineArn: STATE_MACHINE_ARN,
+          status: 'RUNNING',
+          startDate: STARTED_AT,
+        },
+      ],
+    });
+
+    const response = await handler(
+      putDkimEvent('mail.example.com', suppliedKeyBody()),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(409);
+    expect(bodyOf(response).error).toEqual({
+      code: 'CONFLICT',
+      message: `A different request for mail.example.com is still running (id ${executionPrefixFor('mail.example.com')}ffffffffffffffff); wait for it to finish`,
+    });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+  });
+
+  it.each([
+    ['no Content-Type', undefined],
+    ['text/plain', 'text/plain'],
+  ])('returns 415 UNSUPPORTED_MEDIA_TYPE for %s', async (_label, contentType) => {
+    const event = putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' });
+    delete event.headers['content-type'];
+    if (contentType) event.headers['Content-Type'] = contentType;
+
+    const response = await handler(event, lambdaContext);
+
+    expect(response.statusCode).toBe(415);
+    expect(bodyOf(response).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('returns 413 PAYLOAD_TOO_LARGE for a body over the limit, before any AWS call', async () => {
+    const response = await handler(
+      putDkimEvent('mail.example.com', {
+        SigningAttributesOrigin: 'AWS_SES',
+        Padding: 'x'.repeat(MAX_BODY_BYTES),
+      }),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(413);
+    expect(bodyOf(response).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(sfn.calls()).toHaveLength(0);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'SES GetEmailIdentity',
+      () => ses.on(GetEmailIdentityCommand).rejects(sdkError('TooManyRequestsException', 429)),
+    ],
+    [
+      'Step Functions StartExecution',
+      () => sfn.on(StartExecutionCommand).rejects(sdkError('ThrottlingException')),
+    ],
+    [
+      'Secrets Manager CreateSecret',
+      () => secrets.on(CreateSecretCommand).rejects(sdkError('ThrottlingException')),
+    ],
+  ])('returns 429 THROTTLED when %s throttles', async (_label, throttle) => {
+    throttle();
+
+    const response = await handler(
+      putDkimEvent('mail.example.com', suppliedKeyBody()),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(429);
+    expect(bodyOf(response).error.code).toBe('THROTTLED');
+  });
+
+  it('returns 500 INTERNAL_ERROR without the service message, and deletes the secret, when StartExecution fails', async () => {
+    sfn.on(StartExecutionCommand).rejects(sdkError('InvalidExecutionInput'));
+
+    const response = await handler(
+      putDkimEvent('mail.example.com', suppliedKeyBody()),
+      lambdaContext,
+    );
+
+    expect(response.statusCode).toBe(500);
+    expect(bodyOf(response).error).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: 'Internal error; the request may be retried',
+    });
+    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: SECRET_ARN });
+    expect(response.body).not.toContain(privateKey.slice(0, 40));
+  });
+
+  it('accepts a REST API (payload 1.0) event with a percent-encoded path parameter', async () => {
+    const v2 = putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' });
+    const v1 = {
+      resource: '/identities/{identity}/dkim',
+      path: '/identities/Mail%2Eexample.com/dkim',
+      httpMethod: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      multiValueHeaders: {},
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: { identity: 'Mail%2Eexample.com' },
+      stageVariables: null,
+      requestContext: v2.requestContext as never,
+      body: v2.body ?? null,
+      isBase64Encoded: false,
+    };
+
+    const response = await handler(v1, lambdaContext);
+
+    expect(response.statusCode).toBe(202);
+    expect(startedExecution().input.EmailIdentity).toBe('mail.example.com');
+  });
+});
