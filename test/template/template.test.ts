@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseIdentityRequest } from '../../functions/lib/request/index.js';
+import { parseDkimChangeRequest, parseIdentityRequest } from '../../functions/lib/request/index.js';
 import {
   actionsOf,
   allPolicyStatements,
@@ -131,8 +131,10 @@ describe('template.yaml least privilege', () => {
     const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
-    expect(secretStatements.map(({ logicalId }) => logicalId).sort()).toEqual([
+    expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
+      'ChangeDkimSigningFunction',
       'CreateIdentityFunction',
+      'RequestDkimChangeFunction',
       'StartVerificationFunction',
     ]);
     for (const { statement } of secretStatements) {
@@ -140,12 +142,12 @@ describe('template.yaml least privilege', () => {
         'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/dkim-private-keys/*',
       ]);
     }
-    const env = (
-      props('StartVerificationFunction').Environment as {
-        Variables: Record<string, Json>;
-      }
-    ).Variables;
-    expect(env.KEY_SECRET_PREFIX).toEqual({ 'Fn::Sub': '${AWS::StackName}/dkim-private-keys/' });
+    for (const api of ['StartVerificationFunction', 'RequestDkimChangeFunction']) {
+      const env = (props(api).Environment as { Variables: Record<string, Json> }).Variables;
+      expect(env.KEY_SECRET_PREFIX, api).toEqual({
+        'Fn::Sub': '${AWS::StackName}/dkim-private-keys/',
+      });
+    }
   });
 
   it('lets the state machine put events only with our source, on our bus', () => {
@@ -203,7 +205,10 @@ describe('template.yaml shape', () => {
 
   it('builds every function with the same esbuild Metadata', () => {
     const functions = resourcesOfType(template, 'AWS::Serverless::Function');
-    expect(functions.length).toBe(6);
+    const folders = readdirSync('functions').filter((folder) =>
+      existsSync(`functions/${folder}/handler.ts`),
+    );
+    expect(functions.length).toBe(folders.length);
     const [first, ...rest] = functions.map(([, fn]) => fn.Metadata);
     expect(first).toEqual({
       BuildMethod: 'esbuild',
@@ -242,22 +247,25 @@ describe('template.yaml shape', () => {
       Tracing: { Enabled: true },
     });
     expect(Object.keys(machine.Properties?.DefinitionSubstitutions as object).sort()).toEqual([
+      'ChangeDkimSigningFunctionArn',
       'CheckVerificationFunctionArn',
       'CreateIdentityFunctionArn',
       'DescribeFailureFunctionArn',
       'EventBusName',
       'EventSource',
       'PublishDnsRecordsFunctionArn',
+      'RemoveStaleRecordsFunctionArn',
     ]);
   });
 
-  it('routes POST and GET with the auth type parameter, and throttles the stage', () => {
+  it('routes POST, PUT and GET with the auth type parameter, and throttles the stage', () => {
     const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
       ([, route]) => route.Properties,
     );
     expect(routes.map((route) => route?.RouteKey).sort()).toEqual([
       'GET /identities/{identity}',
       'POST /identities',
+      'PUT /identities/{identity}/dkim',
     ]);
     for (const route of routes) expect(route?.AuthorizationType).toEqual({ Ref: 'ApiAuthType' });
     expect(resource('HttpApiStage').Properties?.DefaultRouteSettings).toMatchObject({
@@ -334,7 +342,7 @@ describe('onboarding rule', () => {
     );
   });
 
-  it('lets only the rule send to the dead-letter queue', () => {
+  it('lets only the two onboarding rules send to the dead-letter queue', () => {
     const [statement] = (
       props('OnboardingDeadLetterQueuePolicy').PolicyDocument as unknown as {
         Statement: PolicyStatement[];
@@ -343,7 +351,200 @@ describe('onboarding rule', () => {
     expect(statement).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
-      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] } } },
+      Condition: {
+        ArnEquals: {
+          'aws:SourceArn': [
+            { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] },
+            { 'Fn::GetAtt': ['OnboardingDkimChangeRule', 'Arn'] },
+          ],
+        },
+      },
     });
+  });
+});
+
+describe('PUT /identities/{identity}/dkim', () => {
+  it('routes to the RequestDkimChange function with payload 2.0 and the auth type parameter', () => {
+    expect(props('RequestDkimChangeRoute')).toEqual({
+      ApiId: { Ref: 'HttpApi' },
+      RouteKey: 'PUT /identities/{identity}/dkim',
+      AuthorizationType: { Ref: 'ApiAuthType' },
+      Target: { 'Fn::Sub': 'integrations/${RequestDkimChangeIntegration}' },
+    });
+    expect(props('RequestDkimChangeIntegration')).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': ['RequestDkimChangeFunction', 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    expect(props('RequestDkimChangeApiPermission')).toMatchObject({
+      FunctionName: { Ref: 'RequestDkimChangeFunction' },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${HttpApi}/*/PUT/identities/*/dkim',
+      },
+    });
+  });
+
+  it('lets the function read identities, start and find runs, and hand keys over, nothing more', () => {
+    const granted = functionStatements('RequestDkimChangeFunction').map((statement) => [
+      actionsOf(statement).sort(),
+      resourcesOf(statement).map(arnText),
+    ]);
+    expect(granted).toEqual([
+      [
+        ['ses:GetEmailIdentity'],
+        ['arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*'],
+      ],
+      [
+        ['states:ListExecutions', 'states:StartExecution'],
+        [JSON.stringify({ Ref: 'VerifyEmailIdentityStateMachine' })],
+      ],
+      [
+        ['states:DescribeExecution'],
+        [
+          'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${VerifyEmailIdentityStateMachine.Name}:*',
+        ],
+      ],
+      [
+        [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:TagResource',
+        ],
+        [
+          'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/dkim-private-keys/*',
+        ],
+      ],
+    ]);
+    expect(props('RequestDkimChangeFunction')).toMatchObject({
+      CodeUri: 'functions/request-dkim-change/',
+      Environment: {
+        Variables: { STATE_MACHINE_ARN: { Ref: 'VerifyEmailIdentityStateMachine' } },
+      },
+    });
+  });
+});
+
+/**
+ * What EventBridge's InputTransformer does with a JSON InputTemplate: each `<name>` outside quotes
+ * becomes the JSON of the value its path selects. Only paths the event has are handled here.
+ */
+function transform(transformer: Record<string, Json>, event: Record<string, unknown>): unknown {
+  const paths = transformer.InputPathsMap as Record<string, string>;
+  const filled = (transformer.InputTemplate as string).replace(
+    /<([^<>]+)>/g,
+    (_m, name: string) => {
+      const path = paths[name];
+      if (path === undefined) throw new Error(`<${name}> has no InputPathsMap entry`);
+      const value = path
+        .replace(/^\$\./, '')
+        .split('.')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], event);
+      if (value === undefined) throw new Error(`the event has no ${path}`);
+      return JSON.stringify(value);
+    },
+  );
+  return JSON.parse(filled);
+}
+
+describe('onboarding DKIM change rule', () => {
+  const change = JSON.parse(
+    readFileSync(new URL('../../events/onboarding-dkim-change.json', import.meta.url), 'utf8'),
+  );
+
+  function target(logicalId: string): Record<string, Json> {
+    const [first, ...others] = props(logicalId).Targets as Record<string, Json>[];
+    expect(others).toEqual([]);
+    return first as Record<string, Json>;
+  }
+
+  it('matches the sample change event with the default parameters, and not the creation event', () => {
+    expect(props('OnboardingDkimChangeRule').EventPattern).toEqual({
+      source: [{ Ref: 'OnboardingEventSource' }],
+      'detail-type': [{ Ref: 'OnboardingDkimChangeDetailType' }],
+    });
+    expect(template.Parameters?.OnboardingDkimChangeDetailType).toMatchObject({
+      Type: 'String',
+      Default: 'Email Identity DKIM Change Requested',
+    });
+    expect(change.source).toBe(template.Parameters?.OnboardingEventSource?.Default);
+    expect(change['detail-type']).toBe(
+      template.Parameters?.OnboardingDkimChangeDetailType?.Default,
+    );
+    expect(template.Parameters?.OnboardingDkimChangeDetailType?.Default).not.toBe(
+      template.Parameters?.OnboardingDetailType?.Default,
+    );
+  });
+
+  it('hands the state machine the detail with Operation ChangeDkimSigning, a valid change request', () => {
+    const { InputTransformer, InputPath, Arn } = target('OnboardingDkimChangeRule');
+    expect(Arn).toEqual({ Ref: 'VerifyEmailIdentityStateMachine' });
+    expect(InputPath).toBeUndefined();
+
+    const input = transform(InputTransformer as Record<string, Json>, change);
+
+    expect(input).toEqual({ Operation: 'ChangeDkimSigning', ...change.detail });
+    expect(parseDkimChangeRequest(input, { keyDelivery: 'secret' })).toEqual({
+      Operation: 'ChangeDkimSigning',
+      EmailIdentity: 'mail.example.com',
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: { GenerateDomainSigningKey: { KeyLength: 'RSA_2048_BIT' } },
+      Dns: { Provider: 'route53' },
+    });
+  });
+
+  it.each([
+    ['to Easy DKIM', { SigningAttributesOrigin: 'AWS_SES', SigningAttributes: {}, Dns: {} }],
+    [
+      'a key length change',
+      {
+        SigningAttributesOrigin: 'AWS_SES',
+        SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        Dns: {},
+      },
+    ],
+    [
+      'to BYODKIM with a key in a secret',
+      {
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: 'sel2026',
+          DomainSigningPrivateKeySecretArn:
+            'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys/mail.example.com-AbCdEf',
+        },
+        Dns: { Provider: 'manual' },
+      },
+    ],
+  ])('builds a valid change request for %s', (_label, detail) => {
+    const { InputTransformer } = target('OnboardingDkimChangeRule');
+    const event = { ...change, detail: { EmailIdentity: 'mail.example.com', ...detail } };
+
+    const input = transform(InputTransformer as Record<string, Json>, event);
+
+    expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).not.toThrow();
+  });
+
+  it('still starts a run for an invalid change (which fails with VALIDATION_ERROR)', () => {
+    const { InputTransformer } = target('OnboardingDkimChangeRule');
+    const event = {
+      ...change,
+      detail: { ...change.detail, SigningAttributesOrigin: 'RSA', SigningAttributes: {} },
+    };
+
+    const input = transform(InputTransformer as Record<string, Json>, event);
+
+    expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).toThrow(
+      expect.objectContaining({ name: 'ValidationError' }),
+    );
+  });
+
+  it('retries, dead-letters and assumes the role exactly as the creation rule does', () => {
+    const creation = target('OnboardingRule');
+    const dkimChange = target('OnboardingDkimChangeRule');
+    for (const key of ['RetryPolicy', 'DeadLetterConfig', 'RoleArn']) {
+      expect(dkimChange[key], key).toEqual(creation[key]);
+    }
+    expect(props('OnboardingDkimChangeRule').EventBusName).toEqual({ Ref: 'EventBusName' });
   });
 });
