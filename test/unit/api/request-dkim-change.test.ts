@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
 vi.hoisted(() => {
@@ -28,6 +29,7 @@ vi.hoisted(() => {
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
 });
 
+import { readFileSync } from 'node:fs';
 import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
 import { useClock } from '../../../functions/lib/clock.js';
 import { generateDkimKeyPair } from '../../../functions/lib/dkim-keys.js';
@@ -35,6 +37,7 @@ import { MAX_BODY_BYTES } from '../../../functions/lib/http/body.js';
 import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
 import { parseDkimChangeRequest } from '../../../functions/lib/request/index.js';
 import { handler } from '../../../functions/request-dkim-change/handler.js';
+import { dkimChangeRequestOf } from '../../../functions/request-dkim-change/request-dkim-change.js';
 import { apiEvent, bodyOf, lambdaContext, putDkimEvent, sdkError } from './support.js';
 
 const NOW = new Date('2026-01-15T09:30:00.000Z');
@@ -808,4 +811,30 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     expect(response.statusCode).toBe(202);
     expect(startedExecution().input.EmailIdentity).toBe('mail.example.com');
   });
+});
+
+describe('the OpenAPI examples of PUT /identities/{identity}/dkim', () => {
+  const openapi = parseYaml(
+    readFileSync(new URL('../../../docs/api/openapi.yaml', import.meta.url), 'utf8'),
+  );
+  const examples: Record<string, { value: unknown }> =
+    openapi.paths['/identities/{identity}/dkim'].put.requestBody.content['application/json']
+      .examples;
+
+  it('has one example per kind of change', () => {
+    expect(Object.keys(examples).sort()).toEqual([
+      'byodkimRotation',
+      'easyDkimKeyLength',
+      'toByodkimGeneratedKey',
+      'toByodkimSuppliedKey',
+      'toEasyDkim',
+    ]);
+  });
+
+  it.each(Object.entries(examples).filter(([name]) => name !== 'toByodkimSuppliedKey'))(
+    '%s is a valid change',
+    (_name, example) => {
+      expect(() => dkimChangeRequestOf('mail.example.com', example.value)).not.toThrow();
+    },
+  );
 });
