@@ -259,7 +259,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
 
     const run = await runExecution(
       {
-        Operation: 'ChangeDkimSigning',
+        // As an onboarding event's detail: SigningAttributesOrigin alone marks a change.
         EmailIdentity: 'example.com',
         SigningAttributesOrigin: 'AWS_SES',
       },

@@ -45,10 +45,11 @@ function dkimChangeSchema(keyDelivery: KeyDelivery) {
   return z
     .strictObject(
       {
-        Operation: z.literal('ChangeDkimSigning', {
-          error: (issue) =>
-            issue.input === undefined ? 'is required' : 'must be ChangeDkimSigning',
-        }),
+        // Optional: SigningAttributesOrigin alone marks a change (an onboarding event's detail).
+        Operation: z
+          .literal('ChangeDkimSigning', { error: () => 'must be ChangeDkimSigning' })
+          .optional()
+          .transform(() => 'ChangeDkimSigning' as const),
         EmailIdentity: z.string(typeError('a string')).transform((raw, ctx) => {
           const { value, problems } = normaliseEmailIdentity(raw);
           for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
@@ -136,7 +137,11 @@ export function parseDkimChangeRequest(
   return result.data as DkimChangeRequest;
 }
 
-/** True when a workflow input asks for a DKIM change rather than a new identity. */
+/**
+ * True when a workflow input asks for a DKIM change rather than a new identity: it says so, or
+ * it carries SigningAttributesOrigin, as the state machine's ChooseOperation decides.
+ */
 export function isDkimChangeRequest(input: unknown): boolean {
-  return (input as { Operation?: unknown } | null)?.Operation === 'ChangeDkimSigning';
+  const fields = input as { Operation?: unknown; SigningAttributesOrigin?: unknown } | null;
+  return fields?.Operation === 'ChangeDkimSigning' || fields?.SigningAttributesOrigin !== undefined;
 }

@@ -1,5 +1,9 @@
 import { reasonCodeFor, ValidationError } from '../errors.js';
-import { parseIdentityRequest } from '../request/index.js';
+import {
+  isDkimChangeRequest,
+  parseDkimChangeRequest,
+  parseIdentityRequest,
+} from '../request/index.js';
 import type { CreatedIdentity, PublishedRecords } from '../types.js';
 import type { CheckResult } from './check-identity.js';
 import { type FailureDetail, failureDetail } from './failure.js';
@@ -62,8 +66,10 @@ function messageOf(errorName: string, cause: string | undefined): string {
 }
 
 function validationDetails(request: unknown) {
+  // The same schema the failed step used, to list every problem with its field path.
+  const parse = isDkimChangeRequest(request) ? parseDkimChangeRequest : parseIdentityRequest;
   try {
-    parseIdentityRequest(request, { keyDelivery: 'secret' });
+    parse(request, { keyDelivery: 'secret' });
     return [];
   } catch (error) {
     return error instanceof ValidationError ? error.details : [];

@@ -56,6 +56,21 @@ describe('describeFailure', () => {
     expectValidDetail('Email Identity Verification Failed', detail);
   });
 
+  it('lists the problems of an invalid DKIM change against the change schema', () => {
+    const detail = describeFailure({
+      request: {
+        EmailIdentity: 'example.com',
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {},
+      },
+      error: { Error: 'ValidationError', Cause: lambdaCause('ValidationError', 'Invalid request') },
+    });
+    expect(detail.details).toContainEqual({
+      field: 'SigningAttributes',
+      message: expect.stringContaining('needs a key'),
+    });
+  });
+
   it('describes a run whose input was not even an object', () => {
     const detail = describeFailure({
       request: 'hello',
