@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '../lib/clients/sesv2.js';
 import { clock } from '../lib/clock.js';
+import { keyLengthChangeRefusal } from '../lib/dkim-key-length.js';
 import { generateDkimKeyPair, keyLengthForBits } from '../lib/dkim-keys.js';
 import { dkimRecordsFor } from '../lib/dns/records.js';
 import { ConflictError, SesNotFoundError, ValidationError } from '../lib/errors.js';
@@ -24,8 +25,6 @@ import type {
   StaleRecord,
 } from '../lib/types.js';
 
-/** SES generates an Easy DKIM key of a new length at most once a day. */
-const KEY_LENGTH_CHANGE_INTERVAL_MS = 24 * 3600_000;
 const SECRET_FIELD = 'SigningAttributes.DomainSigningPrivateKeySecretArn';
 
 interface NewKey {
@@ -46,7 +45,8 @@ export async function changeDkimSigning(request: DkimChangeRequest): Promise<Cre
   const from = signingOf(existing);
   const now = clock.now();
   const kind = changeKind(request, from, existing);
-  if (kind === 'EASY_DKIM_KEY_LENGTH') refuseIfKeyChangedToday(existing, now);
+  const refusal = keyLengthChangeRefusal(request, existing, now);
+  if (refusal !== undefined) throw new ConflictError(refusal);
 
   const selector =
     request.SigningAttributesOrigin === 'EXTERNAL'
@@ -188,17 +188,6 @@ function changeKind(
   const wanted = request.SigningAttributes?.NextSigningKeyLength;
   const current = existing.DkimAttributes?.NextSigningKeyLength;
   return wanted !== undefined && wanted !== current ? 'EASY_DKIM_KEY_LENGTH' : 'NO_CHANGE';
-}
-
-function refuseIfKeyChangedToday(existing: GetEmailIdentityCommandOutput, now: Date): void {
-  const last = existing.DkimAttributes?.LastKeyGenerationTimestamp;
-  if (last === undefined) return;
-  const allowedAt = new Date(last.getTime() + KEY_LENGTH_CHANGE_INTERVAL_MS);
-  if (now < allowedAt) {
-    throw new ConflictError(
-      `SES changes an Easy DKIM key length at most once a day: the last key was generated at ${last.toISOString()}, so the next change is allowed from ${allowedAt.toISOString()}`,
-    );
-  }
 }
 
 /** A BYODKIM rotation gets a selector of its own, so the old key keeps verifying until SUCCESS. */

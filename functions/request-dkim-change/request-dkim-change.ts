@@ -1,6 +1,7 @@
 import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '../lib/clients/sesv2.js';
 import { clock } from '../lib/clock.js';
+import { keyLengthChangeRefusal } from '../lib/dkim-key-length.js';
 import { ConflictError, type FieldIssue, ValidationError } from '../lib/errors.js';
 import { HttpError } from '../lib/http/errors.js';
 import { type DkimChangeRequest, parseDkimChangeRequest } from '../lib/request/index.js';
@@ -11,7 +12,6 @@ import {
   requestHash,
   startRun,
 } from '../lib/runs/start-run.js';
-import { originOf } from '../lib/ses-dkim.js';
 import { awsErrorName } from '../lib/ses-errors.js';
 
 export type RequestDkimChangeConfig = RunStoreConfig;
@@ -25,8 +25,6 @@ export interface RequestedDkimChange extends RunHandle {
   signing_attributes_origin: DkimChangeRequest['SigningAttributesOrigin'];
 }
 
-/** SES generates an Easy DKIM key of a new length at most once a day. */
-const KEY_LENGTH_CHANGE_INTERVAL_MS = 24 * 3600_000;
 /** Body fields only the route sets: the path names the identity, the route the operation. */
 const ROUTE_FIELDS = {
   EmailIdentity: 'is not a known field: the identity comes from the path',
@@ -181,26 +179,4 @@ async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
   }
   const refusal = keyLengthChangeRefusal(request, existing, clock.now());
   if (refusal !== undefined) throw new ConflictError(refusal);
-}
-
-/**
- * Why SES would refuse this key length change now, or undefined. A key length change is an
- * Easy DKIM request with a NextSigningKeyLength other than the one set, on an identity that
- * signs with Easy DKIM already (the same test as the ChangeDkimSigning step's).
- */
-export function keyLengthChangeRefusal(
-  request: DkimChangeRequest,
-  existing: GetEmailIdentityCommandOutput,
-  now: Date,
-): string | undefined {
-  const attributes = existing.DkimAttributes;
-  const wanted = request.SigningAttributes?.NextSigningKeyLength;
-  const easyDkimNow = originOf(attributes) === 'AWS_SES' && (attributes?.Tokens?.length ?? 0) > 0;
-  if (request.SigningAttributesOrigin !== 'AWS_SES' || !easyDkimNow) return undefined;
-  if (wanted === undefined || wanted === attributes?.NextSigningKeyLength) return undefined;
-  const last = attributes?.LastKeyGenerationTimestamp;
-  if (last === undefined) return undefined;
-  const allowedAt = new Date(last.getTime() + KEY_LENGTH_CHANGE_INTERVAL_MS);
-  if (now >= allowedAt) return undefined;
-  return `SES changes an Easy DKIM key length at most once a day: the last key was generated at ${last.toISOString()}, so the next change is allowed from ${allowedAt.toISOString()}`;
 }
