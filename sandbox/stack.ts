@@ -25,7 +25,11 @@ import { type LambdaHandler, lambdaContext } from './engine/local-tasks.js';
 import { StepFunctionsService } from './engine/sfn-service.js';
 
 /** The API's Lambda functions, by folder name under functions/. */
-export const API_FUNCTIONS = ['start-verification', 'get-identity-status'] as const;
+export const API_FUNCTIONS = [
+  'start-verification',
+  'get-identity-status',
+  'request-dkim-change',
+] as const;
 
 export const STATE_MACHINE_NAME = 'VerifyEmailIdentity';
 export const EVENT_BUS_NAME = 'ses-identity-verifier';

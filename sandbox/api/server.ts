@@ -161,6 +161,11 @@ export async function startApiServer(options: {
           identity: segments[1] as string,
         });
       }
+      if (segments.length === 3 && segments[2] === 'dkim' && method === 'PUT') {
+        return callHandler('request-dkim-change', '/identities/{identity}/dkim', {
+          identity: segments[1] as string,
+        });
+      }
     }
     if (segments[0] === 'sandbox' && method === 'GET') {
       if (segments[1] === 'mailbox' && segments.length === 2) {
