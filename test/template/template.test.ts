@@ -24,6 +24,7 @@ import {
   checkNoWildcardActions,
   checkStateMachineRole,
 } from '../../scripts/validate-template.js';
+import { matchesPattern } from '../support/event-pattern.js';
 
 let template: CfnTemplate;
 beforeAll(() => {
@@ -313,11 +314,7 @@ describe('onboarding rule', () => {
   );
 
   it('matches the sample onboarding event with the default parameters', () => {
-    const pattern = resource('OnboardingRule').Properties?.EventPattern as Record<string, Json>;
-    expect(pattern).toEqual({
-      source: [{ Ref: 'OnboardingEventSource' }],
-      'detail-type': [{ Ref: 'OnboardingDetailType' }],
-    });
+    expect(rulesMatching(onboarding)).toEqual(['OnboardingRule']);
     expect(onboarding.source).toBe(template.Parameters?.OnboardingEventSource?.Default);
     expect(onboarding['detail-type']).toBe(template.Parameters?.OnboardingDetailType?.Default);
   });
@@ -341,12 +338,57 @@ describe('onboarding rule', () => {
     );
     expect(malformed.source).toBe(onboarding.source);
     expect(malformed['detail-type']).toBe(onboarding['detail-type']);
+    expect(rulesMatching(malformed)).toEqual(['OnboardingRule']);
     expect(() => parseIdentityRequest(malformed.detail, { keyDelivery: 'secret' })).toThrow(
       expect.objectContaining({ name: 'ValidationError' }),
     );
   });
 
-  it('lets only the two onboarding rules send to the dead-letter queue', () => {
+  it('sends an event that carries a private key to the inline-key rule only, whose input has no key', () => {
+    const key = 'MIIEowIBAAKCAQEAlongbase64keymaterial';
+    for (const event of [
+      {
+        ...onboarding,
+        detail: {
+          ...onboarding.detail,
+          DkimSigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
+        },
+      },
+      {
+        ...onboarding,
+        'detail-type': template.Parameters?.OnboardingDkimChangeDetailType?.Default,
+        detail: {
+          EmailIdentity: 'mail.example.com',
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
+        },
+      },
+    ]) {
+      expect(rulesMatching(event)).toEqual(['OnboardingInlineKeyRule']);
+      const [target] = props('OnboardingInlineKeyRule').Targets as Record<string, Json>[];
+      const transformer = target?.InputTransformer as {
+        InputPathsMap: Record<string, string>;
+        InputTemplate: string;
+      };
+      expect(transformer.InputPathsMap).toEqual({ identity: '$.detail.EmailIdentity' });
+      const input = JSON.parse(
+        transformer.InputTemplate.replace('<identity>', JSON.stringify(event.detail.EmailIdentity)),
+      );
+      expect(JSON.stringify(input)).not.toContain(key);
+      expect(() => parseIdentityRequest(input, { keyDelivery: 'secret' })).toThrow(
+        expect.objectContaining({
+          details: expect.arrayContaining([
+            {
+              field: 'DkimSigningAttributes.DomainSigningPrivateKey',
+              message: expect.stringContaining('DomainSigningPrivateKeySecretArn'),
+            },
+          ]),
+        }),
+      );
+    }
+  });
+
+  it('lets only the onboarding rules send to the dead-letter queue', () => {
     const [statement] = (
       props('OnboardingDeadLetterQueuePolicy').PolicyDocument as unknown as {
         Statement: PolicyStatement[];
@@ -360,6 +402,7 @@ describe('onboarding rule', () => {
           'aws:SourceArn': [
             { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] },
             { 'Fn::GetAtt': ['OnboardingDkimChangeRule', 'Arn'] },
+            { 'Fn::GetAtt': ['OnboardingInlineKeyRule', 'Arn'] },
           ],
         },
       },
@@ -430,6 +473,25 @@ describe('PUT /identities/{identity}/dkim', () => {
   });
 });
 
+/** The onboarding rules whose pattern (with the parameters' defaults) matches `event`. */
+function rulesMatching(event: unknown): string[] {
+  const withDefaults = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(withDefaults);
+    if (value !== null && typeof value === 'object') {
+      const ref = (value as { Ref?: string }).Ref;
+      if (ref !== undefined) return template.Parameters?.[ref]?.Default;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withDefaults(v)]));
+    }
+    return value;
+  };
+  return Object.entries(template.Resources ?? {})
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+    .filter(([id]) =>
+      matchesPattern(withDefaults(props(id).EventPattern) as Record<string, unknown>, event),
+    )
+    .map(([id]) => id);
+}
+
 describe('onboarding DKIM change rule', () => {
   const change = JSON.parse(
     readFileSync(new URL('../../events/onboarding-dkim-change.json', import.meta.url), 'utf8'),
@@ -442,10 +504,7 @@ describe('onboarding DKIM change rule', () => {
   }
 
   it('matches the sample change event with the default parameters, and not the creation event', () => {
-    expect(props('OnboardingDkimChangeRule').EventPattern).toEqual({
-      source: [{ Ref: 'OnboardingEventSource' }],
-      'detail-type': [{ Ref: 'OnboardingDkimChangeDetailType' }],
-    });
+    expect(rulesMatching(change)).toEqual(['OnboardingDkimChangeRule']);
     expect(template.Parameters?.OnboardingDkimChangeDetailType).toMatchObject({
       Type: 'String',
       Default: 'Email Identity DKIM Change Requested',
