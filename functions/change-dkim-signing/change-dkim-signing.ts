@@ -1,20 +1,19 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  GetEmailIdentityCommand,
-  type GetEmailIdentityCommandOutput,
-  PutEmailIdentityDkimSigningAttributesCommand,
-} from '@aws-sdk/client-sesv2';
+import { PutEmailIdentityDkimSigningAttributesCommand } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '../lib/clients/sesv2.js';
 import { clock } from '../lib/clock.js';
-import { keyLengthChangeRefusal } from '../lib/dkim-key-length.js';
 import { generateDkimKeyPair, keyLengthForBits } from '../lib/dkim-keys.js';
+import {
+  isKeyLengthChange,
+  keyLengthChangeRefusal,
+  type SigningSnapshot,
+} from '../lib/dkim-signing.js';
 import { dkimRecordsFor } from '../lib/dns/records.js';
-import { ConflictError, SesNotFoundError, ValidationError } from '../lib/errors.js';
+import { ConflictError, ValidationError } from '../lib/errors.js';
 import { logger, metrics } from '../lib/observability.js';
 import type { DkimChangeRequest } from '../lib/request/index.js';
-import { originOf, selectorOf } from '../lib/ses-dkim.js';
-import { awsErrorName, scrubSecret, toStepError } from '../lib/ses-errors.js';
-import { deleteSuppliedKeySecret, readSuppliedKey } from '../lib/signing-key-secret.js';
+import { scrubSecret, toStepError } from '../lib/ses-errors.js';
+import { readSuppliedKey } from '../lib/signing-key-secret.js';
 import type {
   CreatedIdentity,
   DkimChange,
@@ -36,27 +35,38 @@ interface NewKey {
 /**
  * Changes how a domain identity signs (PutEmailIdentityDkimSigningAttributes): switch between
  * Easy DKIM and BYODKIM, enable either, rotate a BYODKIM key, or change the Easy DKIM key
- * length. Returns the identity as the publish → check → notify path expects it, with the change
- * and the records it made stale, which the workflow removes only once the new DKIM is SUCCESS.
+ * length. `current` is the signing ReadDkimSigning saw before the change, so a retry of this
+ * step (SES may already have applied it) still knows the old records. Returns the identity as
+ * the publish → check → notify path expects it, with the change and the records it made stale,
+ * which the workflow removes only once the new DKIM is SUCCESS. The key's secret, if any, is
+ * left for the DiscardKeySecret step.
  */
-export async function changeDkimSigning(request: DkimChangeRequest): Promise<CreatedIdentity> {
+export async function changeDkimSigning(
+  request: DkimChangeRequest,
+  current: SigningSnapshot,
+): Promise<CreatedIdentity> {
   const identity = request.EmailIdentity;
-  const existing = await readIdentity(identity);
-  const from = signingOf(existing);
+  if (current.identity_type !== null && current.identity_type !== 'DOMAIN') {
+    throw new ValidationError([
+      {
+        field: 'EmailIdentity',
+        message: `is an ${current.identity_type} in SES; DKIM signing applies to domains only`,
+      },
+    ]);
+  }
+  const from = current.signing;
   const now = clock.now();
-  const kind = changeKind(request, from, existing);
-  const refusal = keyLengthChangeRefusal(request, existing, now);
+  const kind = changeKind(request, current);
+  const refusal = keyLengthChangeRefusal(request, current, now);
   if (refusal !== undefined) throw new ConflictError(refusal);
 
   const selector =
     request.SigningAttributesOrigin === 'EXTERNAL'
       ? (request.SigningAttributes?.DomainSigningSelector ?? newSelector(from.selector, now))
       : null;
-  const secretArn = request.SigningAttributes?.DomainSigningPrivateKeySecretArn;
   const key = request.SigningAttributesOrigin === 'EXTERNAL' ? await newKey(request) : null;
 
-  let status: DkimStatus =
-    (existing.DkimAttributes?.Status as DkimStatus | undefined) ?? 'NOT_STARTED';
+  let status: DkimStatus = current.dkim_status ?? 'NOT_STARTED';
   let tokens = from.origin === 'AWS_SES' ? from.tokens : [];
   if (kind !== 'NO_CHANGE') {
     try {
@@ -83,8 +93,6 @@ export async function changeDkimSigning(request: DkimChangeRequest): Promise<Cre
       throw toStepError(error, `PutEmailIdentityDkimSigningAttributes ${identity}`);
     }
   }
-  // SES holds the key now: the secret has done its job.
-  if (secretArn !== undefined) await deleteSuppliedKeySecret(secretArn);
 
   const to: DkimSigning = {
     origin: request.SigningAttributesOrigin,
@@ -100,18 +108,16 @@ export async function changeDkimSigning(request: DkimChangeRequest): Promise<Cre
     identity_type: 'DOMAIN',
     created_at: now.toISOString(),
     adopted: false,
-    configuration_set_name: existing.ConfigurationSetName ?? null,
+    configuration_set_name: current.configuration_set_name,
     dkim: {
       origin: request.SigningAttributesOrigin,
       tokens,
       selector,
       status,
-      current_signing_key_length: existing.DkimAttributes?.CurrentSigningKeyLength ?? null,
+      current_signing_key_length: from.signing_key_length,
       next_signing_key_length:
         request.SigningAttributesOrigin === 'AWS_SES'
-          ? (request.SigningAttributes?.NextSigningKeyLength ??
-            existing.DkimAttributes?.NextSigningKeyLength ??
-            null)
+          ? (request.SigningAttributes?.NextSigningKeyLength ?? current.next_signing_key_length)
           : (key?.keyLength ?? null),
       public_key: key?.publicKey ?? null,
     },
@@ -138,56 +144,15 @@ export async function changeDkimSigning(request: DkimChangeRequest): Promise<Cre
   return { ...result, change };
 }
 
-async function readIdentity(identity: string): Promise<GetEmailIdentityCommandOutput> {
-  try {
-    return await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-  } catch (error) {
-    if (awsErrorName(error) === 'NotFoundException') {
-      throw new SesNotFoundError(
-        `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
-        { cause: error },
-      );
-    }
-    throw toStepError(error, `GetEmailIdentity ${identity}`);
-  }
-}
-
-/** How the identity signs today; origin null when it has no DKIM set up (NOT_STARTED, no tokens). */
-function signingOf(existing: GetEmailIdentityCommandOutput): DkimSigning {
-  if (existing.IdentityType !== undefined && existing.IdentityType !== 'DOMAIN') {
-    throw new ValidationError([
-      {
-        field: 'EmailIdentity',
-        message: `is an ${existing.IdentityType} in SES; DKIM signing applies to domains only`,
-      },
-    ]);
-  }
-  const attributes = existing.DkimAttributes;
-  const origin = originOf(attributes);
-  const hasDkim = origin !== undefined && (attributes?.Tokens?.length ?? 0) > 0;
-  if (!hasDkim) return { origin: null, selector: null, tokens: [], signing_key_length: null };
-  return {
-    origin: origin ?? null,
-    selector: selectorOf(attributes) ?? null,
-    tokens: origin === 'AWS_SES' ? [...(attributes?.Tokens ?? [])] : [],
-    signing_key_length: attributes?.CurrentSigningKeyLength ?? null,
-  };
-}
-
-function changeKind(
-  request: DkimChangeRequest,
-  from: DkimSigning,
-  existing: GetEmailIdentityCommandOutput,
-): DkimChangeKind {
+function changeKind(request: DkimChangeRequest, current: SigningSnapshot): DkimChangeKind {
+  const from = current.signing.origin;
   if (request.SigningAttributesOrigin === 'EXTERNAL') {
-    if (from.origin === 'EXTERNAL') return 'BYODKIM_KEY_ROTATION';
-    return from.origin === 'AWS_SES' ? 'EASY_DKIM_TO_BYODKIM' : 'ENABLE_BYODKIM';
+    if (from === 'EXTERNAL') return 'BYODKIM_KEY_ROTATION';
+    return from === 'AWS_SES' ? 'EASY_DKIM_TO_BYODKIM' : 'ENABLE_BYODKIM';
   }
-  if (from.origin === 'EXTERNAL') return 'BYODKIM_TO_EASY_DKIM';
-  if (from.origin === null) return 'ENABLE_EASY_DKIM';
-  const wanted = request.SigningAttributes?.NextSigningKeyLength;
-  const current = existing.DkimAttributes?.NextSigningKeyLength;
-  return wanted !== undefined && wanted !== current ? 'EASY_DKIM_KEY_LENGTH' : 'NO_CHANGE';
+  if (from === 'EXTERNAL') return 'BYODKIM_TO_EASY_DKIM';
+  if (from === null) return 'ENABLE_EASY_DKIM';
+  return isKeyLengthChange(request, current) ? 'EASY_DKIM_KEY_LENGTH' : 'NO_CHANGE';
 }
 
 /** A BYODKIM rotation gets a selector of its own, so the old key keeps verifying until SUCCESS. */

@@ -1,8 +1,13 @@
+import type { SigningSnapshot } from '../lib/dkim-signing.js';
 import { lambdaHandler } from '../lib/observability.js';
 import { parseDkimChangeRequest } from '../lib/request/index.js';
 import { changeDkimSigning } from './change-dkim-signing.js';
 
-/** ChangeDkimSigning: the workflow's first step for a DKIM change (keys arrive as secret ARNs). */
-export const handler = lambdaHandler(async (event: unknown) =>
-  changeDkimSigning(parseDkimChangeRequest(event, { keyDelivery: 'secret' })),
+/** ChangeDkimSigning: applies the change to SES, from the signing ReadDkimSigning saw. */
+export const handler = lambdaHandler(
+  async (event: { request: unknown; current: SigningSnapshot }) =>
+    changeDkimSigning(
+      parseDkimChangeRequest(event.request, { keyDelivery: 'secret' }),
+      event.current,
+    ),
 );

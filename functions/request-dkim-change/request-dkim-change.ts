@@ -1,7 +1,7 @@
 import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '../lib/clients/sesv2.js';
 import { clock } from '../lib/clock.js';
-import { keyLengthChangeRefusal } from '../lib/dkim-key-length.js';
+import { keyLengthChangeRefusal, signingSnapshotOf } from '../lib/dkim-signing.js';
 import { ConflictError, type FieldIssue, ValidationError } from '../lib/errors.js';
 import { HttpError } from '../lib/http/errors.js';
 import { type DkimChangeRequest, parseDkimChangeRequest } from '../lib/request/index.js';
@@ -177,6 +177,6 @@ async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
     }
     throw error;
   }
-  const refusal = keyLengthChangeRefusal(request, existing, clock.now());
+  const refusal = keyLengthChangeRefusal(request, signingSnapshotOf(existing), clock.now());
   if (refusal !== undefined) throw new ConflictError(refusal);
 }

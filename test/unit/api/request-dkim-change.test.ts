@@ -33,6 +33,7 @@ import { readFileSync } from 'node:fs';
 import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
 import { useClock } from '../../../functions/lib/clock.js';
 import { generateDkimKeyPair } from '../../../functions/lib/dkim-keys.js';
+import { signingSnapshotOf } from '../../../functions/lib/dkim-signing.js';
 import { MAX_BODY_BYTES } from '../../../functions/lib/http/body.js';
 import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
 import { parseDkimChangeRequest } from '../../../functions/lib/request/index.js';
@@ -479,6 +480,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
           { Operation: 'ChangeDkimSigning', EmailIdentity: 'mail.example.com', ...keyLengthChange },
           { keyDelivery: 'secret' },
         ),
+        signingSnapshotOf(easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z'))),
       );
 
       await expect(step).rejects.toMatchObject({

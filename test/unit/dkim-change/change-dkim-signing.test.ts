@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
+import { readSigningSnapshot, signingSnapshotOf } from '../../../functions/lib/dkim-signing.js';
 import { ConflictError, SesNotFoundError } from '../../../functions/lib/errors.js';
 import type { DkimChangeRequest } from '../../../functions/lib/request/index.js';
 import { testKeys } from '../request/test-keys.js';
@@ -65,6 +66,13 @@ const change = (fields: Partial<DkimChangeRequest>): DkimChangeRequest => ({
 describe('changeDkimSigning', () => {
   const ses = mockClient(SESv2Client);
   const secrets = mockClient(SecretsManagerClient);
+  // What ReadDkimSigning saw before the change: the step's second input.
+  let before: GetEmailIdentityCommandOutput;
+  const given = (existing: GetEmailIdentityCommandOutput) => {
+    before = existing;
+  };
+  const apply = (request: DkimChangeRequest) =>
+    changeDkimSigning(request, signingSnapshotOf(before));
 
   beforeEach(() => {
     ses.reset();
@@ -83,9 +91,9 @@ describe('changeDkimSigning', () => {
   afterEach(() => vi.useRealTimers());
 
   it('enables Easy DKIM on a domain without DKIM, with nothing stale', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(noDkim);
+    given(noDkim);
 
-    const result = await changeDkimSigning(change({ SigningAttributesOrigin: 'AWS_SES' }));
+    const result = await apply(change({ SigningAttributesOrigin: 'AWS_SES' }));
 
     expect(ses).toHaveReceivedCommandWith(PutEmailIdentityDkimSigningAttributesCommand, {
       EmailIdentity: 'example.com',
@@ -102,9 +110,9 @@ describe('changeDkimSigning', () => {
   });
 
   it('enables BYODKIM with a generated key, giving SES the private key and us the public one', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(noDkim);
+    given(noDkim);
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: {
@@ -126,9 +134,9 @@ describe('changeDkimSigning', () => {
   });
 
   it('switches Easy DKIM to BYODKIM with a supplied key, keeping the old CNAMEs until the new TXT verifies', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(easyDkim);
+    given(easyDkim);
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: {
@@ -153,16 +161,12 @@ describe('changeDkimSigning', () => {
       selector: 'tenant1',
       public_key: testKeys.rsa2048PublicKey,
     });
-    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
-      SecretId: SECRET_ARN,
-      ForceDeleteWithoutRecovery: true,
-    });
   });
 
   it('switches BYODKIM back to Easy DKIM: new tokens, the old selector TXT stale', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(byodkim('tenant1'));
+    given(byodkim('tenant1'));
 
-    const result = await changeDkimSigning(change({ SigningAttributesOrigin: 'AWS_SES' }));
+    const result = await apply(change({ SigningAttributesOrigin: 'AWS_SES' }));
 
     expect(result.change).toMatchObject({
       kind: 'BYODKIM_TO_EASY_DKIM',
@@ -174,9 +178,9 @@ describe('changeDkimSigning', () => {
   });
 
   it('rotates a BYODKIM key under a new selector when the request names none', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(byodkim('tenant1'));
+    given(byodkim('tenant1'));
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { GenerateDomainSigningKey: {} },
@@ -191,8 +195,8 @@ describe('changeDkimSigning', () => {
   });
 
   it('picks another new selector when today’s is the one in use', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(byodkim('ses-20261123'));
-    const result = await changeDkimSigning(
+    given(byodkim('ses-20261123'));
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { GenerateDomainSigningKey: {} },
@@ -202,9 +206,9 @@ describe('changeDkimSigning', () => {
   });
 
   it('rotates the key under the same selector when the request names it, with nothing stale', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(byodkim('tenant1'));
+    given(byodkim('tenant1'));
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { DomainSigningSelector: 'tenant1', GenerateDomainSigningKey: {} },
@@ -215,12 +219,12 @@ describe('changeDkimSigning', () => {
   });
 
   it('changes the Easy DKIM key length, keeping the tokens and the records', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(easyDkim);
+    given(easyDkim);
     ses
       .on(PutEmailIdentityDkimSigningAttributesCommand)
       .resolves({ DkimStatus: 'SUCCESS', DkimTokens: OLD_TOKENS });
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'AWS_SES',
         SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
@@ -241,12 +245,12 @@ describe('changeDkimSigning', () => {
 
   it('refuses a second key length change within 24 hours and says when it is allowed again', async () => {
     const lastKey = new Date(NOW.getTime() - 3 * 3600_000);
-    ses.on(GetEmailIdentityCommand).resolves({
+    given({
       ...easyDkim,
       DkimAttributes: { ...easyDkim.DkimAttributes, LastKeyGenerationTimestamp: lastKey },
     });
 
-    const attempt = changeDkimSigning(
+    const attempt = apply(
       change({
         SigningAttributesOrigin: 'AWS_SES',
         SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
@@ -259,9 +263,9 @@ describe('changeDkimSigning', () => {
   });
 
   it('changes nothing when Easy DKIM is asked for and already in place with that key length', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(easyDkim);
+    given(easyDkim);
 
-    const result = await changeDkimSigning(
+    const result = await apply(
       change({
         SigningAttributesOrigin: 'AWS_SES',
         SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
@@ -273,28 +277,48 @@ describe('changeDkimSigning', () => {
     expect(result.dkim?.tokens).toEqual(OLD_TOKENS);
   });
 
-  it('fails with SesNotFoundError when SES does not know the identity', async () => {
+  it('reads a domain SES does not know as SesNotFoundError, before any change', async () => {
     ses
       .on(GetEmailIdentityCommand)
       .rejects(new NotFoundException({ message: 'not found', $metadata: {} }));
-    await expect(changeDkimSigning(change({}))).rejects.toBeInstanceOf(SesNotFoundError);
+    await expect(readSigningSnapshot('example.com')).rejects.toBeInstanceOf(SesNotFoundError);
   });
 
-  it('keeps the secret when SES refuses the change', async () => {
-    ses.on(GetEmailIdentityCommand).resolves(easyDkim);
-    ses.on(PutEmailIdentityDkimSigningAttributesCommand).rejects(new Error('boom'));
+  it('reads the signing a change starts from', async () => {
+    ses.on(GetEmailIdentityCommand).resolves(byodkim('tenant1'));
+    await expect(readSigningSnapshot('example.com')).resolves.toMatchObject({
+      identity_type: 'DOMAIN',
+      signing: { origin: 'EXTERNAL', selector: 'tenant1', tokens: [] },
+      dkim_status: 'SUCCESS',
+    });
+  });
 
-    await expect(
-      changeDkimSigning(
-        change({
-          SigningAttributesOrigin: 'EXTERNAL',
-          SigningAttributes: {
-            DomainSigningSelector: 's2',
-            DomainSigningPrivateKeySecretArn: SECRET_ARN,
-          },
-        }),
-      ),
-    ).rejects.toThrow();
+  it('knows what it changes from on a retry, after SES already applied the change', async () => {
+    given(easyDkim);
+    const request = change({
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: { DomainSigningSelector: 'tenant1', GenerateDomainSigningKey: {} },
+    });
+    const first = await apply(request);
+    // SES now signs with BYODKIM; the retry still gets the snapshot taken before the change.
+    const retried = await apply(request);
+    expect(retried.change).toEqual({ ...first.change, to: retried.change?.to });
+    expect(retried.change?.kind).toBe('EASY_DKIM_TO_BYODKIM');
+    expect(retried.change?.stale_records).toHaveLength(3);
+  });
+
+  it('reads the supplied key and leaves its secret for the DiscardKeySecret step', async () => {
+    given(easyDkim);
+    await apply(
+      change({
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: 's2',
+          DomainSigningPrivateKeySecretArn: SECRET_ARN,
+        },
+      }),
+    );
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
     expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
   });
 });

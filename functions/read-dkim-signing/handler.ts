@@ -1,0 +1,12 @@
+import { readSigningSnapshot } from '../lib/dkim-signing.js';
+import { lambdaHandler } from '../lib/observability.js';
+import { parseDkimChangeRequest } from '../lib/request/index.js';
+
+/**
+ * ReadDkimSigning: validates a DKIM change and records how the domain signs before it, in the
+ * execution's state, where a retried ChangeDkimSigning finds it unchanged.
+ */
+export const handler = lambdaHandler(async (event: { request: unknown }) => {
+  const request = parseDkimChangeRequest(event.request, { keyDelivery: 'secret' });
+  return readSigningSnapshot(request.EmailIdentity);
+});
