@@ -38,7 +38,7 @@ const INTEGRATIONS = new Set([
 ]);
 const PLACEHOLDER = /^\$\{[A-Z][A-Za-z0-9]*\}$/;
 // Names Step Functions and its integrations raise, which our code never throws.
-const SERVICE_ERROR = /^(States|Lambda|EventBridge)\.[A-Za-z]+$/;
+const SERVICE_ERROR = /^(States|Lambda|Sandbox|EventBridge)\.[A-Za-z]+$/;
 
 /** Every problem found, as one line each; empty when the definition is sound. */
 export function aslProblems(definition: Definition): string[] {

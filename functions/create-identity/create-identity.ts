@@ -19,7 +19,7 @@ import { logger, metrics } from '../lib/observability.js';
 import { type IdentityRequest, identityTypeOf } from '../lib/request/index.js';
 import { originOf } from '../lib/ses-dkim.js';
 import { awsErrorName, scrubSecret, toStepError } from '../lib/ses-errors.js';
-import { deleteSuppliedKeySecret, readSuppliedKey } from '../lib/signing-key-secret.js';
+import { readSuppliedKey } from '../lib/signing-key-secret.js';
 import type { CreatedIdentity, DkimStatus, DkimSummary } from '../lib/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
 import { compareWithRequest } from './existing-identity.js';
@@ -36,7 +36,8 @@ const GENERATED_KEY_BITS = { RSA_1024_BIT: 1024, RSA_2048_BIT: 2048 } as const;
 /**
  * Creates the SES email identity a validated request describes, or adopts it when SES already
  * has a matching one, and returns what the next steps need (never the private key).
- * BYODKIM keys come from a Secrets Manager secret, deleted once SES holds the key, or are
+ * BYODKIM keys come from a Secrets Manager secret (which the DiscardKeySecret step deletes once
+ * this step's output is safe in the execution's state, so a retry can still read it), or are
  * generated here and given to SES only.
  */
 export async function createIdentity(request: IdentityRequest): Promise<CreatedIdentity> {
@@ -44,7 +45,14 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
   let key: SigningKey | undefined;
   if (plan.mode === 'BYODKIM_SECRET') {
     key = await readSuppliedKey(plan.secretArn);
-    if (key === undefined) return adoptAfterSecretGone(request, plan);
+    if (key === undefined) {
+      throw new ValidationError([
+        {
+          field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
+          message: `names a secret that does not exist or is scheduled for deletion (${plan.secretArn})`,
+        },
+      ]);
+    }
   } else if (plan.mode === 'BYODKIM_GENERATED') {
     const pair = await generateDkimKeyPair(plan.keyLength);
     key = { ...pair, bits: GENERATED_KEY_BITS[plan.keyLength] };
@@ -69,8 +77,6 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
     result = await adopt(request, plan, key);
   }
 
-  // Only now does SES hold the key (created, or adopted on a retry): the secret has done its job.
-  if (plan.mode === 'BYODKIM_SECRET') await deleteSuppliedKeySecret(plan.secretArn);
   return result;
 }
 
@@ -133,32 +139,6 @@ async function adopt(
   metrics.addMetric('IdentityAdopted', MetricUnit.Count, 1);
   logger.info('Email identity already existed and matches the request: adopted', logFields(result));
   return result;
-}
-
-/**
- * The key's secret is gone. Either an earlier attempt of this run gave the key to SES and deleted
- * the secret (SES has the identity: adopt it, so the run goes on), or the ARN was wrong.
- */
-async function adoptAfterSecretGone(
-  request: IdentityRequest,
-  plan: Extract<DkimPlan, { mode: 'BYODKIM_SECRET' }>,
-): Promise<CreatedIdentity> {
-  const existing = await readExisting(request.EmailIdentity);
-  if (existing === undefined) {
-    throw new ValidationError([
-      {
-        field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
-        message: `names a secret that does not exist or is scheduled for deletion (${plan.secretArn})`,
-      },
-    ]);
-  }
-  // The public key left with the secret; without it the TXT record cannot be derived here.
-  metrics.addMetric('SigningKeySecretMissing', MetricUnit.Count, 1);
-  logger.warn(
-    'The signing key secret is gone and SES already has the identity: adopting it without its public key',
-    { identity: request.EmailIdentity, secret_arn: plan.secretArn },
-  );
-  return adopt(request, plan, undefined);
 }
 
 async function readExisting(identity: string): Promise<GetEmailIdentityCommandOutput | undefined> {

@@ -1,9 +1,6 @@
-import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
-import { sesv2Client } from './clients/sesv2.js';
-import { SesNotFoundError } from './errors.js';
+import type { GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import type { DkimChangeRequest } from './request/index.js';
 import { originOf, selectorOf } from './ses-dkim.js';
-import { awsErrorName, toStepError } from './ses-errors.js';
 import type { DkimKeyLength, DkimSigning, DkimStatus } from './types.js';
 
 /** SES generates an Easy DKIM key of a new length at most once a day. */
@@ -74,21 +71,4 @@ export function keyLengthChangeRefusal(
   const allowedAt = new Date(last.getTime() + KEY_LENGTH_CHANGE_INTERVAL_MS);
   if (now >= allowedAt) return undefined;
   return `SES changes an Easy DKIM key length at most once a day: the last key was generated at ${last.toISOString()}, so the next change is allowed from ${allowedAt.toISOString()}`;
-}
-
-/** Reads the domain's signing from SES; SesNotFoundError when SES does not know the identity. */
-export async function readSigningSnapshot(identity: string): Promise<SigningSnapshot> {
-  try {
-    return signingSnapshotOf(
-      await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity })),
-    );
-  } catch (error) {
-    if (awsErrorName(error) === 'NotFoundException') {
-      throw new SesNotFoundError(
-        `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
-        { cause: error },
-      );
-    }
-    throw toStepError(error, `GetEmailIdentity ${identity}`);
-  }
 }

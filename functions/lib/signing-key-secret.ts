@@ -1,4 +1,4 @@
-import { DeleteSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { secretsManagerClient } from './clients/secrets-manager.js';
 import { inspectPrivateKey } from './dkim-keys.js';
 import { ValidationError } from './errors.js';
@@ -60,19 +60,4 @@ export async function readSuppliedKey(
     ]);
   }
   return { privateKey, publicKey: inspection.publicKey, bits: inspection.bits };
-}
-
-/**
- * Deletes the key's secret at once (no recovery window) once SES holds the key, so that the key
- * lives in one place only. A secret that is already gone is fine: an earlier attempt deleted it.
- */
-export async function deleteSuppliedKeySecret(secretArn: string): Promise<void> {
-  try {
-    await secretsManagerClient.send(
-      new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }),
-    );
-  } catch (error) {
-    if (awsErrorName(error) === 'ResourceNotFoundException') return;
-    throw toStepError(error, `DeleteSecret ${secretArn}`);
-  }
 }

@@ -1,6 +1,6 @@
-import { readSigningSnapshot } from '../lib/dkim-signing.js';
 import { lambdaHandler } from '../lib/observability.js';
 import { parseDkimChangeRequest } from '../lib/request/index.js';
+import { readSigningSnapshot } from './read-dkim-signing.js';
 
 /**
  * ReadDkimSigning: validates a DKIM change and records how the domain signs before it, in the

@@ -22,6 +22,8 @@ describe('the VerifyEmailIdentity definition', () => {
         'DescribeFailureFunctionArn',
         'ChangeDkimSigningFunctionArn',
         'RemoveStaleRecordsFunctionArn',
+        'ReadDkimSigningFunctionArn',
+        'DiscardKeySecretFunctionArn',
         'EventBusName',
         'EventSource',
       ]),
@@ -38,14 +40,35 @@ describe('the VerifyEmailIdentity definition', () => {
     expect(new Set(detailTypes)).toEqual(new Set(documentedDetailTypes()));
   });
 
-  it('sends every Catch to the one failure path, except a clean-up after verification', () => {
-    const states = load().States;
-    const targets = Object.entries(states)
-      .filter(([name]) => name !== 'RemoveStaleRecords')
-      .flatMap(([, s]) => (s.Catch ?? []).map((c) => c.Next));
-    expect(new Set(targets)).toEqual(new Set(['DescribeFailure', 'DescribeFailureFallback']));
-    // The identity is verified by then: a failed clean-up is reported, not a failed run.
-    expect(states.RemoveStaleRecords?.Catch?.map((c) => c.Next)).toEqual(['StaleRecordsKept']);
+  it('catches every error of every Task', () => {
+    for (const [name, state] of Object.entries(load().States)) {
+      if (state.Type !== 'Task') continue;
+      expect(
+        state.Catch?.map((c) => c.ErrorEquals),
+        name,
+      ).toContainEqual(['States.ALL']);
+    }
+  });
+
+  it('sends every Catch to the one failure path, but for the few that cannot fail a run further', () => {
+    const targets = Object.fromEntries(
+      Object.entries(load().States).flatMap(([name, s]) =>
+        (s.Catch ?? []).map((c) => [name, c.Next]),
+      ),
+    );
+    const exceptions = {
+      // The identity is verified by then: a failed clean-up is reported, not a failed run.
+      RemoveStaleRecords: 'StaleRecordsKept',
+      // Already on the failure path: the failure event goes out whatever happens.
+      DescribeFailure: 'DescribeFailureFallback',
+      DiscardKeySecretAfterFailure: 'NotifyVerificationFailed',
+      // Nothing is left to notify with: the execution fails, and the alarm on failed executions fires.
+      NotifyIdentityVerified: 'VerifiedEventNotDelivered',
+      NotifyVerificationFailed: 'FailureEventNotDelivered',
+    };
+    for (const [name, next] of Object.entries(targets)) {
+      expect(next, name).toBe(exceptions[name as keyof typeof exceptions] ?? 'DescribeFailure');
+    }
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -10,11 +11,16 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import {
   AlreadyExistsException,
   CreateEmailIdentityCommand,
   GetEmailIdentityCommand,
+  LimitExceededException,
   SESv2Client,
   TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
@@ -24,6 +30,12 @@ import type { LambdaHandler } from '../../sandbox/engine/local-tasks.js';
 import { startDnsServer, type TestDnsServer, type ZoneData } from '../support/dns-server.js';
 import { expectValidDetail } from '../support/event-schemas.js';
 import { EVENT_SOURCE, loadHandlers, runExecution } from './harness.js';
+
+/** A throwaway RSA key, as base64 DER, the way a secret holds one. */
+const generatedPrivateKey = () =>
+  generateKeyPairSync('rsa', { modulusLength: 1024 })
+    .privateKey.export({ type: 'pkcs1', format: 'der' })
+    .toString('base64');
 
 const START = new Date('2026-11-02T09:00:00.000Z');
 const HOUR = 3600_000;
@@ -378,6 +390,71 @@ describe('VerifyEmailIdentity state machine', () => {
     expect(hoursSinceStart()).toBeLessThan(3.3);
     expect(route53.calls()).toHaveLength(0);
     expectValidDetail(terminal().detailType, terminal().detail);
+  });
+
+  it('deletes a supplied key secret once SES holds the key, and not before', async () => {
+    const secretArn =
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:stack/dkim-private-keys/example.com-abc';
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: generatedPrivateKey() });
+    secrets.on(DeleteSecretCommand).resolves({});
+    ses.on(CreateEmailIdentityCommand).resolves({
+      IdentityType: 'DOMAIN',
+      DkimAttributes: { Status: 'PENDING', Tokens: ['s1'], SigningAttributesOrigin: 'EXTERNAL' },
+    });
+    route53HasZone();
+    sesFlipsAt(() => START.getTime());
+
+    const run = await runExecution(
+      {
+        EmailIdentity: 'example.com',
+        DkimSigningAttributes: {
+          DomainSigningSelector: 's1',
+          DomainSigningPrivateKeySecretArn: secretArn,
+        },
+      },
+      { handlers },
+    );
+
+    expect(run.statesEntered.slice(0, 5)).toEqual([
+      'ReadRequest',
+      'ChooseOperation',
+      'CreateIdentity',
+      'HasKeySecret',
+      'DiscardKeySecret',
+    ]);
+    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
+      SecretId: secretArn,
+      ForceDeleteWithoutRecovery: true,
+    });
+    const created = ses.commandCalls(CreateEmailIdentityCommand)[0];
+    const deleted = secrets.commandCalls(DeleteSecretCommand)[0];
+    expect(created?.calledBefore(deleted as never)).toBe(true);
+  });
+
+  it('deletes a supplied key secret when the run fails, before the failure event', async () => {
+    const secretArn =
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:stack/dkim-private-keys/example.com-abc';
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: generatedPrivateKey() });
+    secrets.on(DeleteSecretCommand).resolves({});
+    ses
+      .on(CreateEmailIdentityCommand)
+      .rejects(new LimitExceededException({ message: 'too many identities', $metadata: {} }));
+
+    const run = await runExecution(
+      {
+        EmailIdentity: 'example.com',
+        DkimSigningAttributes: {
+          DomainSigningSelector: 's1',
+          DomainSigningPrivateKeySecretArn: secretArn,
+        },
+      },
+      { handlers },
+    );
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'SES_ERROR' });
+    expect(run.statesEntered).toContain('DiscardKeySecretAfterFailure');
+    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: secretArn });
+    expect(detailTypes()).toEqual(['Email Identity Verification Failed']);
   });
 
   it('still emits the failure event when DescribeFailure itself cannot run', async () => {

@@ -139,6 +139,7 @@ describe('template.yaml least privilege', () => {
     expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
       'ChangeDkimSigningFunction',
       'CreateIdentityFunction',
+      'DiscardKeySecretFunction',
       'RequestDkimChangeFunction',
       'StartVerificationFunction',
     ]);
@@ -256,9 +257,11 @@ describe('template.yaml shape', () => {
       'CheckVerificationFunctionArn',
       'CreateIdentityFunctionArn',
       'DescribeFailureFunctionArn',
+      'DiscardKeySecretFunctionArn',
       'EventBusName',
       'EventSource',
       'PublishDnsRecordsFunctionArn',
+      'ReadDkimSigningFunctionArn',
       'RemoveStaleRecordsFunctionArn',
     ]);
   });

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import {
   DeleteSecretCommand,
   GetSecretValueCommand,
-  InternalServiceError,
   InvalidRequestException,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -222,13 +221,8 @@ describe('CreateIdentity step', () => {
           DomainSigningPrivateKey: testKeys.rsa2048Pkcs1,
         },
       });
-      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
-        SecretId: SECRET_ARN,
-        ForceDeleteWithoutRecovery: true,
-      });
-      const created = ses.commandCalls(CreateEmailIdentityCommand)[0];
-      const deleted = secrets.commandCalls(DeleteSecretCommand)[0];
-      expect(created?.calledBefore(deleted as never)).toBe(true);
+      // The secret stays until DiscardKeySecret, so a retry of this step can still read it.
+      expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
       expect(result.dkim).toEqual({
         origin: 'EXTERNAL',
         tokens: [],
@@ -314,62 +308,20 @@ describe('CreateIdentity step', () => {
       expect(ses).not.toHaveReceivedAnyCommand();
     });
 
-    it('fails with a retryable ServiceUnavailableError when the delete fails on the server side', async () => {
-      secrets
-        .on(DeleteSecretCommand)
-        .rejects(new InternalServiceError({ message: 'oops', $metadata: { httpStatusCode: 500 } }));
-
-      const error = await rejection(createIdentityStep(secretRequest));
-
-      expect(error.name).toBe('ServiceUnavailableError');
-      expect(error.message).toContain(`DeleteSecret ${SECRET_ARN}`);
-    });
-
-    it('succeeds when the secret was deleted between the read and the delete', async () => {
-      secrets
-        .on(DeleteSecretCommand)
-        .rejects(new ResourceNotFoundException({ message: 'gone', ...meta }));
-
-      const result = await createIdentityStep(secretRequest);
-
-      expect(result.adopted).toBe(false);
-    });
-
-    describe('when the secret is gone (a retry after an attempt that gave SES the key)', () => {
-      it.each([
-        ['does not exist', new ResourceNotFoundException({ message: 'not found', ...meta })],
-        [
-          'is scheduled for deletion',
-          new InvalidRequestException({
-            message:
-              "You can't perform this operation on the secret because it was marked for deletion.",
-            ...meta,
-          }),
-        ],
-      ])(
-        'adopts the matching identity SES has when the secret %s, without a public key',
-        async (_label, secretError) => {
-          secrets.on(GetSecretValueCommand).rejects(secretError);
-          ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('s1'));
-
-          const result = await createIdentityStep(secretRequest);
-
-          expect(ses).not.toHaveReceivedCommand(CreateEmailIdentityCommand);
-          expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
-          expect(result).toMatchObject({
-            adopted: true,
-            dkim: { origin: 'EXTERNAL', selector: 's1', public_key: null },
-          });
-        },
-      );
-
-      it('fails with ValidationError naming the secret when SES has no such identity either', async () => {
-        secrets
-          .on(GetSecretValueCommand)
-          .rejects(new ResourceNotFoundException({ message: 'not found', ...meta }));
-        ses
-          .on(GetEmailIdentityCommand)
-          .rejects(new NotFoundException({ message: 'no identity', ...meta }));
+    it.each([
+      ['does not exist', new ResourceNotFoundException({ message: 'not found', ...meta })],
+      [
+        'is scheduled for deletion',
+        new InvalidRequestException({
+          message:
+            "You can't perform this operation on the secret because it was marked for deletion.",
+          ...meta,
+        }),
+      ],
+    ])(
+      'fails with ValidationError naming the secret when it %s, before calling SES',
+      async (_label, secretError) => {
+        secrets.on(GetSecretValueCommand).rejects(secretError);
 
         const error = await rejection(createIdentityStep(secretRequest));
 
@@ -380,20 +332,9 @@ describe('CreateIdentity step', () => {
             message: expect.stringContaining('does not exist or is scheduled for deletion'),
           },
         ]);
-      });
-
-      it('fails with ConflictError when the identity SES has uses another selector', async () => {
-        secrets
-          .on(GetSecretValueCommand)
-          .rejects(new ResourceNotFoundException({ message: 'not found', ...meta }));
-        ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('other'));
-
-        const error = await rejection(createIdentityStep(secretRequest));
-
-        expect(error.name).toBe('ConflictError');
-        expect(error.message).toContain('the identity has "other", the request asks for "s1"');
-      });
-    });
+        expect(ses).not.toHaveReceivedAnyCommand();
+      },
+    );
   });
 
   describe('BYODKIM with a generated key', () => {
@@ -509,7 +450,7 @@ describe('CreateIdentity step', () => {
       });
     });
 
-    it('adopts a matching BYODKIM identity, derives the public key from the secret and deletes it', async () => {
+    it('adopts a matching BYODKIM identity (a retry after SES created it), with the public key from the secret', async () => {
       ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('s1'));
 
       const result = await createIdentityStep(secretRequest);
@@ -523,10 +464,7 @@ describe('CreateIdentity step', () => {
           public_key: testKeys.rsa2048PublicKey,
         },
       });
-      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
-        SecretId: SECRET_ARN,
-        ForceDeleteWithoutRecovery: true,
-      });
+      expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
     });
 
     it('adopts an existing email address', async () => {

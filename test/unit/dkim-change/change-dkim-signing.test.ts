@@ -13,9 +13,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
-import { readSigningSnapshot, signingSnapshotOf } from '../../../functions/lib/dkim-signing.js';
+import { signingSnapshotOf } from '../../../functions/lib/dkim-signing.js';
 import { ConflictError, SesNotFoundError } from '../../../functions/lib/errors.js';
 import type { DkimChangeRequest } from '../../../functions/lib/request/index.js';
+import { readSigningSnapshot } from '../../../functions/read-dkim-signing/read-dkim-signing.js';
 import { testKeys } from '../request/test-keys.js';
 
 const NOW = new Date('2026-11-23T10:00:00.000Z');
