@@ -51,7 +51,14 @@ interface CliRequest {
 }
 
 async function privateKeyBase64(file: string): Promise<string> {
-  const text = (await readFile(file, 'utf8')).trim();
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    throw new UsageError(
+      `--byodkim-key-file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`,
+    );
+  }
   if (!text.includes('-----BEGIN')) return text.replace(/\s+/g, '');
   try {
     return createPrivateKey(text).export({ type: 'pkcs1', format: 'der' }).toString('base64');

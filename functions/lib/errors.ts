@@ -2,7 +2,7 @@
  * Error classes shared by every step. Their `name`s are the contract with the state machine:
  * statemachine/verify-email-identity.asl.json matches them in `Retry` and `Catch`, and
  * `reasonCodeFor` maps them to the reason codes of the "Email Identity Verification Failed" event.
- * Keep the three in step (test/unit/errors.test.ts checks the ASL against this module).
+ * Keep the three in step: `npm run validate` (scripts/asl-checks.ts) checks the ASL against this module.
  */
 
 /** Reason codes carried by "Email Identity Verification Failed" (DESIGN.md, "Events we emit"). */

@@ -138,9 +138,11 @@ export async function runExecution(
   });
   // Time moves only between tasks: a handler's own work (a DNS query, generating a key) runs in
   // real time and is never cut short by a jump. Handlers under test must not sleep on a timer.
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
   while (!settled) {
+    await nextTurn();
+    // Idle for a whole turn: the engine is waiting on a timer, not between two states.
     if (running === 0 && vi.getTimerCount() > 0) await vi.advanceTimersToNextTimerAsync();
-    else await new Promise((resolve) => setImmediate(resolve));
   }
   const outcome = await result;
   await logs;
