@@ -6,6 +6,7 @@ import { ConflictError, type FieldIssue, ValidationError } from '../lib/errors.j
 import { HttpError } from '../lib/http/errors.js';
 import { type DkimChangeRequest, parseDkimChangeRequest } from '../lib/request/index.js';
 import {
+  idempotencyKeyIssue,
   keyFingerprint,
   type RunHandle,
   type RunStoreConfig,
@@ -30,7 +31,6 @@ const ROUTE_FIELDS = {
   EmailIdentity: 'is not a known field: the identity comes from the path',
   Operation: 'is not a known field: PUT /identities/{identity}/dkim always changes DKIM signing',
 } as const;
-const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 
 /**
  * PUT /identities/{identity}/dkim: validates the change (path identity + SES's
@@ -92,12 +92,8 @@ export function dkimChangeRequestOf(
       fields[field] = value;
     }
   }
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    issues.push({
-      field: 'Idempotency-Key',
-      message: 'must be 1 to 255 printable ASCII characters (header)',
-    });
-  }
+  const keyIssue = idempotencyKeyIssue(idempotencyKey);
+  if (keyIssue !== null) issues.push(keyIssue);
   let request: DkimChangeRequest | undefined;
   try {
     request = parseDkimChangeRequest(

@@ -1,7 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { requireEnv } from '../lib/config.js';
-import { type HttpApiEvent, parseJsonBody, success, toErrorResponse } from '../lib/http/index.js';
+import {
+  type HttpApiEvent,
+  headerValue,
+  parseJsonBody,
+  success,
+  toErrorResponse,
+} from '../lib/http/index.js';
 import { lambdaHandler, metrics } from '../lib/observability.js';
 import { startVerification } from './start-verification.js';
 
@@ -14,7 +20,9 @@ const config = {
 export const handler = lambdaHandler(
   async (event: HttpApiEvent): Promise<APIGatewayProxyResult> => {
     try {
-      const result = await startVerification(parseJsonBody(event), config);
+      const result = await startVerification(parseJsonBody(event), config, {
+        idempotencyKey: headerValue(event, 'idempotency-key'),
+      });
       metrics.addMetric(
         result.repeated ? 'RepeatedRequest' : 'VerificationStarted',
         MetricUnit.Count,

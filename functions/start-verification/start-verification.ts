@@ -1,9 +1,11 @@
+import { ValidationError } from '../lib/errors.js';
 import {
   type IdentityRequest,
   identityTypeOf,
   parseIdentityRequest,
 } from '../lib/request/index.js';
 import {
+  idempotencyKeyIssue,
   keyFingerprint,
   type RunHandle,
   type RunStoreConfig,
@@ -30,13 +32,16 @@ export interface StartedVerification extends RunHandle {
 export async function startVerification(
   body: unknown,
   config: StartVerificationConfig,
+  options: { idempotencyKey?: string } = {},
 ): Promise<StartedVerification> {
+  const keyIssue = idempotencyKeyIssue(options.idempotencyKey);
+  if (keyIssue !== null) throw new ValidationError([keyIssue]);
   const request = parseIdentityRequest(body, { keyDelivery: 'inline' });
   const identity = request.EmailIdentity;
   const run = await startRun(
     {
       identity,
-      requestHash: requestHashOf(request),
+      requestHash: requestHashOf(request, options.idempotencyKey),
       privateKey: request.DkimSigningAttributes?.DomainSigningPrivateKey,
       inputFor: (secretArn) => executionInputFor(request, secretArn),
     },
@@ -55,11 +60,11 @@ export async function startVerification(
 
 /**
  * The hash that names the execution: of the normalised request, with a supplied private key
- * replaced by its own hash.
+ * replaced by its own hash, and the Idempotency-Key header when one was sent.
  */
-export function requestHashOf(request: IdentityRequest): string {
+export function requestHashOf(request: IdentityRequest, idempotencyKey?: string): string {
   const key = request.DkimSigningAttributes?.DomainSigningPrivateKey;
-  return requestHash(
+  const hashable =
     key === undefined
       ? request
       : {
@@ -68,7 +73,9 @@ export function requestHashOf(request: IdentityRequest): string {
             ...request.DkimSigningAttributes,
             DomainSigningPrivateKey: keyFingerprint(key),
           },
-        },
+        };
+  return requestHash(
+    idempotencyKey === undefined ? hashable : { request: hashable, idempotencyKey },
   );
 }
 

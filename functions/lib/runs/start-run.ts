@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '../clients/sfn.js';
 import { clock } from '../clock.js';
+import type { FieldIssue } from '../errors.js';
 import { ConflictError } from '../errors.js';
 import {
   canonicalJson,
@@ -166,4 +167,17 @@ function handleOf(execution: DescribeExecutionCommandOutput, repeated: boolean):
     execution_arn: execution.executionArn ?? '',
     repeated,
   };
+}
+
+const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
+
+/**
+ * The problem with an `Idempotency-Key` header, if any. A new key makes an identical request
+ * start a new run (Step Functions keeps an execution's name for 90 days, so without one a
+ * repeated body returns the earlier run, finished or not).
+ */
+export function idempotencyKeyIssue(key: string | undefined): FieldIssue | null {
+  return key === undefined || IDEMPOTENCY_KEY.test(key)
+    ? null
+    : { field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters (header)' };
 }

@@ -144,7 +144,7 @@ function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]):
     'SES stopped looking for the DKIM records and marked DKIM as FAILED.',
     explainSesErrorType(info?.error_type),
     summariseProbe(probe),
-    'Fix the records, then restart verification (start a new run).',
+    'Fix the records, then start a new run (repeat the request with a new Idempotency-Key header).',
   ]
     .filter(Boolean)
     .join(' ');
@@ -152,7 +152,7 @@ function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]):
 
 function timedOutMessage(identity: CreatedIdentity, probe: ProbeResult[]): string {
   if (identity.identity_type === 'EMAIL_ADDRESS') {
-    return `Nobody followed the verification link SES mailed to ${identity.identity} within 24 hours, when the link expires. Start a new run to send a new link.`;
+    return `Nobody followed the verification link SES mailed to ${identity.identity} within 24 hours, when the link expires. Start a new run (repeat the request with a new Idempotency-Key header) to send a new link.`;
   }
   return [
     `SES did not verify DKIM for ${identity.identity} within 72 hours of its creation.`,

@@ -125,6 +125,39 @@ describe('StartVerification (POST /identities)', () => {
     expect(name.startsWith('aaaa')).toBe(true);
   });
 
+  it('names a new run for the same body sent with a new Idempotency-Key, to retry a finished one', async () => {
+    const json = { 'content-type': 'application/json' };
+    await handler(postEvent({ EmailIdentity: 'mail.example.com' }, json), lambdaContext);
+    await handler(
+      postEvent({ EmailIdentity: 'mail.example.com' }, { ...json, 'Idempotency-Key': 'retry-1' }),
+      lambdaContext,
+    );
+    await handler(
+      postEvent({ EmailIdentity: 'mail.example.com' }, { ...json, 'idempotency-key': 'retry-1' }),
+      lambdaContext,
+    );
+
+    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
+    expect(names).toHaveLength(3);
+    expect(names[1]).not.toBe(names[0]);
+    expect(names[2]).toBe(names[1]);
+  });
+
+  it('rejects an Idempotency-Key that is not printable ASCII, naming the header', async () => {
+    const response = await handler(
+      postEvent(
+        { EmailIdentity: 'mail.example.com' },
+        { 'content-type': 'application/json', 'idempotency-key': 'x'.repeat(256) },
+      ),
+      lambdaContext,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body as string).error.details).toEqual([
+      { field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') },
+    ]);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('normalises the identity before naming, so Mail.Example.COM. and mail.example.com are one run', async () => {
     await handler(postEvent({ EmailIdentity: 'Mail.Example.COM.' }), lambdaContext);
     await handler(postEvent({ EmailIdentity: 'mail.example.com' }), lambdaContext);
