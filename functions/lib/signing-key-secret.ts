@@ -25,8 +25,7 @@ function isSecretGone(error: unknown): boolean {
 
 /**
  * Reads the base64 DER private key a secret holds and checks it as SES will. Returns `undefined`
- * when the secret does not exist or is scheduled for deletion: an earlier attempt of the same run
- * may have handed the key to SES and deleted the secret, which the caller resolves through SES.
+ * when the secret does not exist or is scheduled for deletion (the caller says so to the user).
  * `field` names the request field that gave the secret, for validation errors.
  */
 export async function readSuppliedKey(
@@ -41,6 +40,17 @@ export async function readSuppliedKey(
     secretString = secret.SecretString;
   } catch (error) {
     if (isSecretGone(error)) return undefined;
+    // The workflow may read only the secrets under its stack's key prefix (where the API puts
+    // them): say so, rather than pass on an access-denied message naming our role.
+    if (awsErrorName(error) === 'AccessDeniedException') {
+      throw new ValidationError([
+        {
+          field,
+          message:
+            'names a secret the workflow may not read: store the key in a secret named under the stack\'s "dkim-private-keys/" prefix',
+        },
+      ]);
+    }
     throw toStepError(error, `GetSecretValue ${secretArn}`);
   }
   if (secretString === undefined) {

@@ -335,6 +335,22 @@ describe('CreateIdentity step', () => {
         expect(ses).not.toHaveReceivedAnyCommand();
       },
     );
+
+    it('fails with ValidationError, not our role in an access-denied message, for a secret outside the prefix', async () => {
+      const denied = Object.assign(
+        new Error(
+          'User: arn:aws:sts::123456789012:assumed-role/stack-CreateIdentityRole/x is not authorized',
+        ),
+        { name: 'AccessDeniedException' },
+      );
+      secrets.on(GetSecretValueCommand).rejects(denied);
+
+      const error = await rejection(createIdentityStep(secretRequest));
+
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error.message).toContain('dkim-private-keys/');
+      expect(error.message).not.toContain('assumed-role');
+    });
   });
 
   describe('BYODKIM with a generated key', () => {
