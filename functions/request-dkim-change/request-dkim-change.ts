@@ -7,11 +7,11 @@ import { HttpError } from '../lib/http/errors.js';
 import { type DkimChangeRequest, parseDkimChangeRequest } from '../lib/request/index.js';
 import {
   idempotencyKeyIssue,
-  keyFingerprint,
   type RunHandle,
   type RunStoreConfig,
   requestHash,
   startRun,
+  withKeyInSecret,
 } from '../lib/runs/start-run.js';
 import { awsErrorName } from '../lib/ses-errors.js';
 
@@ -120,23 +120,12 @@ function decodedPath(raw: string): string {
 }
 
 /**
- * Names the run: the normalised change with a supplied key replaced by its hash. An
- * Idempotency-Key header joins the hash, so that the same change can be asked for again (a
- * monthly rotation with a generated key has the same body every month).
+ * The hash that names the run: of the normalised change (see {@link requestHash}); the
+ * Idempotency-Key joins it, so that the same change can be made again later (a monthly rotation
+ * with a generated key has the same body every month).
  */
 export function changeHashOf(request: DkimChangeRequest, idempotencyKey?: string): string {
-  const key = request.SigningAttributes?.DomainSigningPrivateKey;
-  const change =
-    key === undefined
-      ? request
-      : {
-          ...request,
-          SigningAttributes: {
-            ...request.SigningAttributes,
-            DomainSigningPrivateKey: keyFingerprint(key),
-          },
-        };
-  return requestHash(idempotencyKey === undefined ? change : { change, idempotencyKey });
+  return requestHash(request, 'SigningAttributes', idempotencyKey);
 }
 
 /** The state machine input: the change, with the key (if any) swapped for its secret's ARN. */
@@ -144,12 +133,7 @@ export function executionInputFor(
   request: DkimChangeRequest,
   secretArn: string | undefined,
 ): DkimChangeRequest {
-  if (request.SigningAttributes?.DomainSigningPrivateKey === undefined) return request;
-  const { DomainSigningPrivateKey: _key, ...attributes } = request.SigningAttributes;
-  return {
-    ...request,
-    SigningAttributes: { ...attributes, DomainSigningPrivateKeySecretArn: secretArn },
-  };
+  return withKeyInSecret(request, 'SigningAttributes', secretArn);
 }
 
 /**

@@ -6,11 +6,11 @@ import {
 } from '../lib/request/index.js';
 import {
   idempotencyKeyIssue,
-  keyFingerprint,
   type RunHandle,
   type RunStoreConfig,
   requestHash,
   startRun,
+  withKeyInSecret,
 } from '../lib/runs/start-run.js';
 import type { IdentityType } from '../lib/types.js';
 
@@ -58,25 +58,9 @@ export async function startVerification(
   };
 }
 
-/**
- * The hash that names the execution: of the normalised request, with a supplied private key
- * replaced by its own hash, and the Idempotency-Key header when one was sent.
- */
+/** The hash that names the execution (see {@link requestHash}). */
 export function requestHashOf(request: IdentityRequest, idempotencyKey?: string): string {
-  const key = request.DkimSigningAttributes?.DomainSigningPrivateKey;
-  const hashable =
-    key === undefined
-      ? request
-      : {
-          ...request,
-          DkimSigningAttributes: {
-            ...request.DkimSigningAttributes,
-            DomainSigningPrivateKey: keyFingerprint(key),
-          },
-        };
-  return requestHash(
-    idempotencyKey === undefined ? hashable : { request: hashable, idempotencyKey },
-  );
+  return requestHash(request, 'DkimSigningAttributes', idempotencyKey);
 }
 
 /** The state machine input: the request, with the key (if any) swapped for its secret's ARN. */
@@ -84,10 +68,5 @@ export function executionInputFor(
   request: IdentityRequest,
   secretArn: string | undefined,
 ): IdentityRequest {
-  if (request.DkimSigningAttributes?.DomainSigningPrivateKey === undefined) return request;
-  const { DomainSigningPrivateKey: _key, ...attributes } = request.DkimSigningAttributes;
-  return {
-    ...request,
-    DkimSigningAttributes: { ...attributes, DomainSigningPrivateKeySecretArn: secretArn },
-  };
+  return withKeyInSecret(request, 'DkimSigningAttributes', secretArn);
 }

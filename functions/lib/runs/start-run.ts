@@ -58,17 +58,47 @@ export interface RunHandle {
 }
 
 /** `sha256:<hex>` of a private key: stands in for the key wherever a request is hashed. */
-export function keyFingerprint(privateKey: string): string {
+function keyFingerprint(privateKey: string): string {
   return `sha256:${sha256Hex(privateKey)}`;
 }
 
+/** Where a request keeps its BYODKIM fields: creation or DKIM change. */
+type SigningField = 'DkimSigningAttributes' | 'SigningAttributes';
+type WithSigning = { [F in SigningField]?: { DomainSigningPrivateKey?: string } & object };
+
 /**
- * The hash that names a run: of the normalised request, in which the caller has replaced a
- * private key by {@link keyFingerprint} (the key must not be recoverable from a name, and a
- * secret's ARN, which differs on every attempt, must not be part of it).
+ * The hash that names a run: of the normalised request with an inline private key replaced by
+ * {@link keyFingerprint} (the key must not be recoverable from a name, and a secret's ARN, which
+ * differs on every attempt, must not be part of it), and the Idempotency-Key when one was sent.
  */
-export function requestHash(hashable: unknown): string {
-  return sha256Hex(canonicalJson(hashable));
+export function requestHash<T extends WithSigning>(
+  request: T,
+  field: SigningField,
+  idempotencyKey?: string,
+): string {
+  const key = request[field]?.DomainSigningPrivateKey;
+  const hashable =
+    key === undefined
+      ? request
+      : {
+          ...request,
+          [field]: { ...request[field], DomainSigningPrivateKey: keyFingerprint(key) },
+        };
+  return sha256Hex(
+    canonicalJson(idempotencyKey === undefined ? hashable : { request: hashable, idempotencyKey }),
+  );
+}
+
+/** The execution's input: the request with an inline private key swapped for its secret's ARN. */
+export function withKeyInSecret<T extends WithSigning>(
+  request: T,
+  field: SigningField,
+  secretArn: string | undefined,
+): T {
+  const attributes = request[field];
+  if (attributes?.DomainSigningPrivateKey === undefined) return request;
+  const { DomainSigningPrivateKey: _key, ...rest } = attributes;
+  return { ...request, [field]: { ...rest, DomainSigningPrivateKeySecretArn: secretArn } };
 }
 
 /**
