@@ -6,21 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export AWS_ACCESS_KEY_ID=dummy AWS_SECRET_ACCESS_KEY=dummy AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-# No profile or config file of the machine may change what the clients send.
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-
-workdir="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/conformance-env.sh
+source scripts/lib/conformance-env.sh
 
 : >"$workdir/server.log"
 # A paced clock (60 virtual seconds per real second) leaves time to stop a 72-hour run mid-way.
