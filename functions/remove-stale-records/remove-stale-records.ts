@@ -44,7 +44,8 @@ export async function removeStaleRecords(
     id: input.dns.hosted_zone_id,
     name: input.dns.hosted_zone_name,
   });
-  return cleanup(input, outcome.written ? stale : [], [], outcome.detail);
+  const removed = outcome.removed.map(({ type, name }) => ({ type, name }));
+  return cleanup(input, removed, [], outcome.detail);
 }
 
 function cleanup(

@@ -17,6 +17,11 @@ export interface PublishOutcome {
   detail: string;
 }
 
+/** What a provider deleted: the records that were there (absent ones are skipped). */
+export interface RemoveOutcome extends PublishOutcome {
+  removed: DkimDnsRecord[];
+}
+
 /**
  * A place DKIM records can go. The workflow only sees this interface: a new provider
  * (Cloudflare, PowerDNS, ...) implements it and is added to the list given to `selectProvider`.
@@ -33,7 +38,7 @@ export interface DnsProvider {
   /** Makes the records exist in `zone` (null for providers without zones). Idempotent. */
   publish(records: DkimDnsRecord[], zone: DnsZone | null): Promise<PublishOutcome>;
   /** Deletes the records (stale keys after a rotation); records already absent are skipped. */
-  remove?(records: DkimDnsRecord[], zone: DnsZone | null): Promise<PublishOutcome>;
+  remove?(records: DkimDnsRecord[], zone: DnsZone | null): Promise<RemoveOutcome>;
 }
 
 /** The provider the step will use, the zone it found, and why it was chosen. */

@@ -17,7 +17,7 @@ import {
   ThrottlingError,
 } from '../errors.js';
 import type { DkimDnsRecord } from '../types.js';
-import type { DnsProvider, DnsZone, PublishOutcome } from './provider.js';
+import type { DnsProvider, DnsZone, PublishOutcome, RemoveOutcome } from './provider.js';
 import { absoluteName, isSameOrSubdomain, normalizeName, recordData } from './records.js';
 
 export interface Route53ProviderOptions {
@@ -130,9 +130,10 @@ export class Route53DnsProvider implements DnsProvider {
    * Deletes the record sets at the records' names and types (stale DKIM keys after a rotation).
    * DELETE needs the exact current values, so they are read first; absent records are skipped.
    */
-  async remove(records: DkimDnsRecord[], zone: DnsZone | null): Promise<PublishOutcome> {
+  async remove(records: DkimDnsRecord[], zone: DnsZone | null): Promise<RemoveOutcome> {
     const target = requireZone(zone);
     const current = await this.readCurrent(records, target);
+    const removed = records.filter((_record, index) => current[index] !== null);
     const changes: Change[] = current
       .filter((set): set is ResourceRecordSet => set !== null)
       .map((set) => ({ Action: 'DELETE', ResourceRecordSet: set }));
@@ -141,6 +142,7 @@ export class Route53DnsProvider implements DnsProvider {
         written: false,
         changeId: null,
         detail: 'none of the records exist: nothing deleted',
+        removed: [],
       };
     }
     const changeId = await this.change(target, changes, 'Remove stale DKIM records');
@@ -148,6 +150,7 @@ export class Route53DnsProvider implements DnsProvider {
       written: true,
       changeId,
       detail: `deleted ${changes.length} record(s) from zone ${target.name}; change ${changeId} is INSYNC`,
+      removed,
     };
   }
 

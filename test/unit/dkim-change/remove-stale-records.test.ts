@@ -88,6 +88,17 @@ describe('removeStaleRecords', () => {
     });
   });
 
+  it('reports as removed only the stale records Route 53 had', async () => {
+    const staleCname = { type: 'CNAME', name: 'old1._domainkey.example.com' } as const;
+
+    const result = await removeStaleRecords(
+      { identity: changedIdentity([STALE_TXT, staleCname]), dns: published('route53') },
+      providers,
+    );
+
+    expect(result.removed_records).toEqual([STALE_TXT]);
+  });
+
   it('deletes nothing and lists the records for a person when the provider is manual', async () => {
     const result = await removeStaleRecords(
       { identity: changedIdentity([STALE_TXT]), dns: published('manual') },
