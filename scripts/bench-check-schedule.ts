@@ -14,9 +14,10 @@ import {
 } from '../functions/lib/verification/schedule.js';
 
 const DEADLINE = DEADLINE_SECONDS.DOMAIN;
-// ReadRequest, CreateIdentity, IsDomainIdentity, PublishDnsRecords, WereRecordsWritten,
-// Notify*, and the two or three terminal states.
-const FIXED_TRANSITIONS = 9;
+// ReadRequest, ChooseOperation, CreateIdentity, HasKeySecret, IsDomainIdentity,
+// PublishDnsRecords, WereRecordsWritten, NotifyDnsRecords*, then RecordVerificationFailure,
+// HasKeySecretAfterFailure, NotifyVerificationFailed and VerificationFailed.
+const FIXED_TRANSITIONS = 12;
 // WaitForVerification, CheckVerification, EvaluateVerification.
 const TRANSITIONS_PER_CHECK = 3;
 const USD_PER_TRANSITION = 0.025 / 1000;
