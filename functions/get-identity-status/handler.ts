@@ -1,7 +1,5 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { integerEnv, optionalEnv, requireEnv } from '../lib/config.js';
-import { type HttpApiEvent, HttpError, success, toErrorResponse } from '../lib/http/index.js';
-import { lambdaHandler } from '../lib/observability.js';
+import { apiHandler, pathIdentity } from '../lib/http/index.js';
 import { getIdentityStatus } from './get-identity-status.js';
 
 const config = {
@@ -11,18 +9,7 @@ const config = {
 };
 
 /** GET /identities/{identity}: 200 with SES's state, the expected records and the latest run. */
-export const handler = lambdaHandler(
-  async (event: HttpApiEvent): Promise<APIGatewayProxyResult> => {
-    try {
-      const identity = event.pathParameters?.identity;
-      if (identity === undefined || identity === '') {
-        throw new HttpError('VALIDATION_ERROR', 'The path has no identity', [
-          { field: 'identity', message: 'is required' },
-        ]);
-      }
-      return success(200, await getIdentityStatus(identity, config));
-    } catch (error) {
-      return toErrorResponse(error);
-    }
-  },
-);
+export const handler = apiHandler(async (event) => ({
+  status: 200,
+  data: await getIdentityStatus(pathIdentity(event), config),
+}));

@@ -1,14 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { requireEnv } from '../lib/config.js';
-import {
-  type HttpApiEvent,
-  headerValue,
-  parseJsonBody,
-  success,
-  toErrorResponse,
-} from '../lib/http/index.js';
-import { lambdaHandler, metrics } from '../lib/observability.js';
+import { apiHandler, headerValue, parseJsonBody } from '../lib/http/index.js';
+import { metrics } from '../lib/observability.js';
 import { startVerification } from './start-verification.js';
 
 const config = {
@@ -17,20 +10,14 @@ const config = {
 };
 
 /** POST /identities: 202 with the run's id, or an error envelope (400, 409, 413, 415, 429, 500). */
-export const handler = lambdaHandler(
-  async (event: HttpApiEvent): Promise<APIGatewayProxyResult> => {
-    try {
-      const result = await startVerification(parseJsonBody(event), config, {
-        idempotencyKey: headerValue(event, 'idempotency-key'),
-      });
-      metrics.addMetric(
-        result.repeated ? 'RepeatedRequest' : 'VerificationStarted',
-        MetricUnit.Count,
-        1,
-      );
-      return success(202, result);
-    } catch (error) {
-      return toErrorResponse(error);
-    }
-  },
-);
+export const handler = apiHandler(async (event) => {
+  const result = await startVerification(parseJsonBody(event), config, {
+    idempotencyKey: headerValue(event, 'idempotency-key'),
+  });
+  metrics.addMetric(
+    result.repeated ? 'RepeatedRequest' : 'VerificationStarted',
+    MetricUnit.Count,
+    1,
+  );
+  return { status: 202, data: result };
+});

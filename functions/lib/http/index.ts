@@ -2,3 +2,4 @@ export * from './body.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './executions.js';
+export * from './handler.js';
