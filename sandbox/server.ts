@@ -44,6 +44,7 @@ const stack = await startStack({
 
 err(`Sandbox running (Ctrl-C to stop)
   API           ${stack.apiUrl}   POST /identities, GET /identities/{identity},
+                PUT /identities/{identity}/dkim,
                 GET /sandbox/mailbox, GET /sandbox/confirm/{token}, GET /sandbox/events
   AWS endpoint  ${stack.awsUrl}   aws --endpoint-url ${stack.awsUrl} sesv2|route53|events|stepfunctions|secretsmanager ...
   DNS           127.0.0.1:${stack.dnsPort} (UDP and TCP)   dig @127.0.0.1 -p ${stack.dnsPort} ...
