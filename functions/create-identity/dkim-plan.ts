@@ -46,16 +46,3 @@ export function dkimPlanOf(request: IdentityRequest): DkimPlan {
     nextSigningKeyLength: attributes?.NextSigningKeyLength ?? DEFAULT_KEY_LENGTH,
   };
 }
-
-/** How a plan reads in a conflict message. */
-export function describePlan(plan: DkimPlan): string {
-  switch (plan.mode) {
-    case 'NONE':
-      return 'no DKIM (an email address)';
-    case 'EASY':
-      return 'Easy DKIM';
-    case 'BYODKIM_SECRET':
-    case 'BYODKIM_GENERATED':
-      return `BYODKIM with selector "${plan.selector}"`;
-  }
-}

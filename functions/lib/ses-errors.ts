@@ -19,6 +19,7 @@ const THROTTLING_NAMES = new Set([
   'RequestLimitExceeded',
   'PriorRequestNotComplete',
   'SlowDown',
+  'ProvisionedThroughputExceededException',
 ]);
 const SERVER_NAMES = new Set([
   'InternalServiceErrorException',
@@ -60,6 +61,25 @@ function isOurError(error: unknown): error is Error {
   return Object.values(ERROR_CLASSES).some((errorClass) => error instanceof errorClass);
 }
 
+/** True when an AWS service says we are calling it too fast (any service, any SDK spelling). */
+export function isAwsThrottling(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as SdkErrorShape & { $retryable?: { throttling?: boolean } };
+  const name = typeof shape.name === 'string' ? shape.name : '';
+  return (
+    THROTTLING_NAMES.has(name) ||
+    shape.$retryable?.throttling === true ||
+    shape.$metadata?.httpStatusCode === 429
+  );
+}
+
+/** True for a 5xx, a timeout or a network failure: the service may well answer next time. */
+export function isAwsServerSide(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as SdkErrorShape;
+  return isServerSide(shape, typeof shape.name === 'string' ? shape.name : '');
+}
+
 function isServerSide(error: SdkErrorShape, name: string): boolean {
   const status = error.$metadata?.httpStatusCode;
   return (
@@ -89,9 +109,7 @@ export function toStepError(error: unknown, context?: string): Error {
   const message = `${context ? `${context}: ` : ''}${name}: ${error.message || 'no message'}`;
   const options = { cause: error };
 
-  if (THROTTLING_NAMES.has(name) || shape.$metadata?.httpStatusCode === 429) {
-    return new ThrottlingError(message, options);
-  }
+  if (isAwsThrottling(error)) return new ThrottlingError(message, options);
   if (name === 'ConcurrentModificationException') {
     return new ConcurrentModificationError(message, options);
   }

@@ -14,8 +14,6 @@ import {
 } from '../lib/runs/start-run.js';
 import type { IdentityType } from '../lib/types.js';
 
-export { SECRET_IDENTITY_TAG } from '../lib/runs/key-secret.js';
-
 export type StartVerificationConfig = RunStoreConfig;
 
 /** The `data` of a 202 response. */

@@ -16,6 +16,7 @@ import {
   ServiceUnavailableError,
   ThrottlingError,
 } from '../errors.js';
+import { isAwsServerSide } from '../ses-errors.js';
 import type { DkimDnsRecord } from '../types.js';
 import type { DnsProvider, DnsZone, PublishOutcome, RemoveOutcome } from './provider.js';
 import { absoluteName, isSameOrSubdomain, normalizeName, recordData } from './records.js';
@@ -51,18 +52,6 @@ const PERMANENT_ERRORS = new Set([
   'AccessDenied',
   'AccessDeniedException',
   'NotAuthorizedException',
-]);
-
-/** Failures to reach Route 53 at all. */
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'TimeoutError',
-  'RequestTimeout',
 ]);
 
 /**
@@ -362,24 +351,19 @@ function errorName(error: unknown): string {
 function toDnsError(operation: string, error: unknown): Error {
   const name = errorName(error) || 'UnknownError';
   const message = error instanceof Error ? error.message : String(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (PERMANENT_ERRORS.has(name)) {
     return new DnsPublishError(`Route 53 ${operation} failed: ${name}: ${message}`, {
       cause: error,
     });
   }
   // A 5xx, or no HTTP answer at all (network), is worth retrying from the state machine.
-  const code = (error as { code?: string })?.code ?? '';
-  if (
-    (status !== undefined && status >= 500) ||
-    NETWORK_ERRORS.has(code) ||
-    NETWORK_ERRORS.has(name)
-  ) {
+  if (isAwsServerSide(error)) {
     return new ServiceUnavailableError(`Route 53 ${operation} failed: ${name}: ${message}`, {
       cause: error,
     });
   }
   // Not an answer from Route 53 at all: a bug of ours, best reported as it is.
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (status === undefined && error instanceof Error) return error;
   return new DnsPublishError(`Route 53 ${operation} failed: ${name}: ${message}`, { cause: error });
 }

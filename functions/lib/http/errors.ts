@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ConflictError, type FieldIssue, ThrottlingError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
+import { isAwsThrottling } from '../ses-errors.js';
 import { type ApiErrorCode, failure } from './envelope.js';
 
 /**
@@ -19,32 +20,9 @@ export class HttpError extends Error {
   }
 }
 
-// Names AWS SDK v3 gives throttling across the services we call (Step Functions, SES v2,
-// Secrets Manager); the SDK also flags them with $retryable.throttling.
-const THROTTLING_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-
-interface SdkErrorShape {
-  name?: unknown;
-  $retryable?: { throttling?: boolean };
-  $metadata?: { httpStatusCode?: number };
-}
-
 /** True when an AWS service (or our own step code) says we are calling it too fast. */
 export function isThrottling(error: unknown): boolean {
-  if (error instanceof ThrottlingError) return true;
-  if (typeof error !== 'object' || error === null) return false;
-  const shape = error as SdkErrorShape;
-  return (
-    (typeof shape.name === 'string' && THROTTLING_NAMES.has(shape.name)) ||
-    shape.$retryable?.throttling === true ||
-    shape.$metadata?.httpStatusCode === 429
-  );
+  return error instanceof ThrottlingError || isAwsThrottling(error);
 }
 
 /**
