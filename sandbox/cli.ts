@@ -4,14 +4,14 @@
  * on stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
  */
 // First: the request model below binds node:crypto's key generation when it loads.
-import './engine/real-work.js';
+import '#sandbox/engine/real-work.js';
 import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../functions/lib/errors.js';
-import { type IdentityRequest, parseIdentityRequest } from '../functions/lib/request/index.js';
-import type { DeliveredEvent } from './emulators/eventbridge.js';
+import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import { type IdentityRequest, parseIdentityRequest } from '#shared/request/index.js';
+import { ValidationError } from '#shared/workflow/errors.js';
 import { formatDuration, printProgress } from './progress.js';
 
 const USAGE = `Usage: npm start -- [identity] [options]
@@ -175,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
   const wallStart = performance.now();
   // Loaded after validation, so an invalid request exits without booting anything.
   const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
-  const { zonesFromEnv, sesFaultsFromEnv } = await import('./aws/create-emulators.js');
+  const { zonesFromEnv, sesFaultsFromEnv } = await import('#sandbox/aws/create-emulators.js');
   const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
   const stack = await startStack({

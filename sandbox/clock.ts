@@ -8,7 +8,7 @@
  * happens "now" is finished.
  */
 import FakeTimers, { type Clock as FakeClock } from '@sinonjs/fake-timers';
-import type { Clock } from '../functions/lib/clock.js';
+import type { Clock } from '#shared/runtime/clock.js';
 
 // Captured before the fake is installed: the driver itself runs on real time.
 const realSetTimeout = globalThis.setTimeout;

@@ -2,7 +2,7 @@
  * Human-readable progress of a sandbox run, for stderr: each state entered, the DKIM records and
  * where they went, SES's DKIM status at each check, and the virtual time elapsed.
  */
-import type { Execution, HistoryEvent } from './engine/executions.js';
+import type { Execution, HistoryEvent } from '#sandbox/engine/executions.js';
 
 /** `3d 04:05:06` of virtual time. */
 export function formatDuration(ms: number): string {

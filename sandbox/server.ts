@@ -5,7 +5,7 @@
  * example.com). Virtual time runs whenever the stack is idle; SANDBOX_TIME_SCALE caps it (virtual
  * seconds per real second) for when a person wants to act mid-run.
  */
-import { sesFaultsFromEnv, zonesFromEnv } from './aws/create-emulators.js';
+import { sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
 import { printProgress } from './progress.js';
 import { startStack } from './stack.js';
 

@@ -5,26 +5,26 @@
  * imported only after their environment points at the sandbox, exactly as Lambda would start
  * them, so one process holds one stack.
  */
-import './engine/promise-with-resolvers.js';
+import '#sandbox/engine/promise-with-resolvers.js';
 // Before anything that binds node:crypto or node:dns at load time.
-import './engine/real-work.js';
+import '#sandbox/engine/real-work.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type ApiServer, startApiServer } from './api/server.js';
-import { createEmulators, type Emulators } from './aws/create-emulators.js';
-import { type AwsEndpoint, startAwsEndpoint } from './aws/endpoint.js';
-import type { EmulatedService } from './aws/service.js';
+import { type ApiServer, startApiServer } from '#sandbox/api/server.js';
+import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
+import { type AwsEndpoint, startAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import type { EmulatedService } from '#sandbox/aws/service.js';
+import type { FaultOptions } from '#sandbox/emulators/wire.js';
+import { loadDefinition } from '#sandbox/engine/definition.js';
+import { LocalStateMachine } from '#sandbox/engine/executions.js';
+import { type LambdaHandler, lambdaContext } from '#sandbox/engine/local-tasks.js';
+import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
 import { VirtualClock } from './clock.js';
-import type { FaultOptions } from './emulators/wire.js';
-import { loadDefinition } from './engine/definition.js';
-import { LocalStateMachine } from './engine/executions.js';
-import { type LambdaHandler, lambdaContext } from './engine/local-tasks.js';
-import { StepFunctionsService } from './engine/sfn-service.js';
 
-/** The API's Lambda functions, by folder name under functions/. */
+/** The API's Lambda functions, by folder name under functions/api/. */
 export const API_FUNCTIONS = [
   'start-verification',
   'get-identity-status',
@@ -137,17 +137,22 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       EVENT_SOURCE,
     });
     // Only after the environment is set: the steps read it at module scope, as in Lambda.
-    const { useClock } = await import('../functions/lib/clock.js');
+    const { useClock } = await import('#shared/runtime/clock.js');
     useClock(clock);
     for (const client of await functionClients()) clock.trackClient(client);
-    // The steps are whatever functions the ASL invokes (`${NameFunctionArn}` → functions/name).
+    // The steps are whatever functions the ASL invokes (`${NameFunctionArn}` → functions/steps/name).
     const { definition, functionNames } = await loadDefinition({
       eventBusName: EVENT_BUS_NAME,
       eventSource: EVENT_SOURCE,
     });
-    const names = [...functionNames, ...API_FUNCTIONS];
+    const folders = [
+      ...functionNames.map((name) => `steps/${name}`),
+      ...API_FUNCTIONS.map((name) => `api/${name}`),
+    ];
     const handlers: Record<string, LambdaHandler> = Object.fromEntries(
-      await Promise.all(names.map(async (name) => [name, await importHandler(name)] as const)),
+      await Promise.all(
+        folders.map(async (folder) => [folderName(folder), await importHandler(folder)] as const),
+      ),
     );
 
     const clients: SandboxClients = {
@@ -208,14 +213,14 @@ async function closeAll(parts: {
   await Promise.allSettled([parts.api?.close(), parts.endpoint?.close(), parts.emulators?.close()]);
 }
 
-/** The SDK clients the steps share (functions/lib/clients), to count their requests. */
+/** The SDK clients the functions share (functions/shared/aws/clients), to count their requests. */
 async function functionClients() {
   const [eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
-    import('../functions/lib/clients/eventbridge.js'),
-    import('../functions/lib/clients/route53.js'),
-    import('../functions/lib/clients/secrets-manager.js'),
-    import('../functions/lib/clients/sesv2.js'),
-    import('../functions/lib/clients/sfn.js'),
+    import('#sandbox/aws/eventbridge-client.js'),
+    import('#shared/aws/clients/route53.js'),
+    import('#shared/aws/clients/secrets-manager.js'),
+    import('#shared/aws/clients/sesv2.js'),
+    import('#shared/aws/clients/sfn.js'),
   ]);
   return [
     eventbridge.eventbridgeClient,
@@ -226,12 +231,18 @@ async function functionClients() {
   ];
 }
 
-async function importHandler(name: string): Promise<LambdaHandler> {
+/** `steps/create-identity` → `create-identity`: functions are known by their folder's name. */
+function folderName(folder: string): string {
+  return folder.slice(folder.lastIndexOf('/') + 1);
+}
+
+/** Imports functions/<room>/<name>/handler.ts, as Lambda loads the bundle built from it. */
+async function importHandler(folder: string): Promise<LambdaHandler> {
   // A computed URL (not a template literal in import()), so vitest resolves it as tsx does.
-  const url = new URL(`../functions/${name}/handler.ts`, import.meta.url).href;
+  const url = new URL(`../functions/${folder}/handler.ts`, import.meta.url).href;
   const module = (await import(/* @vite-ignore */ url)) as { handler?: unknown };
   if (typeof module.handler !== 'function') {
-    throw new Error(`functions/${name}/handler.ts exports no handler`);
+    throw new Error(`functions/${folder}/handler.ts exports no handler`);
   }
   return module.handler as LambdaHandler;
 }

@@ -1,10 +1,10 @@
 /**
  * Checks of the state machine definition that asl-validator does not make: retry policies
  * (JitterStrategy, BackoffRate, MaxDelaySeconds), integration ARNs, and that the error names the
- * ASL matches are the ones functions/lib/errors.ts throws, with every retryable one retried.
+ * ASL matches are the ones functions/shared/workflow/errors.ts throws, with every retryable one retried.
  */
 import { createRequire } from 'node:module';
-import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '../functions/lib/errors.js';
+import { ERROR_CLASSES, RETRYABLE_ERROR_NAMES } from '#shared/workflow/errors.js';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (

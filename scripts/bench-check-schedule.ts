@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how many checks the adaptive schedule makes, and how late it notices SES's
  * flip, against a naive poll every minute. It drives the real schedule
- * (functions/lib/verification/schedule.ts) on a virtual clock against a modelled SES:
+ * (functions/steps/check-verification/schedule.ts) on a virtual clock against a modelled SES:
  * - never published: SES never flips; the run ends at the 72-hour deadline;
  * - Route 53: records are right from the start; SES flips at a random time;
  * - manual: a person adds the records at a random hour; SES flips minutes after that.
@@ -11,7 +11,7 @@ import {
   DEADLINE_SECONDS,
   nextCheckSeconds,
   type ScheduleMode,
-} from '../functions/lib/verification/schedule.js';
+} from '#steps/check-verification/schedule.js';
 
 const DEADLINE = DEADLINE_SECONDS.DOMAIN;
 // ReadRequest, ChooseOperation, CreateIdentity, HasKeySecret, IsDomainIdentity,

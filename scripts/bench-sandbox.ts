@@ -3,8 +3,8 @@
  * terminal event; prints the wall time, the peak resident memory and whether any run was lost
  * or duplicated. Usage: `npx tsx scripts/bench-sandbox.ts [N]`.
  */
-import type { DeliveredEvent } from '../sandbox/emulators/eventbridge.js';
-import { startStack } from '../sandbox/stack.js';
+import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import { startStack } from '#sandbox/stack.js';
 
 const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
 

@@ -1,32 +1,25 @@
 /**
- * Bundles every Lambda (functions/<name>/handler.ts) into dist/<name>/index.mjs: ESM, minified,
+ * Bundles every Lambda (functions/<room>/<name>/handler.ts) into dist/<name>/index.mjs: ESM, minified,
  * with source maps and the AWS SDK bundled (a pinned SDK, not whatever the runtime ships).
  * `sam build` uses the same settings through each function's esbuild Metadata.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { functionFolders } from './lib/function-folders.js';
 
-const functionsDir = 'functions';
-const names = readdirSync(functionsDir).filter((name) => {
-  try {
-    return statSync(join(functionsDir, name, 'handler.ts')).isFile();
-  } catch {
-    return false;
-  }
-});
-
-if (names.length === 0) {
-  console.error('No functions/*/handler.ts found');
+const folders = functionFolders();
+if (folders.length === 0) {
+  console.error('No functions/<room>/<name>/handler.ts found');
   process.exit(1);
 }
 
 const rows: string[] = [];
-for (const name of names.sort()) {
-  const outfile = join('dist', name, 'index.mjs');
+for (const folder of folders) {
+  const outfile = join('dist', basename(folder), 'index.mjs');
   await build({
-    entryPoints: [join(functionsDir, name, 'handler.ts')],
+    entryPoints: [join(folder, 'handler.ts')],
     outfile,
     bundle: true,
     minify: true,

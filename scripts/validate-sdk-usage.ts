@@ -27,9 +27,32 @@ export const DEPENDENT_ACTIONS: Record<string, string[]> = {
 const IMPORT_FROM = /(?:^|\n)\s*(import|export)\s+(type\s+)?([\s\S]*?)\s+from\s+['"]([^'"]+)['"]/g;
 const BARE_IMPORT = /(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
 
-/** Resolves a relative specifier (`./x.js`, `../lib/y.js`, `./dir`) to the .ts file it means. */
+/** package.json's subpath imports (`#shared/*` → `./functions/shared/*`), read once. */
+const SUBPATH_IMPORTS = Object.entries(
+  (JSON.parse(readFileSync('package.json', 'utf8')) as { imports?: Record<string, string> })
+    .imports ?? {},
+);
+
+/** `#shared/dns/records.js` → `./functions/shared/dns/records.js`; undefined when no rule maps it. */
+function expandSubpath(specifier: string): string | undefined {
+  for (const [pattern, target] of SUBPATH_IMPORTS) {
+    const prefix = pattern.replace(/\*$/, '');
+    if (pattern.endsWith('*') && specifier.startsWith(prefix)) {
+      return target.replace(/\*$/, specifier.slice(prefix.length));
+    }
+    if (specifier === pattern) return target;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves a local specifier (`./x.js`, `../y.js`, `./dir`, or a subpath import such as
+ * `#shared/dns/records.js`) to the .ts file it means.
+ */
 function resolveLocal(fromFile: string, specifier: string): string | undefined {
-  const base = resolve(dirname(fromFile), specifier);
+  const expanded = specifier.startsWith('#') ? expandSubpath(specifier) : specifier;
+  if (expanded === undefined) return undefined;
+  const base = specifier.startsWith('#') ? resolve(expanded) : resolve(dirname(fromFile), expanded);
   const candidates = [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')];
   return candidates.find((path) => existsSync(path) && statSync(path).isFile());
 }
@@ -49,7 +72,7 @@ export function localModulesOf(entry: string): string[] {
       ...[...source.matchAll(BARE_IMPORT)].map((m) => m[1] as string),
     ];
     for (const specifier of specifiers) {
-      if (!specifier.startsWith('.')) continue;
+      if (!specifier.startsWith('.') && !specifier.startsWith('#')) continue;
       const target = resolveLocal(file, specifier);
       if (target === undefined) throw new Error(`${file}: cannot resolve import '${specifier}'`);
       queue.push(target);

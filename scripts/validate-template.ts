@@ -3,7 +3,7 @@
  *   1. cfn-lint (python3's, SAM-aware) reports no error and no warning;
  *   2. every `${...}` in the state machine definition has a DefinitionSubstitutions entry, and
  *      every entry is used;
- *   3. every function's CodeUri and handler entry point exist, and every functions/<name>/handler.ts
+ *   3. every function's CodeUri and handler entry point exist, and every functions/<room>/<name>/handler.ts
  *      has a function in the template;
  *   4. every AWS API action a function's code can call is granted by its policy, and nothing more;
  *      the state machine role grants what its Task states integrate with, and nothing more;
@@ -11,9 +11,10 @@
  * Run: npx tsx scripts/validate-template.ts [template.yaml]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { functionFolders } from './lib/function-folders.js';
 import {
   actionsOf,
   allPolicyStatements,
@@ -162,9 +163,7 @@ function entryPointsOf(fn: CfnResource): string[] {
 export function checkHandlerPaths(template: CfnTemplate, functionsDir = 'functions'): CheckResult {
   const { sources, problems } = functionSources(template);
   const deployed = new Set(sources.map((source) => source.codeUri));
-  for (const folder of readdirSync(functionsDir)) {
-    const path = join(functionsDir, folder);
-    if (!existsSync(join(path, 'handler.ts'))) continue;
+  for (const path of functionFolders(functionsDir)) {
     if (!deployed.has(folderOf(path))) {
       problems.push(`${path}/handler.ts has no AWS::Serverless::Function in the template`);
     }

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Emulators } from '../aws/create-emulators.js';
-import type { VirtualClock } from '../clock.js';
-import type { LocalStateMachine } from '../engine/executions.js';
+import type { Emulators } from '#sandbox/aws/create-emulators.js';
+import type { VirtualClock } from '#sandbox/clock.js';
+import type { LocalStateMachine } from '#sandbox/engine/executions.js';
 
 export interface ApiDependencies {
   invoke(functionName: string, event: unknown): Promise<unknown>;

@@ -1,9 +1,12 @@
-import { type SandboxDnsServer, startDnsServer } from '../dns/server.js';
-import { EventBridgeEmulator, type EventBridgeEmulatorOptions } from '../emulators/eventbridge.js';
-import { type HostedZone, Route53Emulator } from '../emulators/route53.js';
-import { SecretsManagerEmulator } from '../emulators/secrets-manager.js';
-import { SesEmulator, type SesEmulatorOptions } from '../emulators/ses.js';
-import { type FaultOptions, type Now, numberFromEnv, systemNow } from '../emulators/wire.js';
+import { type SandboxDnsServer, startDnsServer } from '#sandbox/dns/server.js';
+import {
+  EventBridgeEmulator,
+  type EventBridgeEmulatorOptions,
+} from '#sandbox/emulators/eventbridge.js';
+import { type HostedZone, Route53Emulator } from '#sandbox/emulators/route53.js';
+import { SecretsManagerEmulator } from '#sandbox/emulators/secrets-manager.js';
+import { SesEmulator, type SesEmulatorOptions } from '#sandbox/emulators/ses.js';
+import { type FaultOptions, type Now, numberFromEnv, systemNow } from '#sandbox/emulators/wire.js';
 import type { EmulatedService } from './service.js';
 
 export interface EmulatorsOptions {

@@ -1,7 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import dns2, { Packet } from 'dns2';
-import { bareName, fqdn, isWithin, parseTxtValue } from '../emulators/dns-names.js';
-import type { RecordSet, ZoneLookup } from '../emulators/route53.js';
+import { bareName, fqdn, isWithin, parseTxtValue } from '#sandbox/emulators/dns-names.js';
+import type { RecordSet, ZoneLookup } from '#sandbox/emulators/route53.js';
 
 /** Where the DNS server reads its zones: the Route 53 emulator's INSYNC view. */
 export interface ZoneSource {

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
-import type { AwsRequest, AwsResponse, EmulatedService } from '../aws/service.js';
+import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { fqdn, isValidDomainName, isWithin, parseTxtValue, reversedLabels } from './dns-names.js';
 import { AwsServiceError, type Now, systemNow } from './wire.js';
 

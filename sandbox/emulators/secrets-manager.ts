@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '../aws/service.js';
+import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import {
   AwsServiceError,
   awsJsonError,

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, randomInt, randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '../aws/service.js';
+import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { isValidDomainName } from './dns-names.js';
 import { DkimChecker, type DnsCheckError, type SoaInfo } from './ses-dkim-check.js';
 import {

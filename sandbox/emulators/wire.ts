@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AwsResponse } from '../aws/service.js';
+import type { AwsResponse } from '#sandbox/aws/service.js';
 
 /**
  * An error an emulated operation returns to its caller. Each service turns it into its own wire

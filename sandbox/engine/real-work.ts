@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
-import { activeClock } from '../clock.js';
+import { activeClock } from '#sandbox/clock.js';
 
 const resolverProto = dns.promises.Resolver.prototype as unknown as Record<string, unknown>;
 for (const method of Object.getOwnPropertyNames(resolverProto)) {

@@ -6,11 +6,11 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { dkimRecordsFor } from '#shared/dns/records.js';
+import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
+import type { CreatedIdentity } from '#shared/workflow/types.js';
 import byodkim from '../../events/publish-dns-records-byodkim.json' with { type: 'json' };
 import easyDkim from '../../events/publish-dns-records-easy-dkim.json' with { type: 'json' };
-import { dkimRecordsFor } from '../../functions/lib/dns/records.js';
-import { Route53DnsProvider } from '../../functions/lib/dns/route53-provider.js';
-import type { CreatedIdentity } from '../../functions/lib/types.js';
 
 // The Route 53 provider against moto_server, an independent implementation of the Route 53 API.
 // scripts/conformance-moto.sh starts moto and sets MOTO_ENDPOINT_URL.

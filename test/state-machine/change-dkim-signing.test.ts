@@ -21,9 +21,9 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LambdaHandler } from '../../sandbox/engine/local-tasks.js';
-import { startDnsServer, type TestDnsServer, type ZoneData } from '../support/dns-server.js';
-import { expectValidDetail } from '../support/event-schemas.js';
+import type { LambdaHandler } from '#sandbox/engine/local-tasks.js';
+import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support/dns-server.js';
+import { expectValidDetail } from '#test/support/event-schemas.js';
 import { loadHandlers, runExecution } from './harness.js';
 
 const START = new Date('2026-11-23T09:00:00.000Z');

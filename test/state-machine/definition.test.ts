@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { aslProblems, type Definition } from '../../scripts/asl-checks.js';
-import { documentedDetailTypes } from '../support/event-schemas.js';
+import { aslProblems, type Definition } from '#scripts/asl-checks.js';
+import { documentedDetailTypes } from '#test/support/event-schemas.js';
 
 const file = new URL('../../statemachine/verify-email-identity.asl.json', import.meta.url);
 const load = (): Definition => JSON.parse(readFileSync(file, 'utf8')) as Definition;

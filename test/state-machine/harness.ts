@@ -5,12 +5,12 @@
  * fake time to the next timer only while no task is running, so a 72-hour run takes
  * milliseconds and a real DNS query is never cut short by a jump in time.
  */
-import '../../sandbox/engine/promise-with-resolvers.js';
+import '#sandbox/engine/promise-with-resolvers.js';
 import { readFileSync } from 'node:fs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { vi } from 'vitest';
-import { bindLocalTasks, type LambdaHandler } from '../../sandbox/engine/local-tasks.js';
+import { bindLocalTasks, type LambdaHandler } from '#sandbox/engine/local-tasks.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -21,7 +21,7 @@ const DEFINITION_FILE = new URL(
   import.meta.url,
 );
 
-/** `CreateIdentityFunctionArn` → `create-identity`: the folder under functions/ it names. */
+/** `CreateIdentityFunctionArn` → `create-identity`: the folder under functions/steps/ it names. */
 const functionFolder = (placeholder: string) =>
   placeholder
     .replace(/FunctionArn$/, '')
@@ -63,7 +63,7 @@ function functionArn(name: string) {
 export async function loadHandlers(): Promise<Record<string, LambdaHandler>> {
   const entries = await Promise.all(
     FUNCTIONS.map(async (name) => {
-      const module = (await import(`../../functions/${name}/handler.ts`)) as {
+      const module = (await import(`../../functions/steps/${name}/handler.ts`)) as {
         handler: LambdaHandler;
       };
       return [name, module.handler] as const;

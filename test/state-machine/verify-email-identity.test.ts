@@ -26,9 +26,9 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LambdaHandler } from '../../sandbox/engine/local-tasks.js';
-import { startDnsServer, type TestDnsServer, type ZoneData } from '../support/dns-server.js';
-import { expectValidDetail } from '../support/event-schemas.js';
+import type { LambdaHandler } from '#sandbox/engine/local-tasks.js';
+import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support/dns-server.js';
+import { expectValidDetail } from '#test/support/event-schemas.js';
 import { EVENT_SOURCE, loadHandlers, runExecution } from './harness.js';
 
 /** A throwaway RSA key, as base64 DER, the way a secret holds one. */

@@ -1,5 +1,5 @@
-import type { CreatedIdentity, DkimDnsRecord, ProbeResult } from '../../functions/lib/types.js';
-import type { CheckResult } from '../../functions/lib/verification/check-identity.js';
+import type { CreatedIdentity, DkimDnsRecord, ProbeResult } from '#shared/workflow/types.js';
+import type { CheckResult } from '#steps/check-verification/check-identity.js';
 
 /** A domain identity as CreateIdentity returns it, created at `createdAt`. */
 export function easyDkimIdentity(createdAt: Date, identity = 'example.com'): CreatedIdentity {

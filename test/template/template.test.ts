@@ -1,11 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  isDkimChangeRequest,
-  parseDkimChangeRequest,
-  parseIdentityRequest,
-} from '../../functions/lib/request/index.js';
+import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
   actionsOf,
   allPolicyStatements,
@@ -16,15 +12,20 @@ import {
   type PolicyStatement,
   resourcesOf,
   resourcesOfType,
-} from '../../scripts/validate-cfn-yaml.js';
+} from '#scripts/validate-cfn-yaml.js';
 import {
   checkDefinitionSubstitutions,
   checkFunctionPolicies,
   checkHandlerPaths,
   checkNoWildcardActions,
   checkStateMachineRole,
-} from '../../scripts/validate-template.js';
-import { matchesPattern } from '../support/event-pattern.js';
+} from '#scripts/validate-template.js';
+import {
+  isDkimChangeRequest,
+  parseDkimChangeRequest,
+  parseIdentityRequest,
+} from '#shared/request/index.js';
+import { matchesPattern } from '#test/support/event-pattern.js';
 
 let template: CfnTemplate;
 beforeAll(() => {
@@ -211,9 +212,7 @@ describe('template.yaml shape', () => {
 
   it('builds every function with the same esbuild Metadata', () => {
     const functions = resourcesOfType(template, 'AWS::Serverless::Function');
-    const folders = readdirSync('functions').filter((folder) =>
-      existsSync(`functions/${folder}/handler.ts`),
-    );
+    const folders = functionFolders();
     expect(functions.length).toBe(folders.length);
     const [first, ...rest] = functions.map(([, fn]) => fn.Metadata);
     expect(first).toEqual({
@@ -468,7 +467,7 @@ describe('PUT /identities/{identity}/dkim', () => {
       ],
     ]);
     expect(props('RequestDkimChangeFunction')).toMatchObject({
-      CodeUri: 'functions/request-dkim-change/',
+      CodeUri: 'functions/api/request-dkim-change/',
       Environment: {
         Variables: { STATE_MACHINE_ARN: { Ref: 'VerifyEmailIdentityStateMachine' } },
       },

@@ -1,8 +1,8 @@
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveredEvent } from '../../../sandbox/emulators/eventbridge.js';
-import { type SandboxStack, startStack } from '../../../sandbox/stack.js';
-import { expectValidDetail } from '../../support/event-schemas.js';
+import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import { type SandboxStack, startStack } from '#sandbox/stack.js';
+import { expectValidDetail } from '#test/support/event-schemas.js';
 import { getIdentity, postIdentity, TERMINAL_DETAIL_TYPES } from './harness.js';
 
 // One domain through its DKIM life in the sandbox, over HTTP: created with Easy DKIM, switched

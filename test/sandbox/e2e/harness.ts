@@ -2,8 +2,8 @@
  * Drives a sandbox booted in the test's process over HTTP, as a client would: the API for
  * requests and status, the sandbox pages for the mailbox, and the delivered events.
  */
-import type { DeliveredEvent } from '../../../sandbox/emulators/eventbridge.js';
-import type { SandboxStack } from '../../../sandbox/stack.js';
+import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import type { SandboxStack } from '#sandbox/stack.js';
 
 export const TERMINAL_DETAIL_TYPES = [
   'Email Identity Verified',

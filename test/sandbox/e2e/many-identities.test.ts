@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchSandbox } from '../../../scripts/bench-sandbox.js';
+import { benchSandbox } from '#scripts/bench-sandbox.js';
 
 // The load case of the benchmark script (scripts/bench-sandbox.ts), run as a test: its own
 // file, so its stack boots in its own worker and runs beside the other end-to-end files.

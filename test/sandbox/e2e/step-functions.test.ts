@@ -9,7 +9,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SandboxStack, startStack } from '../../../sandbox/stack.js';
+import { type SandboxStack, startStack } from '#sandbox/stack.js';
 
 // The emulated Step Functions API, through the SDK, as the API handlers and operators use it.
 let stack: SandboxStack;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsRequest } from '../../../sandbox/aws/service.js';
-import { type SandboxStack, startStack } from '../../../sandbox/stack.js';
+import type { AwsRequest } from '#sandbox/aws/service.js';
+import { type SandboxStack, startStack } from '#sandbox/stack.js';
 import { postIdentity, terminalEventOf } from './harness.js';
 
 // Half of all SES requests are answered with TooManyRequestsException: the SDK's retries, the

@@ -5,9 +5,9 @@ import {
 } from '@aws-sdk/client-route-53';
 import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MailboxMessage } from '../../../sandbox/emulators/ses.js';
-import { type SandboxStack, startStack } from '../../../sandbox/stack.js';
-import { expectValidDetail } from '../../support/event-schemas.js';
+import type { MailboxMessage } from '#sandbox/emulators/ses.js';
+import { type SandboxStack, startStack } from '#sandbox/stack.js';
+import { expectValidDetail } from '#test/support/event-schemas.js';
 import {
   deliveredEventsOf,
   getIdentity,

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveredEvent } from '../../../sandbox/emulators/eventbridge.js';
+import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
 import { clientConfig, type Stack, startStack } from './stack.js';
 
 const entry = (detail: object, extra: Record<string, unknown> = {}) => ({

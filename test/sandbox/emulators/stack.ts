@@ -2,8 +2,8 @@ import {
   createEmulators,
   type Emulators,
   type EmulatorsOptions,
-} from '../../../sandbox/aws/create-emulators.js';
-import { startAwsEndpoint } from '../../../sandbox/aws/endpoint.js';
+} from '#sandbox/aws/create-emulators.js';
+import { startAwsEndpoint } from '#sandbox/aws/endpoint.js';
 
 /** A clock the test moves by hand: the emulators' virtual time. */
 export interface TestClock {

@@ -20,8 +20,8 @@ vi.hoisted(() => {
   process.env.DNS_RECORD_TTL = '600';
 });
 
-import { handler } from '../../../functions/get-identity-status/handler.js';
-import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
+import { handler } from '#api/get-identity-status/handler.js';
+import { executionPrefixFor } from '#shared/runs/execution-names.js';
 import { apiEvent, bodyOf, getEvent, lambdaContext, sdkError } from './support.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';

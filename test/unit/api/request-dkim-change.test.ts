@@ -30,15 +30,15 @@ vi.hoisted(() => {
 });
 
 import { readFileSync } from 'node:fs';
-import { changeDkimSigning } from '../../../functions/change-dkim-signing/change-dkim-signing.js';
-import { useClock } from '../../../functions/lib/clock.js';
-import { generateDkimKeyPair } from '../../../functions/lib/dkim-keys.js';
-import { signingSnapshotOf } from '../../../functions/lib/dkim-signing.js';
-import { MAX_BODY_BYTES } from '../../../functions/lib/http/body.js';
-import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
-import { parseDkimChangeRequest } from '../../../functions/lib/request/index.js';
-import { handler } from '../../../functions/request-dkim-change/handler.js';
-import { dkimChangeRequestOf } from '../../../functions/request-dkim-change/request-dkim-change.js';
+import { handler } from '#api/request-dkim-change/handler.js';
+import { dkimChangeRequestOf } from '#api/request-dkim-change/request-dkim-change.js';
+import { generateDkimKeyPair } from '#shared/dkim/keys.js';
+import { signingSnapshotOf } from '#shared/dkim/signing.js';
+import { MAX_BODY_BYTES } from '#shared/http/body.js';
+import { parseDkimChangeRequest } from '#shared/request/index.js';
+import { executionPrefixFor } from '#shared/runs/execution-names.js';
+import { useClock } from '#shared/runtime/clock.js';
+import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
 import { apiEvent, bodyOf, lambdaContext, putDkimEvent, sdkError } from './support.js';
 
 const NOW = new Date('2026-01-15T09:30:00.000Z');
@@ -628,9 +628,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
       );
 
       const { name } = startedExecution();
-      const { handler: startVerification } = await import(
-        '../../../functions/start-verification/handler.js'
-      );
+      const { handler: startVerification } = await import('#api/start-verification/handler.js');
       sfn
         .on(StartExecutionCommand)
         .resolves({ executionArn: executionArn('created'), startDate: STARTED_AT });

@@ -22,10 +22,10 @@ vi.hoisted(() => {
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
 });
 
-import { generateDkimKeyPair } from '../../../functions/lib/dkim-keys.js';
-import { MAX_BODY_BYTES } from '../../../functions/lib/http/body.js';
-import { executionPrefixFor } from '../../../functions/lib/http/executions.js';
-import { handler } from '../../../functions/start-verification/handler.js';
+import { handler } from '#api/start-verification/handler.js';
+import { generateDkimKeyPair } from '#shared/dkim/keys.js';
+import { MAX_BODY_BYTES } from '#shared/http/body.js';
+import { executionPrefixFor } from '#shared/runs/execution-names.js';
 import { apiEvent, bodyOf, lambdaContext, postEvent, sdkError } from './support.js';
 
 const STARTED_AT = new Date('2026-01-15T09:30:01.000Z');

@@ -1,0 +1,275 @@
+import {
+  GetEmailIdentityCommand,
+  type GetEmailIdentityCommandOutput,
+  NotFoundException,
+} from '@aws-sdk/client-sesv2';
+import {
+  DescribeExecutionCommand,
+  type ExecutionListItem,
+  ListExecutionsCommand,
+} from '@aws-sdk/client-sfn';
+import { sesv2Client } from '#shared/aws/clients/sesv2.js';
+import { sfnClient } from '#shared/aws/clients/sfn.js';
+import { dkimRecordsFor, toZoneFileLines } from '#shared/dns/records.js';
+import { HttpError } from '#shared/http/errors.js';
+import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/index.js';
+import {
+  consoleUrlFor,
+  executionPrefixFor,
+  type RunStatus,
+  runStatusOf,
+} from '#shared/runs/execution-names.js';
+import { clock } from '#shared/runtime/clock.js';
+import { ValidationError } from '#shared/workflow/errors.js';
+import type {
+  CreatedIdentity,
+  DkimDnsRecord,
+  DkimKeyLength,
+  DkimStatus,
+  DkimSummary,
+  IdentityType,
+} from '#shared/workflow/types.js';
+
+export interface GetIdentityStatusConfig {
+  stateMachineArn: string;
+  /** TTL shown on the expected records (the one PublishDnsRecords writes). */
+  recordTtl?: number;
+}
+
+/** The latest run of the workflow for an identity. */
+export interface LatestRun {
+  id: string;
+  execution_arn: string;
+  status: RunStatus;
+  /** Step Functions' own status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED...). */
+  execution_status: string;
+  started_at: string;
+  stopped_at: string | null;
+  console_url: string;
+  /** Why it failed: the Fail state's reason code and message. Null unless it failed. */
+  reason: { code: string; message: string | null } | null;
+}
+
+/** The identity as SES reports it, in the API's snake_case vocabulary. */
+export interface SesIdentityState {
+  identity_type: string;
+  verification_status: string | null;
+  verified_for_sending: boolean;
+  configuration_set_name: string | null;
+  dkim: {
+    origin: string | null;
+    status: string | null;
+    signing_enabled: boolean;
+    /** Easy DKIM: the three tokens. */
+    tokens: string[];
+    /** BYODKIM: the selector (SES reports it in place of tokens). */
+    selector: string | null;
+    current_signing_key_length: string | null;
+    next_signing_key_length: string | null;
+  } | null;
+  verification_info: {
+    error_type: string | null;
+    last_checked_at: string | null;
+    last_success_at: string | null;
+    soa_record: {
+      primary_name_server: string | null;
+      admin_email: string | null;
+      serial_number: number | null;
+    } | null;
+  } | null;
+}
+
+/** The `data` of a 200 response. */
+export interface IdentityStatus {
+  identity: string;
+  identity_type: IdentityType;
+  /** The workflow's view: from the latest run, or from SES when no run is known. */
+  status: RunStatus;
+  dkim_status: string | null;
+  ses: SesIdentityState | null;
+  /** The DNS records SES expects; empty for addresses and for BYODKIM (SES does not return the public key). */
+  records: DkimDnsRecord[];
+  zone_file: string[];
+  latest_run: LatestRun | null;
+  checked_at: string;
+}
+
+/**
+ * What SES and the workflow know about an identity: SES's state, the records it expects and the
+ * latest run. Throws ValidationError for a malformed identity, HttpError NOT_FOUND when neither
+ * SES nor any run knows it, or an AWS SDK error.
+ */
+export async function getIdentityStatus(
+  rawIdentity: string,
+  config: GetIdentityStatusConfig,
+): Promise<IdentityStatus> {
+  const identity = normalisedIdentity(rawIdentity);
+  const [ses, latestRun] = await Promise.all([
+    getSesIdentity(identity),
+    findLatestRun(config.stateMachineArn, identity),
+  ]);
+  if (ses === undefined && latestRun === null) {
+    throw new HttpError('NOT_FOUND', `Neither SES nor any verification run knows ${identity}`);
+  }
+  const sesState = ses === undefined ? null : toSesState(ses);
+  const records = ses === undefined ? [] : expectedRecords(identity, ses, config.recordTtl);
+  return {
+    identity,
+    identity_type: identityTypeOf(identity),
+    status: latestRun?.status ?? statusFromSes(ses),
+    dkim_status: sesState?.dkim?.status ?? null,
+    ses: sesState,
+    records,
+    zone_file: toZoneFileLines(records),
+    latest_run: latestRun,
+    checked_at: clock.now().toISOString(),
+  };
+}
+
+function normalisedIdentity(raw: string): string {
+  let decoded = raw;
+  try {
+    // REST API path parameters arrive as sent; an address's @ is often percent-encoded.
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // Not valid percent-encoding: validate it as it is.
+  }
+  const { value, problems } = normaliseEmailIdentity(decoded);
+  if (problems.length > 0) {
+    throw new ValidationError(problems.map((message) => ({ field: 'identity', message })));
+  }
+  return value;
+}
+
+async function getSesIdentity(
+  identity: string,
+): Promise<GetEmailIdentityCommandOutput | undefined> {
+  try {
+    return await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+  } catch (error) {
+    if (error instanceof NotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The newest execution named after the identity. ListExecutions returns the newest first, so the
+ * first match is the latest run; the pages are read until one matches or none are left.
+ */
+async function findLatestRun(stateMachineArn: string, identity: string): Promise<LatestRun | null> {
+  const prefix = executionPrefixFor(identity);
+  let nextToken: string | undefined;
+  let match: ExecutionListItem | undefined;
+  do {
+    const page = await sfnClient.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
+    match = page.executions?.find((execution) => execution.name?.startsWith(prefix));
+    nextToken = page.nextToken;
+  } while (!match && nextToken);
+  if (!match?.executionArn) return null;
+
+  // The list has no error; only DescribeExecution tells a timed-out run from a failed one.
+  const execution = await sfnClient.send(
+    new DescribeExecutionCommand({ executionArn: match.executionArn }),
+  );
+  const executionStatus = execution.status ?? match.status ?? 'RUNNING';
+  const failed = executionStatus !== 'RUNNING' && executionStatus !== 'SUCCEEDED';
+  return {
+    id: execution.name ?? match.name ?? '',
+    execution_arn: match.executionArn,
+    status: runStatusOf(executionStatus, execution.error),
+    execution_status: executionStatus,
+    started_at: (execution.startDate ?? match.startDate ?? clock.now()).toISOString(),
+    stopped_at: (execution.stopDate ?? match.stopDate)?.toISOString() ?? null,
+    console_url: consoleUrlFor(match.executionArn),
+    reason: failed
+      ? { code: execution.error ?? executionStatus, message: execution.cause ?? null }
+      : null,
+  };
+}
+
+/** Without a run, the status follows SES: verified for sending, DKIM failed, or still pending. */
+function statusFromSes(ses: GetEmailIdentityCommandOutput | undefined): RunStatus {
+  if (ses?.VerifiedForSendingStatus) return 'VERIFIED';
+  return ses?.DkimAttributes?.Status === 'FAILED' || ses?.VerificationStatus === 'FAILED'
+    ? 'FAILED'
+    : 'PENDING';
+}
+
+function isEasyDkim(origin: string | undefined): boolean {
+  // Easy DKIM is AWS_SES, or AWS_SES_<REGION> for keys borrowed from another region.
+  return origin === undefined || origin.startsWith('AWS_SES');
+}
+
+function toSesState(ses: GetEmailIdentityCommandOutput): SesIdentityState {
+  const dkim = ses.DkimAttributes;
+  const easy = isEasyDkim(dkim?.SigningAttributesOrigin);
+  const info = ses.VerificationInfo;
+  return {
+    identity_type: ses.IdentityType ?? 'UNKNOWN',
+    verification_status: ses.VerificationStatus ?? null,
+    verified_for_sending: ses.VerifiedForSendingStatus ?? false,
+    configuration_set_name: ses.ConfigurationSetName ?? null,
+    dkim: dkim
+      ? {
+          origin: dkim.SigningAttributesOrigin ?? null,
+          status: dkim.Status ?? null,
+          signing_enabled: dkim.SigningEnabled ?? false,
+          tokens: easy ? (dkim.Tokens ?? []) : [],
+          selector: easy ? null : (dkim.Tokens?.[0] ?? null),
+          current_signing_key_length: dkim.CurrentSigningKeyLength ?? null,
+          next_signing_key_length: dkim.NextSigningKeyLength ?? null,
+        }
+      : null,
+    verification_info: info
+      ? {
+          error_type: info.ErrorType ?? null,
+          last_checked_at: info.LastCheckedTimestamp?.toISOString() ?? null,
+          last_success_at: info.LastSuccessTimestamp?.toISOString() ?? null,
+          soa_record: info.SOARecord
+            ? {
+                primary_name_server: info.SOARecord.PrimaryNameServer ?? null,
+                admin_email: info.SOARecord.AdminEmail ?? null,
+                serial_number: info.SOARecord.SerialNumber ?? null,
+              }
+            : null,
+        }
+      : null,
+  };
+}
+
+/**
+ * The records SES expects, derived as PublishDnsRecords derives them, from a CreatedIdentity
+ * built out of GetEmailIdentity. BYODKIM yields none: SES never returns the public key.
+ */
+function expectedRecords(
+  identity: string,
+  ses: GetEmailIdentityCommandOutput,
+  ttl: number | undefined,
+): DkimDnsRecord[] {
+  const dkim = ses.DkimAttributes;
+  const identityType: IdentityType = identityTypeOf(identity);
+  let summary: DkimSummary | null = null;
+  if (dkim && identityType === 'DOMAIN') {
+    const easy = isEasyDkim(dkim.SigningAttributesOrigin);
+    summary = {
+      origin: easy ? 'AWS_SES' : 'EXTERNAL',
+      tokens: easy ? (dkim.Tokens ?? []) : [],
+      selector: easy ? null : (dkim.Tokens?.[0] ?? null),
+      status: (dkim.Status ?? 'NOT_STARTED') as DkimStatus,
+      current_signing_key_length: (dkim.CurrentSigningKeyLength ?? null) as DkimKeyLength | null,
+      next_signing_key_length: (dkim.NextSigningKeyLength ?? null) as DkimKeyLength | null,
+      public_key: null,
+    };
+  }
+  const created: CreatedIdentity = {
+    identity,
+    identity_type: identityType,
+    created_at: clock.now().toISOString(),
+    adopted: true,
+    configuration_set_name: ses.ConfigurationSetName ?? null,
+    dkim: summary,
+    dns: { provider: null, hosted_zone_id: null },
+    change: null,
+  };
+  return dkimRecordsFor(created, ttl === undefined ? {} : { ttl });
+}

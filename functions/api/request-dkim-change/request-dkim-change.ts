@@ -1,0 +1,162 @@
+import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
+import { awsErrorName } from '#shared/aws/classify-error.js';
+import { sesv2Client } from '#shared/aws/clients/sesv2.js';
+import { keyLengthChangeRefusal, signingSnapshotOf } from '#shared/dkim/signing.js';
+import { HttpError } from '#shared/http/errors.js';
+import { type DkimChangeRequest, parseDkimChangeRequest } from '#shared/request/index.js';
+import {
+  idempotencyKeyIssue,
+  type RunHandle,
+  type RunStoreConfig,
+  requestHash,
+  startRun,
+  withKeyInSecret,
+} from '#shared/runs/start-run.js';
+import { clock } from '#shared/runtime/clock.js';
+import { ConflictError, type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
+
+export type RequestDkimChangeConfig = RunStoreConfig;
+
+/** The `data` of a 202 response: the envelope of POST /identities, plus what is changing. */
+export interface RequestedDkimChange extends RunHandle {
+  identity: string;
+  identity_type: 'DOMAIN';
+  operation: 'ChangeDkimSigning';
+  /** The origin the identity signs with once the change is done. */
+  signing_attributes_origin: DkimChangeRequest['SigningAttributesOrigin'];
+}
+
+/** Body fields only the route sets: the path names the identity, the route the operation. */
+const ROUTE_FIELDS = {
+  EmailIdentity: 'is not a known field: the identity comes from the path',
+  Operation: 'is not a known field: PUT /identities/{identity}/dkim always changes DKIM signing',
+} as const;
+
+/**
+ * PUT /identities/{identity}/dkim: validates the change (path identity + SES's
+ * PutEmailIdentityDkimSigningAttributes body), checks with SES that the identity exists and that
+ * a key length change is allowed today, moves a supplied key into Secrets Manager and starts (or
+ * finds) the run named after the change. Throws ValidationError (400), HttpError NOT_FOUND (404),
+ * ConflictError (409) or an AWS SDK error.
+ */
+export async function requestDkimChange(
+  rawIdentity: string,
+  body: unknown,
+  config: RequestDkimChangeConfig,
+  options: { idempotencyKey?: string } = {},
+): Promise<RequestedDkimChange> {
+  const request = dkimChangeRequestOf(rawIdentity, body, options.idempotencyKey);
+  const key = request.SigningAttributes?.DomainSigningPrivateKey;
+  const run = await startRun(
+    {
+      identity: request.EmailIdentity,
+      requestHash: changeHashOf(request, options.idempotencyKey),
+      privateKey: key,
+      inputFor: (secretArn) => executionInputFor(request, secretArn),
+      beforeStart: () => assertChangeAllowed(request),
+    },
+    config,
+  );
+  return {
+    id: run.id,
+    created_at: run.created_at,
+    identity: request.EmailIdentity,
+    identity_type: 'DOMAIN',
+    status: run.status,
+    execution_arn: run.execution_arn,
+    operation: 'ChangeDkimSigning',
+    signing_attributes_origin: request.SigningAttributesOrigin,
+    repeated: run.repeated,
+  };
+}
+
+/**
+ * The workflow's DKIM change request for a path identity and a body, validated with the shared
+ * schema. Every problem is reported at once: the identity's under `identity` (the path
+ * parameter), the body's under their field paths.
+ */
+export function dkimChangeRequestOf(
+  rawIdentity: string,
+  body: unknown,
+  idempotencyKey?: string,
+): DkimChangeRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError([{ field: 'body', message: 'must be a JSON object' }]);
+  }
+  const issues: FieldIssue[] = [];
+  const fields: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (Object.hasOwn(ROUTE_FIELDS, field)) {
+      issues.push({ field, message: ROUTE_FIELDS[field as keyof typeof ROUTE_FIELDS] });
+    } else {
+      fields[field] = value;
+    }
+  }
+  const keyIssue = idempotencyKeyIssue(idempotencyKey);
+  if (keyIssue !== null) issues.push(keyIssue);
+  let request: DkimChangeRequest | undefined;
+  try {
+    request = parseDkimChangeRequest(
+      { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: decodedPath(rawIdentity) },
+      { keyDelivery: 'inline' },
+    );
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    for (const issue of error.details) {
+      issues.push(issue.field === 'EmailIdentity' ? { ...issue, field: 'identity' } : issue);
+    }
+  }
+  if (issues.length > 0 || request === undefined) throw new ValidationError(issues);
+  return request;
+}
+
+function decodedPath(raw: string): string {
+  try {
+    // REST API path parameters arrive as sent; HTTP API ones are decoded already.
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * The hash that names the run: of the normalised change (see {@link requestHash}); the
+ * Idempotency-Key joins it, so that the same change can be made again later (a monthly rotation
+ * with a generated key has the same body every month).
+ */
+export function changeHashOf(request: DkimChangeRequest, idempotencyKey?: string): string {
+  return requestHash(request, 'SigningAttributes', idempotencyKey);
+}
+
+/** The state machine input: the change, with the key (if any) swapped for its secret's ARN. */
+export function executionInputFor(
+  request: DkimChangeRequest,
+  secretArn: string | undefined,
+): DkimChangeRequest {
+  return withKeyInSecret(request, 'SigningAttributes', secretArn);
+}
+
+/**
+ * One GetEmailIdentity before a new run, for answers the caller gets now rather than in a
+ * failure event: 404 when SES does not know the identity, 409 when an Easy DKIM key length
+ * change comes within a day of the last key (SES's rule; the workflow enforces it as well).
+ */
+async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
+  const identity = request.EmailIdentity;
+  let existing: GetEmailIdentityCommandOutput;
+  try {
+    existing = await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+  } catch (error) {
+    if (awsErrorName(error) === 'NotFoundException') {
+      throw new HttpError(
+        'NOT_FOUND',
+        `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
+        undefined,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const refusal = keyLengthChangeRefusal(request, signingSnapshotOf(existing), clock.now());
+  if (refusal !== undefined) throw new ConflictError(refusal);
+}

@@ -1,5 +1,0 @@
-export * from './body.js';
-export * from './envelope.js';
-export * from './errors.js';
-export * from './executions.js';
-export * from './handler.js';

@@ -1,0 +1,67 @@
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+} from 'aws-lambda';
+import type { FieldIssue } from '#shared/workflow/errors.js';
+
+/**
+ * What the handlers accept: the HTTP API's payload 2.0 (deployed), or a REST API's 1.0 (both
+ * carry `headers`, `body`, `isBase64Encoded` and `pathParameters`, which is all we read).
+ */
+export type HttpApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+
+/**
+ * Error codes of the API envelope (DESIGN.md "HTTP API"), with their status codes. The two
+ * transport-level codes (413, 415) are ours: the design lists the domain ones.
+ */
+export const API_ERROR_STATUS = {
+  VALIDATION_ERROR: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  THROTTLED: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+
+export interface ApiErrorBody {
+  success: false;
+  error: { code: ApiErrorCode; message: string; details?: FieldIssue[] };
+}
+
+export interface ApiSuccessBody<T> {
+  success: true;
+  data: T;
+}
+
+// Responses are data, never pages: no caching, no content sniffing.
+const HEADERS = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+/** A success response in the envelope `{"success": true, "data": ...}`. */
+export function success<T>(statusCode: number, data: T): APIGatewayProxyResult {
+  const body: ApiSuccessBody<T> = { success: true, data };
+  return { statusCode, headers: { ...HEADERS }, body: JSON.stringify(body) };
+}
+
+/** An error response in the envelope; `details` only when there are field problems to list. */
+export function failure(
+  code: ApiErrorCode,
+  message: string,
+  details?: FieldIssue[],
+): APIGatewayProxyResult {
+  const body: ApiErrorBody = {
+    success: false,
+    error: details && details.length > 0 ? { code, message, details } : { code, message },
+  };
+  return {
+    statusCode: API_ERROR_STATUS[code],
+    headers: { ...HEADERS },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,370 @@
+import { z } from 'zod';
+import { inspectPrivateKey } from '#shared/dkim/keys.js';
+import { type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
+import type { DkimKeyLength } from '#shared/workflow/types.js';
+import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
+
+/**
+ * How a supplied BYODKIM private key reaches us: `inline` in the HTTP API body (which stores it in
+ * Secrets Manager), or as a `secret` ARN in the state machine input and onboarding events, where
+ * a key in the clear would land in the execution history.
+ */
+export type KeyDelivery = 'inline' | 'secret';
+
+/** Parsed and normalised request (PascalCase, SES field names + our extensions). */
+export type IdentityRequest = {
+  EmailIdentity: string;
+  Tags?: { Key: string; Value: string }[];
+  DkimSigningAttributes?: {
+    /** BYODKIM: the selector of the TXT record `{selector}._domainkey.{domain}`. */
+    DomainSigningSelector?: string;
+    /** BYODKIM, `inline` delivery only: base64 DER of the private key. */
+    DomainSigningPrivateKey?: string;
+    /** BYODKIM: a Secrets Manager secret whose SecretString is the base64 DER private key. */
+    DomainSigningPrivateKeySecretArn?: string;
+    /** BYODKIM: have the CreateIdentity step generate the key pair (2048 bits unless asked). */
+    GenerateDomainSigningKey?: { KeyLength?: DkimKeyLength };
+    /** Easy DKIM: the key length SES generates (the step defaults to RSA_2048_BIT). */
+    NextSigningKeyLength?: DkimKeyLength;
+  };
+  ConfigurationSetName?: string;
+  Dns?: { Provider?: 'route53' | 'manual'; HostedZoneId?: string };
+};
+
+const MAX_TAGS = 50;
+const MAX_TAG_KEY = 128;
+const MAX_TAG_VALUE = 256;
+// The tag pattern AWS documents for SES: Unicode letters, digits, white space, _ . : / = + - @
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const SELECTOR = /^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])$/;
+const MAX_SELECTOR = 63;
+const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
+const KEY_LENGTHS = ['RSA_1024_BIT', 'RSA_2048_BIT'] as const;
+
+/** Type errors say what was expected and, for absent required fields, that they are required. */
+export function typeError(expected: string) {
+  return {
+    error: (issue: { input?: unknown }) =>
+      issue.input === undefined ? 'is required' : `must be ${expected}`,
+  };
+}
+
+/** Counts characters as people do (code points), not UTF-16 units. */
+function characterCount(text: string): number {
+  return [...text].length;
+}
+
+/** A string checked by a function returning its problems; zod's own messages are too generic. */
+export function checkedString(problems: (value: string) => string[]) {
+  return z.string(typeError('a string')).superRefine((value, ctx) => {
+    for (const message of problems(value)) ctx.addIssue({ code: 'custom', message });
+  });
+}
+
+export function keyLength() {
+  return z.enum(KEY_LENGTHS, {
+    error: (issue) =>
+      issue.input === undefined ? 'is required' : `must be one of ${KEY_LENGTHS.join(', ')}`,
+  });
+}
+
+function tagTextProblems(value: string, max: number, min: number): string[] {
+  const problems: string[] = [];
+  const length = characterCount(value);
+  if (length < min || length > max) {
+    problems.push(`must be ${min} to ${max} characters long (it has ${length})`);
+  }
+  if (!TAG_CHARACTERS.test(value)) {
+    problems.push(
+      'may contain only Unicode letters, digits, white space and the symbols _ . : / = + - @',
+    );
+  }
+  if (value.toLowerCase().startsWith('aws:')) {
+    problems.push('must not begin with "aws:", a prefix AWS reserves');
+  }
+  return problems;
+}
+
+const tagSchema = z.strictObject(
+  {
+    Key: checkedString((value) => tagTextProblems(value, MAX_TAG_KEY, 1)),
+    // SES stores a missing value as the empty string; normalising here keeps requests comparable.
+    Value: checkedString((value) => tagTextProblems(value, MAX_TAG_VALUE, 0))
+      .optional()
+      .transform((value) => value ?? ''),
+  },
+  typeError('an object with Key and Value'),
+);
+
+const isArray = (payload: { value: unknown }) => Array.isArray(payload.value);
+export const isObject = (payload: { value: unknown }) =>
+  typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
+
+const tagsSchema = z.array(tagSchema, typeError('an array of tags')).superRefine(
+  (tags, ctx) => {
+    if (tags.length > MAX_TAGS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `has ${tags.length} tags; an identity has at most ${MAX_TAGS}`,
+      });
+    }
+    // Runs even when some tags are malformed, so that every problem is reported at once.
+    const firstIndexOfKey = new Map<string, number>();
+    tags.forEach((tag: unknown, index) => {
+      const key = (tag as { Key?: unknown } | null)?.Key;
+      if (typeof key !== 'string') return;
+      const first = firstIndexOfKey.get(key);
+      if (first === undefined) {
+        firstIndexOfKey.set(key, index);
+      } else {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'Key'],
+          message: `repeats the key of Tags[${first}]; tag keys must be unique`,
+        });
+      }
+    });
+  },
+  { when: isArray },
+);
+
+export const selectorSchema = checkedString((value) => {
+  const problems: string[] = [];
+  if (value.length < 1 || value.length > MAX_SELECTOR) {
+    problems.push(`must be 1 to ${MAX_SELECTOR} characters long (it has ${value.length})`);
+  }
+  if (value !== '' && !SELECTOR.test(value)) {
+    problems.push(
+      'may contain only letters, digits and hyphens, and must not begin or end with a hyphen',
+    );
+  }
+  return problems;
+});
+
+export const secretArnSchema = checkedString((value) =>
+  SECRET_ARN.test(value)
+    ? []
+    : [
+        'must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)',
+      ],
+);
+
+export const inlineKeySchema = checkedString((value) => {
+  const inspection = inspectPrivateKey(value);
+  return inspection.ok ? [] : [inspection.reason];
+});
+
+// Accepted as any value, so that the refinement below can reject it without zod quoting it.
+export const forbiddenKeySchema = z.unknown();
+
+type Supplier =
+  | 'DomainSigningPrivateKey'
+  | 'DomainSigningPrivateKeySecretArn'
+  | 'GenerateDomainSigningKey';
+const SUPPLIERS: Supplier[] = [
+  'DomainSigningPrivateKey',
+  'DomainSigningPrivateKeySecretArn',
+  'GenerateDomainSigningKey',
+];
+
+/**
+ * The DKIM signing fields, each with its own rules: the same in CreateEmailIdentity's
+ * `DkimSigningAttributes` and PutEmailIdentityDkimSigningAttributes' `SigningAttributes`.
+ * How they combine differs, and each request's schema says so in its refinement.
+ */
+export function signingAttributesObject(keyDelivery: KeyDelivery) {
+  return z.strictObject(
+    {
+      DomainSigningSelector: selectorSchema.optional(),
+      DomainSigningPrivateKey: (keyDelivery === 'inline'
+        ? inlineKeySchema
+        : forbiddenKeySchema
+      ).optional(),
+      DomainSigningPrivateKeySecretArn: secretArnSchema.optional(),
+      GenerateDomainSigningKey: z
+        .strictObject({ KeyLength: keyLength().optional() }, typeError('an object'))
+        .optional(),
+      NextSigningKeyLength: keyLength().optional(),
+    },
+    typeError('an object'),
+  );
+}
+
+function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
+  return signingAttributesObject(keyDelivery).superRefine(
+    (attributes, ctx) => {
+      const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
+      const suppliers = SUPPLIERS.filter(present);
+      const supplierChoice =
+        keyDelivery === 'inline'
+          ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
+          : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+
+      if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningPrivateKey'],
+          message:
+            'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
+        });
+      }
+      if (suppliers.length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
+        });
+      }
+      if (suppliers.length > 0 && !present('DomainSigningSelector')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningSelector'],
+          message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
+        });
+      }
+      if (suppliers.length === 0 && present('DomainSigningSelector')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DomainSigningSelector'],
+          message: `needs a key: add ${supplierChoice}`,
+        });
+      }
+      if (
+        present('NextSigningKeyLength') &&
+        (suppliers.length > 0 || present('DomainSigningSelector'))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['NextSigningKeyLength'],
+          message:
+            'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
+        });
+      }
+      if (Object.keys(attributes).length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or leave it out',
+        });
+      }
+    },
+    { when: isObject },
+  );
+}
+
+export const dnsSchema = z
+  .strictObject(
+    {
+      Provider: z
+        .enum(['route53', 'manual'], {
+          error: (issue) =>
+            issue.input === undefined ? 'is required' : 'must be route53 or manual',
+        })
+        .optional(),
+      HostedZoneId: checkedString((value) =>
+        HOSTED_ZONE_ID.test(value.replace(/^\/hostedzone\//, ''))
+          ? []
+          : ['must be a Route 53 hosted zone ID (like Z0123456789ABCDEFGHIJ)'],
+      )
+        .transform((value) => value.replace(/^\/hostedzone\//, ''))
+        .optional(),
+    },
+    typeError('an object'),
+  )
+  .superRefine(
+    (dns, ctx) => {
+      if (dns.Provider === 'manual' && dns.HostedZoneId !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['HostedZoneId'],
+          message: 'names a Route 53 zone, but Provider is manual: leave one of them out',
+        });
+      }
+    },
+    { when: isObject },
+  );
+
+function identityRequestSchema(keyDelivery: KeyDelivery) {
+  return z
+    .strictObject(
+      {
+        EmailIdentity: z.string(typeError('a string')).transform((raw, ctx) => {
+          const { value, problems } = normaliseEmailIdentity(raw);
+          for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
+          return value;
+        }),
+        Tags: tagsSchema.optional(),
+        DkimSigningAttributes: dkimSigningAttributesSchema(keyDelivery).optional(),
+        ConfigurationSetName: checkedString((value) =>
+          CONFIGURATION_SET_NAME.test(value)
+            ? []
+            : ['must be 1 to 64 characters: letters, digits, _ and -'],
+        ).optional(),
+        Dns: dnsSchema.optional(),
+      },
+      typeError('a JSON object'),
+    )
+    .superRefine(
+      (request, ctx) => {
+        // Runs on partly invalid requests too: read each field defensively.
+        const identity = request.EmailIdentity;
+        if (
+          typeof identity === 'string' &&
+          identityTypeOf(identity) === 'EMAIL_ADDRESS' &&
+          request.DkimSigningAttributes !== undefined
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DkimSigningAttributes'],
+            message: 'applies only to a domain identity, and EmailIdentity is an email address',
+          });
+        }
+      },
+      { when: isObject },
+    );
+}
+
+const SCHEMAS: Record<KeyDelivery, ReturnType<typeof identityRequestSchema>> = {
+  inline: identityRequestSchema('inline'),
+  secret: identityRequestSchema('secret'),
+};
+
+/** `Tags[3].Key`, `DkimSigningAttributes.DomainSigningSelector`; the request itself is `(request)`. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let field = '';
+  for (const part of path) {
+    field += typeof part === 'number' ? `[${part}]` : `${field === '' ? '' : '.'}${String(part)}`;
+  }
+  return field === '' ? '(request)' : field;
+}
+
+/** One detail per unknown field, named by its path; others keep zod's path and our message. */
+export function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          field: fieldPath([...issue.path, key]),
+          message: 'is not a known field',
+        }))
+      : [{ field: fieldPath(issue.path), message: issue.message }],
+  );
+}
+
+/**
+ * Validates and normalises an identity request (API body, onboarding event detail or state machine
+ * input) against every SES rule and our extensions, before any AWS call. Throws ValidationError
+ * whose `details` lists every problem as {field, message}; messages never quote a private key.
+ */
+export function parseIdentityRequest(
+  input: unknown,
+  options: { keyDelivery: KeyDelivery },
+): IdentityRequest {
+  const result = SCHEMAS[options.keyDelivery].safeParse(input);
+  if (!result.success) {
+    throw new ValidationError(toFieldIssues(result.error.issues));
+  }
+  // Sound: with `secret` delivery a DomainSigningPrivateKey (typed unknown) never parses.
+  return result.data as IdentityRequest;
+}

@@ -1,0 +1,167 @@
+import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
+import { toStepError } from '#shared/aws/classify-error.js';
+import { sesv2Client } from '#shared/aws/clients/sesv2.js';
+import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
+import { clock } from '#shared/runtime/clock.js';
+import { ThrottlingError } from '#shared/workflow/errors.js';
+import {
+  type FailureDetail,
+  failureDetail,
+  type VerificationInfo,
+} from '#shared/workflow/failure.js';
+import type {
+  CheckOutcome,
+  CreatedIdentity,
+  DkimDnsRecord,
+  DkimStatus,
+  DkimSummary,
+  ProbeResult,
+} from '#shared/workflow/types.js';
+import { DEADLINE_SECONDS, nextCheckSeconds, type ScheduleMode } from './schedule.js';
+
+/** What CheckVerification returns; the state machine passes it back as `previous` next time. */
+export interface CheckResult {
+  outcome: CheckOutcome;
+  dkim_status: DkimStatus | null;
+  dkim: DkimSummary | null;
+  verified_for_sending: boolean;
+  checks: number;
+  checked_at: string | null;
+  deadline: string | null;
+  next_check_seconds: number;
+  elapsed_seconds: number;
+  probe: ProbeResult[];
+  verification_info: VerificationInfo | null;
+  failure: FailureDetail | null;
+}
+
+export interface CheckInput {
+  identity: CreatedIdentity;
+  records: DkimDnsRecord[];
+  previous: CheckResult;
+  execution_id: string | null;
+}
+
+export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
+
+/**
+ * One look at the identity: SES's view (GetEmailIdentity) and our own DNS probe, then a decision.
+ * Time is read after the calls, from the injected clock, and compared with an absolute deadline
+ * from the identity's creation, so slow calls can never stretch the 72 (or 24) hours.
+ */
+export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
+  const { identity, records, previous } = input;
+  const checks = previous.checks + 1;
+  const createdAt = new Date(identity.created_at);
+  const deadline = new Date(createdAt.getTime() + DEADLINE_SECONDS[identity.identity_type] * 1000);
+
+  let ses: GetEmailIdentityCommandOutput | null = null;
+  try {
+    ses = await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity.identity }));
+  } catch (error) {
+    const stepError = toStepError(error);
+    // A throttled look is a skipped look: the loop goes on, the deadline still holds.
+    if (!(stepError instanceof ThrottlingError)) throw stepError;
+  }
+
+  const isDomain = identity.identity_type === 'DOMAIN';
+  const dkimStatus =
+    (ses?.DkimAttributes?.Status as DkimStatus | undefined) ?? previous.dkim_status;
+  const verifiedForSending = ses?.VerifiedForSendingStatus === true;
+  const verified = isDomain ? verifiedForSending && dkimStatus === 'SUCCESS' : verifiedForSending;
+  const verificationInfo = ses ? toVerificationInfo(ses) : previous.verification_info;
+  const probeResults = isDomain && !verified && records.length > 0 ? await probe(records) : [];
+
+  const now = clock.now();
+  const base = {
+    dkim_status: dkimStatus,
+    // The DKIM summary as of this check: CreateIdentity's copy has the status at creation.
+    dkim: identity.dkim && dkimStatus ? { ...identity.dkim, status: dkimStatus } : identity.dkim,
+    verified_for_sending: verifiedForSending,
+    checks,
+    checked_at: now.toISOString(),
+    deadline: deadline.toISOString(),
+    elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
+    probe: probeResults,
+    verification_info: verificationInfo,
+  };
+  const failure = (code: 'DKIM_FAILED' | 'TIMED_OUT', message: string): CheckResult => ({
+    ...base,
+    outcome: code === 'DKIM_FAILED' ? 'FAILED' : 'TIMED_OUT',
+    next_check_seconds: 0,
+    failure: failureDetail({
+      identity: identity.identity,
+      identity_type: identity.identity_type,
+      execution_id: input.execution_id,
+      reason: { code, message },
+      verification_info: verificationInfo,
+      records,
+      diagnosis: probeResults,
+      change: identity.change,
+    }),
+  });
+
+  if (verified) return { ...base, outcome: 'VERIFIED', next_check_seconds: 0, failure: null };
+  // At the deadline SES gives up too (FAILED after 72 hours): that is a time-out, not a rejection.
+  const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
+  if (secondsToDeadline <= 0) {
+    return failure('TIMED_OUT', timedOutMessage(identity, probeResults));
+  }
+  if (isDomain && dkimStatus === 'FAILED') {
+    return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
+  }
+
+  const mode = scheduleMode(identity, probeResults);
+  const previousMode = previous.checks === 0 ? null : scheduleMode(identity, previous.probe);
+  return {
+    ...base,
+    outcome: 'PENDING',
+    next_check_seconds: nextCheckSeconds({
+      mode,
+      previousMode,
+      previousSeconds: previous.next_check_seconds,
+      secondsToDeadline,
+    }),
+    failure: null,
+  };
+}
+
+function scheduleMode(identity: CreatedIdentity, probe: ProbeResult[]): ScheduleMode {
+  if (identity.identity_type === 'EMAIL_ADDRESS') return 'address';
+  return probe.length > 0 && probe.every((r) => r.status === 'OK')
+    ? 'records-ok'
+    : 'records-missing';
+}
+
+function toVerificationInfo(ses: GetEmailIdentityCommandOutput): VerificationInfo | null {
+  const info = ses.VerificationInfo;
+  if (!info) return null;
+  return {
+    error_type: info.ErrorType ?? null,
+    last_checked_timestamp: info.LastCheckedTimestamp?.toISOString() ?? null,
+    last_success_timestamp: info.LastSuccessTimestamp?.toISOString() ?? null,
+  };
+}
+
+function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]): string {
+  return [
+    'SES stopped looking for the DKIM records and marked DKIM as FAILED.',
+    explainSesErrorType(info?.error_type),
+    summariseProbe(probe),
+    'Fix the records, then start a new run (repeat the request with a new Idempotency-Key header).',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+function timedOutMessage(identity: CreatedIdentity, probe: ProbeResult[]): string {
+  if (identity.identity_type === 'EMAIL_ADDRESS') {
+    return `Nobody followed the verification link SES mailed to ${identity.identity} within 24 hours, when the link expires. Start a new run (repeat the request with a new Idempotency-Key header) to send a new link.`;
+  }
+  return [
+    `SES did not verify DKIM for ${identity.identity} within 72 hours of its creation.`,
+    summariseProbe(probe),
+  ]
+    .filter(Boolean)
+    .join(' ');
+}

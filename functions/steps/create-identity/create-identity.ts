@@ -1,0 +1,215 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  CreateEmailIdentityCommand,
+  type CreateEmailIdentityCommandInput,
+  type DkimAttributes,
+  GetEmailIdentityCommand,
+  type GetEmailIdentityCommandOutput,
+} from '@aws-sdk/client-sesv2';
+import { awsErrorName, scrubSecret, toStepError } from '#shared/aws/classify-error.js';
+import { sesv2Client } from '#shared/aws/clients/sesv2.js';
+import { readSuppliedKey } from '#shared/dkim/key-secret.js';
+import { generateDkimKeyPair, keyLengthForBits } from '#shared/dkim/keys.js';
+import { originOf } from '#shared/dkim/ses-dkim.js';
+import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
+import { clock } from '#shared/runtime/clock.js';
+import { logger, metrics } from '#shared/runtime/observability.js';
+import {
+  ConcurrentModificationError,
+  ConflictError,
+  SesNotFoundError,
+  ValidationError,
+} from '#shared/workflow/errors.js';
+import type { CreatedIdentity, DkimStatus, DkimSummary } from '#shared/workflow/types.js';
+import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
+import { compareWithRequest } from './existing-identity.js';
+
+/** A BYODKIM key in hand: the private half is for SES only. */
+interface SigningKey {
+  privateKey: string;
+  publicKey: string;
+  bits: number;
+}
+
+const GENERATED_KEY_BITS = { RSA_1024_BIT: 1024, RSA_2048_BIT: 2048 } as const;
+
+/**
+ * Creates the SES email identity a validated request describes, or adopts it when SES already
+ * has a matching one, and returns what the next steps need (never the private key).
+ * BYODKIM keys come from a Secrets Manager secret (which the DiscardKeySecret step deletes once
+ * this step's output is safe in the execution's state, so a retry can still read it), or are
+ * generated here and given to SES only.
+ */
+export async function createIdentity(request: IdentityRequest): Promise<CreatedIdentity> {
+  const plan = dkimPlanOf(request);
+  let key: SigningKey | undefined;
+  if (plan.mode === 'BYODKIM_SECRET') {
+    key = await readSuppliedKey(plan.secretArn);
+    if (key === undefined) {
+      throw new ValidationError([
+        {
+          field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
+          message: `names a secret that does not exist or is scheduled for deletion (${plan.secretArn})`,
+        },
+      ]);
+    }
+  } else if (plan.mode === 'BYODKIM_GENERATED') {
+    const pair = await generateDkimKeyPair(plan.keyLength);
+    key = { ...pair, bits: GENERATED_KEY_BITS[plan.keyLength] };
+  }
+
+  let result: CreatedIdentity;
+  try {
+    const response = await sesv2Client.send(
+      new CreateEmailIdentityCommand(toCreateInput(request, plan, key)),
+    );
+    result = output(request, {
+      adopted: false,
+      configurationSetName: request.ConfigurationSetName ?? null,
+      dkim: dkimSummary(response.DkimAttributes, plan, key),
+    });
+    metrics.addMetric('IdentityCreated', MetricUnit.Count, 1);
+    logger.info('Email identity created', logFields(result));
+  } catch (error) {
+    if (awsErrorName(error) !== 'AlreadyExistsException') {
+      throw createError(error, request, key?.privateKey);
+    }
+    result = await adopt(request, plan, key);
+  }
+
+  return result;
+}
+
+function toCreateInput(
+  request: IdentityRequest,
+  plan: DkimPlan,
+  key: SigningKey | undefined,
+): CreateEmailIdentityCommandInput {
+  const input: CreateEmailIdentityCommandInput = {
+    EmailIdentity: request.EmailIdentity,
+    Tags: request.Tags,
+    ConfigurationSetName: request.ConfigurationSetName,
+  };
+  if (plan.mode === 'EASY') {
+    input.DkimSigningAttributes = { NextSigningKeyLength: plan.nextSigningKeyLength };
+  } else if (plan.mode !== 'NONE' && key !== undefined) {
+    input.DkimSigningAttributes = {
+      DomainSigningSelector: plan.selector,
+      DomainSigningPrivateKey: key.privateKey,
+    };
+  }
+  return input;
+}
+
+/** Adopts the identity SES already has, when it matches the request; else a ConflictError. */
+async function adopt(
+  request: IdentityRequest,
+  plan: DkimPlan,
+  key: SigningKey | undefined,
+): Promise<CreatedIdentity> {
+  const identity = request.EmailIdentity;
+  const existing = await readExisting(identity);
+  if (existing === undefined) {
+    throw new ConcurrentModificationError(
+      `Email identity ${identity} existed when this step tried to create it, and was gone when it read it: someone deleted it meanwhile; a retry creates it`,
+    );
+  }
+  const { differences, notes } = compareWithRequest(existing, plan, request);
+  if (differences.length > 0) {
+    throw new ConflictError(
+      `Email identity ${identity} already exists in SES and does not match the request: ${differences.join('; ')}. Delete the identity or change the request.`,
+    );
+  }
+  if (plan.mode === 'BYODKIM_GENERATED') {
+    throw new ConflictError(
+      `Email identity ${identity} already exists in SES with BYODKIM selector "${plan.selector}", and a generated key cannot adopt it: SES does not reveal the key it holds, so the DKIM record cannot be derived. Supply the key through DomainSigningPrivateKeySecretArn, or delete the identity and start again.`,
+    );
+  }
+  if (notes.length > 0) {
+    logger.warn('Adopted email identity differs from the request in ways that do not block it', {
+      identity,
+      notes,
+    });
+  }
+  const result = output(request, {
+    adopted: true,
+    configurationSetName: existing.ConfigurationSetName ?? null,
+    dkim: dkimSummary(existing.DkimAttributes, plan, key),
+  });
+  metrics.addMetric('IdentityAdopted', MetricUnit.Count, 1);
+  logger.info('Email identity already existed and matches the request: adopted', logFields(result));
+  return result;
+}
+
+async function readExisting(identity: string): Promise<GetEmailIdentityCommandOutput | undefined> {
+  try {
+    return await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+  } catch (error) {
+    if (awsErrorName(error) === 'NotFoundException') return undefined;
+    throw toStepError(error, `GetEmailIdentity ${identity}`);
+  }
+}
+
+/** The step error for a failed CreateEmailIdentity; SES's NotFound means the configuration set. */
+function createError(error: unknown, request: IdentityRequest, privateKey?: string): Error {
+  if (privateKey !== undefined) scrubSecret(error, privateKey);
+  const context = `CreateEmailIdentity ${request.EmailIdentity}`;
+  if (awsErrorName(error) === 'NotFoundException' && request.ConfigurationSetName !== undefined) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new SesNotFoundError(
+      `The configuration set "${request.ConfigurationSetName}" does not exist in this account and Region (${context}: ${detail})`,
+      { cause: error },
+    );
+  }
+  return toStepError(error, context);
+}
+
+function dkimSummary(
+  attributes: DkimAttributes | undefined,
+  plan: DkimPlan,
+  key: SigningKey | undefined,
+): DkimSummary | null {
+  if (plan.mode === 'NONE') return null;
+  const byodkim = plan.mode !== 'EASY';
+  const origin = originOf(attributes) ?? (byodkim ? 'EXTERNAL' : 'AWS_SES');
+  return {
+    origin,
+    // For BYODKIM, SES puts the selector in Tokens; our summary keeps tokens for Easy DKIM only.
+    tokens: origin === 'AWS_SES' ? [...(attributes?.Tokens ?? [])] : [],
+    selector: byodkim ? plan.selector : null,
+    status: (attributes?.Status as DkimStatus | undefined) ?? 'NOT_STARTED',
+    current_signing_key_length:
+      attributes?.CurrentSigningKeyLength ?? (key ? keyLengthForBits(key.bits) : null),
+    next_signing_key_length: attributes?.NextSigningKeyLength ?? null,
+    public_key: key?.publicKey ?? null,
+  };
+}
+
+function output(
+  request: IdentityRequest,
+  parts: Pick<CreatedIdentity, 'adopted' | 'dkim'> & { configurationSetName: string | null },
+): CreatedIdentity {
+  return {
+    identity: request.EmailIdentity,
+    identity_type: identityTypeOf(request.EmailIdentity),
+    created_at: clock.now().toISOString(),
+    adopted: parts.adopted,
+    configuration_set_name: parts.configurationSetName,
+    dkim: parts.dkim,
+    dns: {
+      provider: request.Dns?.Provider ?? null,
+      hosted_zone_id: request.Dns?.HostedZoneId ?? null,
+    },
+    change: null,
+  };
+}
+
+function logFields(result: CreatedIdentity) {
+  return {
+    identity: result.identity,
+    identity_type: result.identity_type,
+    adopted: result.adopted,
+    dkim_origin: result.dkim?.origin ?? null,
+    dkim_status: result.dkim?.status ?? null,
+  };
+}

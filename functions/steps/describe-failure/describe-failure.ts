@@ -1,0 +1,90 @@
+import {
+  isDkimChangeRequest,
+  parseDkimChangeRequest,
+  parseIdentityRequest,
+} from '#shared/request/index.js';
+import { reasonCodeFor, ValidationError } from '#shared/workflow/errors.js';
+import { type FailureDetail, failureDetail } from '#shared/workflow/failure.js';
+import type { CreatedIdentity, PublishedRecords } from '#shared/workflow/types.js';
+import type { CheckResult } from '#steps/check-verification/check-identity.js';
+
+/** The state as a Catch leaves it: whatever the steps had added before one failed. */
+export interface CaughtState {
+  request?: unknown;
+  execution_id?: string | null;
+  identity?: CreatedIdentity;
+  dns?: PublishedRecords;
+  check?: CheckResult;
+  error?: { Error?: string; Cause?: string };
+}
+
+// A run can fail before the request was ever valid: every field may be missing or wrong.
+const MESSAGES_FOR_STATES_ERRORS: Record<string, string> = {
+  'States.Timeout': 'A step took longer than its timeout.',
+  'States.TaskFailed': 'A step failed.',
+  'States.Permissions': 'The workflow lacks a permission it needs.',
+  'Lambda.Unknown': 'A step crashed (out of memory or timed out) before it could report an error.',
+  'EventBridge.FailedEntry': 'EventBridge refused the notification event.',
+};
+
+/**
+ * Turns an error caught by the state machine into the failure event's detail: the reason code
+ * from the error's name, a message from Lambda's `{errorType, errorMessage}` Cause (never its
+ * stack trace), and, for an invalid request, every problem with its field path.
+ */
+export function describeFailure(state: CaughtState): FailureDetail {
+  const errorName = state.error?.Error ?? 'Unknown';
+  const code = reasonCodeFor(errorName);
+  const details = code === 'VALIDATION_ERROR' ? validationDetails(state.request) : [];
+  const requested = requestedIdentity(state.request);
+  return failureDetail({
+    identity: state.identity?.identity ?? requested,
+    identity_type: state.identity?.identity_type ?? null,
+    execution_id: state.execution_id ?? null,
+    reason: { code, message: redact(messageOf(errorName, state.error?.Cause)) },
+    details,
+    records: state.dns?.records ?? [],
+    verification_info: state.check?.verification_info ?? null,
+    diagnosis: state.check?.probe ?? [],
+    change: state.identity?.change ?? null,
+  });
+}
+
+function messageOf(errorName: string, cause: string | undefined): string {
+  if (cause) {
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string' && parsed.errorMessage !== '') {
+        return parsed.errorMessage;
+      }
+    } catch {
+      // Not Lambda's JSON: a plain Cause from Step Functions itself.
+    }
+    if (!cause.trimStart().startsWith('{')) return cause;
+  }
+  return MESSAGES_FOR_STATES_ERRORS[errorName] ?? `The workflow failed with ${errorName}.`;
+}
+
+function validationDetails(request: unknown) {
+  // The same schema the failed step used, to list every problem with its field path.
+  const parse = isDkimChangeRequest(request) ? parseDkimChangeRequest : parseIdentityRequest;
+  try {
+    parse(request, { keyDelivery: 'secret' });
+    return [];
+  } catch (error) {
+    return error instanceof ValidationError ? error.details : [];
+  }
+}
+
+function requestedIdentity(request: unknown): string | null {
+  const value = (request as { EmailIdentity?: unknown } | null | undefined)?.EmailIdentity;
+  return typeof value === 'string' && value.length <= 320 ? value : null;
+}
+
+// Belt and braces: a message must never carry key material, even if a library put it there.
+function redact(message: string): string {
+  return message
+    .replace(/-----BEGIN [^-]+-----[\s\S]*?-----END [^-]+-----/g, '[redacted key]')
+    .replace(/[A-Za-z0-9+/=]{200,}/g, '[redacted]')
+    .slice(0, 2000);
+}
