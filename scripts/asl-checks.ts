@@ -23,6 +23,7 @@ interface Retrier {
 interface State {
   Type: string;
   Resource?: string;
+  TimeoutSeconds?: number;
   Retry?: Retrier[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   States?: Record<string, State>;
@@ -38,7 +39,7 @@ const INTEGRATIONS = new Set([
 ]);
 const PLACEHOLDER = /^\$\{[A-Z][A-Za-z0-9]*\}$/;
 // Names Step Functions and its integrations raise, which our code never throws.
-const SERVICE_ERROR = /^(States|Lambda|Sandbox|EventBridge)\.[A-Za-z]+$/;
+const SERVICE_ERROR = /^(States|Lambda|EventBridge)\.[A-Za-z]+$/;
 
 /** Every problem found, as one line each; empty when the definition is sound. */
 export function aslProblems(definition: Definition): string[] {
@@ -56,6 +57,9 @@ export function aslProblems(definition: Definition): string[] {
       problems.push(`${name}: unknown Resource ${state.Resource}`);
     }
     if (!state.Retry?.length) problems.push(`${name}: a Task without Retry`);
+    // Without one, Step Functions waits up to a year for a lost task (and the local engine
+    // applies a default of its own): every Task says how long its work may take.
+    if (state.TimeoutSeconds === undefined) problems.push(`${name}: a Task without TimeoutSeconds`);
     for (const retrier of state.Retry ?? []) {
       const where = `${name} Retry [${retrier.ErrorEquals.join(', ')}]`;
       if (retrier.JitterStrategy !== 'FULL') problems.push(`${where}: JitterStrategy must be FULL`);

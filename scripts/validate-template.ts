@@ -298,6 +298,45 @@ export function checkStateMachineRole(template: CfnTemplate): CheckResult {
   return { name, problems };
 }
 
+/**
+ * Every Task that invokes one of our functions gives it longer than the function's own Timeout
+ * (plus room for a cold start), so Step Functions never abandons work Lambda is still doing.
+ */
+export function checkTaskTimeouts(template: CfnTemplate): CheckResult {
+  const name = 'Task timeouts vs function timeouts';
+  const problems: string[] = [];
+  const globalTimeout = Number(
+    (template.Globals?.Function as Record<string, Json> | undefined)?.Timeout ?? 3,
+  );
+  for (const [logicalId, machine] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+    const uri = machine.Properties?.DefinitionUri;
+    if (typeof uri !== 'string' || !existsSync(uri)) continue;
+    const substitutions = (machine.Properties?.DefinitionSubstitutions ?? {}) as Record<
+      string,
+      Json
+    >;
+    const states = (JSON.parse(readFileSync(uri, 'utf8')) as { States: Record<string, Json> })
+      .States;
+    for (const [stateName, state] of Object.entries(states) as [string, Record<string, Json>][]) {
+      if (state.Type !== 'Task') continue;
+      const functionName = (state.Parameters as Record<string, Json> | undefined)?.FunctionName;
+      const placeholder = /^\$\{(\w+)\}$/.exec(String(functionName ?? ''))?.[1];
+      const arn = placeholder === undefined ? undefined : substitutions[placeholder];
+      const target = (arn as { 'Fn::GetAtt'?: Json[] } | undefined)?.['Fn::GetAtt']?.[0];
+      if (typeof target !== 'string') continue;
+      const fn = template.Resources[target];
+      const timeout = Number(fn?.Properties?.Timeout ?? globalTimeout);
+      const taskTimeout = Number(state.TimeoutSeconds);
+      if (!(taskTimeout > timeout)) {
+        problems.push(
+          `${logicalId} ${stateName}: TimeoutSeconds ${state.TimeoutSeconds} does not exceed ${target}'s Timeout of ${timeout} s`,
+        );
+      }
+    }
+  }
+  return { name, problems };
+}
+
 /** No statement anywhere allows `*` or `service:*`-style actions, or uses NotAction. */
 export function checkNoWildcardActions(template: CfnTemplate): CheckResult {
   const problems: string[] = [];
@@ -324,6 +363,7 @@ export function validateTemplate(
     checkHandlerPaths(template),
     checkFunctionPolicies(template),
     checkStateMachineRole(template),
+    checkTaskTimeouts(template),
     checkNoWildcardActions(template),
   ];
 }

@@ -1,14 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { aslProblems, type Definition } from '#scripts/asl-checks.js';
+import { definitionFromSource } from '#scripts/build-asl.js';
 import { documentedDetailTypes } from '#test/support/event-schemas.js';
 
 const file = new URL('../../statemachine/verify-email-identity.asl.json', import.meta.url);
 const load = (): Definition => JSON.parse(readFileSync(file, 'utf8')) as Definition;
 
 describe('the VerifyEmailIdentity definition', () => {
-  it('passes asl-validator and our retry and error-name checks', () => {
+  it('passes asl-validator and our retry, timeout and error-name checks', () => {
     expect(aslProblems(load())).toEqual([]);
+  });
+
+  it('is exactly what its YAML source generates', () => {
+    expect(load()).toEqual(definitionFromSource());
+  });
+
+  it('reports a Task without TimeoutSeconds, and one that matches an error no code throws', () => {
+    const definition = load();
+    const task = definition.States.CheckVerification as {
+      TimeoutSeconds?: number;
+      Retry?: unknown[];
+    };
+    delete task.TimeoutSeconds;
+    task.Retry?.push({ ...(task.Retry[0] as object), ErrorEquals: ['Sandbox.Timedout'] });
+    expect(aslProblems(definition)).toEqual([
+      'CheckVerification: a Task without TimeoutSeconds',
+      'CheckVerification: matches "Sandbox.Timedout", which no code throws',
+    ]);
   });
 
   it('uses exactly the documented PascalCase placeholders, inside strings', () => {

@@ -19,6 +19,7 @@ import {
   checkHandlerPaths,
   checkNoWildcardActions,
   checkStateMachineRole,
+  checkTaskTimeouts,
 } from '#scripts/validate-template.js';
 import {
   isDkimChangeRequest,
@@ -68,8 +69,20 @@ describe('template.yaml contract checks', () => {
     ['function policies against the code', () => checkFunctionPolicies(template)],
     ['state machine role against the definition', () => checkStateMachineRole(template)],
     ['no wildcard actions', () => checkNoWildcardActions(template)],
+    ['Task timeouts against function timeouts', () => checkTaskTimeouts(template)],
   ])('passes the %s check', (_name, check) => {
     expect(check().problems).toEqual([]);
+  });
+
+  it('reports a Task whose TimeoutSeconds does not outlast its function', () => {
+    const slow = structuredClone(template);
+    const fn = slow.Resources.PublishDnsRecordsFunction;
+    if (fn?.Properties === undefined)
+      throw new Error('PublishDnsRecordsFunction has no Properties');
+    fn.Properties.Timeout = 900;
+    expect(checkTaskTimeouts(slow).problems).toEqual([
+      "VerifyEmailIdentityStateMachine PublishDnsRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
+    ]);
   });
 });
 
