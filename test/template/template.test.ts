@@ -87,13 +87,23 @@ describe('template.yaml contract checks', () => {
 });
 
 describe('template.yaml least privilege', () => {
+  it('gives every inline policy document the current policy language Version', () => {
+    const documents = resourcesOfType(template, 'AWS::Serverless::Function').flatMap(
+      ([, fn]) => (fn.Properties?.Policies ?? []) as Json[],
+    );
+    expect(documents.length).toBeGreaterThan(0);
+    for (const document of documents) {
+      expect(document).toMatchObject({ Version: '2012-10-17' });
+    }
+  });
+
   it('grants no "*" action and no service-wide wildcard anywhere', () => {
     const actions = allPolicyStatements(template).flatMap(({ statement }) => actionsOf(statement));
     expect(actions.length).toBeGreaterThan(20);
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('scopes every SES action to identity (or configuration set) ARNs', () => {
+  it('scopes every SES action to identity ARNs', () => {
     const sesStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('ses:')),
     );
@@ -101,7 +111,7 @@ describe('template.yaml least privilege', () => {
     for (const { statement } of sesStatements) {
       for (const arn of resourcesOf(statement).map(arnText)) {
         expect(arn).toMatch(
-          /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(identity|configuration-set)\/\*$/,
+          /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity\/\*$/,
         );
       }
     }
