@@ -13,6 +13,11 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_DEV: 'false',
+      // Quiet by default: `npm test` prints the runner's report only. Tests that read logs
+      // (the secrecy tests) raise the level themselves; metrics are counts and would only add
+      // "no metrics to publish" warnings to every handler call.
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
       POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
     },

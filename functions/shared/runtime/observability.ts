@@ -8,8 +8,12 @@ import type { Context } from 'aws-lambda';
 /** Structured JSON logs; the service name comes from POWERTOOLS_SERVICE_NAME. */
 export const logger = new Logger();
 
-/** CloudWatch metrics in embedded metric format; namespace from POWERTOOLS_METRICS_NAMESPACE. */
-export const metrics = new Metrics();
+/**
+ * CloudWatch metrics in embedded metric format; namespace from POWERTOOLS_METRICS_NAMESPACE. Its
+ * own warnings (a call that recorded no metric, say, because it failed first) go through the
+ * logger, as structured lines that POWERTOOLS_LOG_LEVEL governs, not as bare console text.
+ */
+export const metrics = new Metrics({ logger });
 
 /**
  * Wraps a step's domain function as a Lambda handler with the cross-cutting parts wired last:

@@ -14,9 +14,15 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '#shared/runtime/observability.js';
 import { handler } from '#steps/create-identity/handler.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
+
+// Everything the deployed handler can print is in scope here: logs at every level, and metrics,
+// which `npm test` otherwise keeps quiet. Set before the handler's module creates its logger.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+});
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dkim/example.com-AbCdEf';
 const meta = { $metadata: { httpStatusCode: 400 } };
@@ -69,11 +75,9 @@ describe('CreateIdentity keeps the private key secret', () => {
     };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    logger.setLogLevel('DEBUG');
   });
   afterEach(() => {
     vi.restoreAllMocks();
-    logger.setLogLevel('INFO');
   });
 
   /** Runs the deployed handler (middy, logger, metrics); returns its result or its error. */

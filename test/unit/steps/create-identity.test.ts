@@ -210,7 +210,7 @@ describe('CreateIdentity step', () => {
       });
     });
 
-    it('reads the key, gives it to SES, then deletes the secret without a recovery window', async () => {
+    it('reads the key and gives it to SES, leaving the secret for DiscardKeySecret to delete', async () => {
       const result = await createIdentityStep(secretRequest);
 
       expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
