@@ -1,0 +1,78 @@
+import type { ReasonCode } from '#shared/workflow/errors.js';
+import type { DkimStatus, IdentityType } from '#shared/workflow/types.js';
+
+/**
+ * The identity registry's vocabulary: one item per identity the stack manages, the record that
+ * the API, the sweeper and the workflow read and keep current (DESIGN.md, "The identity registry").
+ */
+
+/** The workflow's view of an identity: how its latest run ended, or that it is under way. */
+export type IdentityStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'TIMED_OUT' | 'DEGRADED';
+export const IDENTITY_STATUSES: readonly IdentityStatus[] = [
+  'PENDING',
+  'VERIFIED',
+  'FAILED',
+  'TIMED_OUT',
+  'DEGRADED',
+];
+
+/** A run's own status: PENDING while it goes, then how it ended. */
+export type RunStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'TIMED_OUT';
+
+/** What a run does, by the state machine's branch it takes. */
+export type RunOperation = 'CreateIdentity' | 'ChangeDkimSigning';
+
+/** Why a run failed, as its failure event says it. */
+export interface RunReason {
+  code: ReasonCode;
+  message: string;
+  /** True when the same request may succeed later (throttling exhausted, a 5xx). */
+  retryable: boolean;
+}
+
+/** One run of the workflow for an identity, as the registry keeps it. */
+export interface RunRecord {
+  /** The execution name: the same for the same request (see runs/execution-names). */
+  id: string;
+  execution_arn: string;
+  operation: RunOperation;
+  /** Hash of the normalised request, without the Idempotency-Key: "is it the same request?" */
+  request_hash: string;
+  started_at: string;
+  status: RunStatus;
+  reason: RunReason | null;
+  ended_at: string | null;
+}
+
+/** The registry item of one identity. Absent optional fields are absent in DynamoDB too. */
+export interface RegistryItem {
+  /** The normalised identity: the partition key. */
+  identity: string;
+  /** The same for every item, the partition key of the ByIdentity index (list without a filter). */
+  kind: 'IDENTITY';
+  identity_type: IdentityType;
+  status: IdentityStatus;
+  dkim_status: DkimStatus | null;
+  /** SES's VerificationStatus as the sweeper last read it from ListEmailIdentities. */
+  ses_status?: string;
+  created_at: string;
+  updated_at: string;
+  /** The run that holds the identity (the lock): present while a run goes. */
+  active_run_id?: string;
+  /** The task token of the active run while it waits for SES (DESIGN.md, "Waiting"). */
+  task_token?: string;
+  latest_run: RunRecord | null;
+  /** The DNS records SES needs, JSON: kept as a string, written by the state machine as is. */
+  records_json?: string;
+  /** Where the stack published them (provider, zone, the records it wrote), JSON. */
+  published_json?: string;
+  /** Our own latest DNS look-up of each record, JSON, and when it was made. */
+  probe_json?: string;
+  checked_at?: string;
+}
+
+/** A page of the list, and the token of the next one (null on the last page). */
+export interface RegistryPage {
+  items: RegistryItem[];
+  next_token: string | null;
+}

@@ -1,0 +1,14 @@
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+
+  interface DynaliteOptions {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    maxItemSizeKb?: number;
+    path?: string;
+  }
+
+  /** dynalite ships no types: an HTTP server speaking DynamoDB's JSON protocol. */
+  export default function dynalite(options?: DynaliteOptions): Server;
+}

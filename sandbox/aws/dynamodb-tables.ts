@@ -1,0 +1,54 @@
+/**
+ * DynamoDB for the sandbox and the tests: dynalite (DynamoDB's wire protocol on an in-memory
+ * LevelDB, in this process) with the tables template.yaml declares, created from their
+ * definitions there, so that the key schema and indexes the code queries are the deployed ones.
+ */
+import type { AddressInfo } from 'node:net';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { type CfnTemplate, resourcesOfType } from '#scripts/validate-cfn-yaml.js';
+
+/** The table names the sandbox gives the template's tables: their logical IDs. */
+export function tableNameOf(logicalId: string): string {
+  return logicalId;
+}
+
+/**
+ * CreateTable requests for every AWS::DynamoDB::Table in the template: attributes, keys and
+ * indexes as declared; what dynalite ignores (billing, recovery, protection) is left out.
+ */
+export function tablesFromTemplate(template: CfnTemplate): CreateTableCommandInput[] {
+  return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, table]) => {
+    const properties = (table.Properties ?? {}) as Record<string, unknown>;
+    const input = {
+      TableName: tableNameOf(logicalId),
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: properties.AttributeDefinitions,
+      KeySchema: properties.KeySchema,
+      GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
+    };
+    return input as CreateTableCommandInput;
+  });
+}
+
+/** A dynalite server on `host:port` (0: a free port). */
+export interface DynamoDbServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startDynalite(host = '127.0.0.1', port = 0): Promise<DynamoDbServer> {
+  // Tables are usable at once, as they are in the sandbox's account from the start.
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${bound}`,
+    port: bound,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

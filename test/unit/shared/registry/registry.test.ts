@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunRecord } from '#shared/registry/items.js';
+import type { IdentityRegistry } from '#shared/registry/registry.js';
+import { REGISTRY_TABLE, startRegistryTable } from '#test/support/registry-table.js';
+
+let server: Awaited<ReturnType<typeof startRegistryTable>>;
+let registry: IdentityRegistry;
+let InvalidPageTokenError: typeof import('#shared/registry/registry.js').InvalidPageTokenError;
+let identityCounter = 0;
+let identity: string;
+
+const NOW = new Date('2026-12-01T10:00:00.000Z');
+
+function run(id: string, requestHash = `hash-of-${id}`): RunRecord {
+  return {
+    id,
+    execution_arn: `arn:aws:states:us-east-1:000000000000:execution:VerifyEmailIdentity:${id}`,
+    operation: 'CreateIdentity',
+    request_hash: requestHash,
+    started_at: NOW.toISOString(),
+    status: 'PENDING',
+    reason: null,
+    ended_at: null,
+  };
+}
+
+beforeAll(async () => {
+  server = await startRegistryTable();
+  const module = await import('#shared/registry/registry.js');
+  registry = new module.IdentityRegistry(REGISTRY_TABLE);
+  InvalidPageTokenError = module.InvalidPageTokenError;
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  identityCounter += 1;
+  identity = `t${identityCounter}.example.com`;
+});
+
+/** What the workflow's terminal state does: the run ends, the identity is free again. */
+async function endRun(runId: string) {
+  const { dynamodbClient } = await import('#shared/aws/clients/dynamodb.js');
+  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  await dynamodbClient.send(
+    new UpdateCommand({
+      TableName: REGISTRY_TABLE,
+      Key: { identity },
+      UpdateExpression:
+        'SET #status = :verified, latest_run.#status = :verified REMOVE active_run_id',
+      ConditionExpression: 'active_run_id = :id',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':verified': 'VERIFIED', ':id': runId },
+    }),
+  );
+}
+
+describe('IdentityRegistry.claim', () => {
+  it('claims a new identity: the item is PENDING, held by the run, with the run as its latest', async () => {
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    expect(outcome).toEqual({ claimed: true, previous: undefined });
+    expect(await registry.get(identity)).toMatchObject({
+      identity,
+      kind: 'IDENTITY',
+      identity_type: 'DOMAIN',
+      status: 'PENDING',
+      active_run_id: 'run-a',
+      latest_run: run('run-a'),
+      created_at: NOW.toISOString(),
+      updated_at: NOW.toISOString(),
+    });
+  });
+
+  it('refuses a different run while one holds the identity, and shows the holder', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), NOW);
+
+    expect(outcome.claimed).toBe(false);
+    expect(outcome.claimed === false && outcome.item.active_run_id).toBe('run-a');
+  });
+
+  it('does not claim again for a run that already holds the identity', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    expect(outcome.claimed).toBe(false);
+    expect(outcome.claimed === false && outcome.item.latest_run?.id).toBe('run-a');
+  });
+
+  it('does not run a finished run again, but lets a new run claim the identity', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await endRun('run-a');
+
+    expect((await registry.claim(identity, 'DOMAIN', run('run-a'), NOW)).claimed).toBe(false);
+    const later = new Date(NOW.getTime() + 60_000);
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), later);
+    expect(outcome.claimed).toBe(true);
+    expect(outcome.claimed && outcome.previous?.status).toBe('VERIFIED');
+    // The identity keeps the day the stack first took it on.
+    expect(await registry.get(identity)).toMatchObject({
+      created_at: NOW.toISOString(),
+      updated_at: later.toISOString(),
+      active_run_id: 'run-b',
+    });
+  });
+
+  it('lets exactly one of 20 different runs claiming at the same instant win', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        registry.claim(identity, 'DOMAIN', run(`run-${i}`), NOW),
+      ),
+    );
+
+    const winners = outcomes.filter((outcome) => outcome.claimed);
+    expect(winners).toHaveLength(1);
+    const holder = (await registry.get(identity))?.active_run_id;
+    for (const outcome of outcomes) {
+      if (!outcome.claimed) expect(outcome.item.active_run_id).toBe(holder);
+    }
+  });
+});
+
+describe('IdentityRegistry.release', () => {
+  it('deletes the item a failed start created', async () => {
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    await registry.release(identity, 'run-a', outcome.claimed ? outcome.previous : undefined);
+
+    expect(await registry.get(identity)).toBeUndefined();
+  });
+
+  it('puts back the item as it was before the claim', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await endRun('run-a');
+    const before = await registry.get(identity);
+    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), NOW);
+
+    await registry.release(identity, 'run-b', outcome.claimed ? outcome.previous : undefined);
+
+    expect(await registry.get(identity)).toEqual(before);
+  });
+
+  it('leaves the item alone when another run holds it', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    await registry.release(identity, 'run-b', undefined);
+
+    expect((await registry.get(identity))?.active_run_id).toBe('run-a');
+  });
+});
+
+describe('IdentityRegistry task tokens', () => {
+  it('stores the token of the run that holds the identity, and no other', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+
+    expect(await registry.storeTaskToken(identity, 'run-b', 'token-b', NOW)).toBe(false);
+    expect(await registry.storeTaskToken(identity, 'run-a', 'token-a', NOW)).toBe(true);
+    expect((await registry.get(identity))?.task_token).toBe('token-a');
+  });
+
+  it('hands the token to exactly one waker', async () => {
+    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(identity, 'run-a', 'token-a', NOW);
+
+    const taken = await Promise.all([
+      registry.takeTaskToken(identity),
+      registry.takeTaskToken(identity),
+    ]);
+
+    expect(taken.filter((token) => token !== undefined)).toEqual(['token-a']);
+    expect((await registry.get(identity))?.task_token).toBeUndefined();
+  });
+
+  it('has no token to hand out when no run waits', async () => {
+    expect(await registry.takeTaskToken('nobody.example.com')).toBeUndefined();
+  });
+});
+
+describe('IdentityRegistry.list', () => {
+  it('pages through one status, newest change first, with a token per page', async () => {
+    const prefix = `list-${identityCounter}`;
+    const names = ['a', 'b', 'c', 'd', 'e'].map((n) => `${n}.${prefix}.example.org`);
+    for (const [i, name] of names.entries()) {
+      identity = name;
+      await registry.claim(name, 'DOMAIN', run(`run-${name}`), new Date(NOW.getTime() + i * 1000));
+      await endRun(`run-${name}`);
+    }
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await registry.list({ status: 'VERIFIED', limit: 2, nextToken });
+      seen.push(...page.items.map((item) => item.identity).filter((name) => names.includes(name)));
+      nextToken = page.next_token ?? undefined;
+      pages += 1;
+    } while (nextToken !== undefined && pages < 50);
+
+    expect(seen).toEqual([...names].reverse());
+  });
+
+  it('lists every identity by name without a filter', async () => {
+    const page = await registry.list({ limit: 1000 });
+    const listed = page.items.map((item) => item.identity);
+
+    expect(listed.length).toBeGreaterThan(3);
+    expect(listed).toEqual([...listed].sort());
+  });
+
+  it.each([
+    ['not base64 JSON', 'not-a-token!'],
+    ['JSON of the wrong shape', Buffer.from('{"TableName":"x"}').toString('base64url')],
+  ])('rejects a next_token that is %s', async (_what, token) => {
+    await expect(registry.list({ limit: 10, nextToken: token })).rejects.toBeInstanceOf(
+      InvalidPageTokenError,
+    );
+  });
+});
