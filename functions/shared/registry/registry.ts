@@ -168,6 +168,39 @@ export class IdentityRegistry {
     }
   }
 
+  /** Notes SES's VerificationStatus as the sweeper read it. */
+  async recordSesStatus(identity: string, sesStatus: string, now: Date): Promise<void> {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { identity },
+        UpdateExpression: 'SET ses_status = :status, updated_at = :now',
+        // IDENTITY is one of DynamoDB's reserved words.
+        ConditionExpression: 'attribute_exists(#identity)',
+        ExpressionAttributeNames: { '#identity': 'identity' },
+        ExpressionAttributeValues: { ':status': sesStatus, ':now': now.toISOString() },
+      }),
+    );
+  }
+
+  /** Puts back a task token a waker took but could not deliver, unless the run moved on. */
+  async restoreTaskToken(identity: string, token: string): Promise<void> {
+    try {
+      await dynamodbClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { identity },
+          UpdateExpression: 'SET task_token = :token',
+          ConditionExpression:
+            'attribute_exists(active_run_id) AND attribute_not_exists(task_token)',
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   /**
    * One page of identities, newest change first when filtered by status, by name otherwise;
    * from an index, never a scan. `nextToken` is what the previous page returned.

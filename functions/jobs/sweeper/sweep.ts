@@ -1,0 +1,74 @@
+import { ListEmailIdentitiesCommand } from '@aws-sdk/client-sesv2';
+import { sesv2Client } from '#shared/aws/clients/sesv2.js';
+import type { RegistryItem } from '#shared/registry/items.js';
+import type { IdentityRegistry } from '#shared/registry/registry.js';
+import { wake } from '#shared/runs/wake-run.js';
+import { logger } from '#shared/runtime/observability.js';
+
+/** What SES's ListEmailIdentities says of an identity we manage that it no longer has. */
+export const NOT_IN_SES = 'NOT_FOUND';
+
+/** What one sweep saw and did. */
+export interface SweepReport {
+  /** ListEmailIdentities calls (1,000 identities a page). */
+  ses_pages: number;
+  /** Identities of ours that a run is waiting on. */
+  waiting: number;
+  /** Runs woken because SES's view of their identity changed. */
+  woken: number;
+}
+
+/**
+ * One sweep: reads every identity's verification status from SES in bulk (1,000 a page, paced
+ * by the SES budget the caller runs it under), compares it with what the registry last saw, and
+ * wakes each waiting run whose identity SES now sees differently. Its cost is one SES call per
+ * thousand identities in the account, whatever the number of waiting runs.
+ */
+export async function sweep(registry: IdentityRegistry, now: Date): Promise<SweepReport> {
+  const waiting: RegistryItem[] = [];
+  for await (const item of registry.allWithStatus('PENDING')) {
+    if (item.task_token !== undefined) waiting.push(item);
+  }
+  if (waiting.length === 0) return { ses_pages: 0, waiting: 0, woken: 0 };
+
+  const { statuses, pages } = await sesVerificationStatuses();
+  let woken = 0;
+  for (const item of waiting) {
+    const sesStatus = statuses.get(item.identity) ?? NOT_IN_SES;
+    if (sesStatus === item.ses_status) continue;
+    await registry.recordSesStatus(item.identity, sesStatus, now);
+    // The first look at a run that is still pending tells it nothing new.
+    if (item.ses_status === undefined && sesStatus === 'PENDING') continue;
+    if (await wake(registry, item.identity, { woken_by: 'sweeper', ses_status: sesStatus })) {
+      woken += 1;
+    }
+  }
+  logger.info('Swept', { sesPages: pages, waiting: waiting.length, woken });
+  return { ses_pages: pages, waiting: waiting.length, woken };
+}
+
+/** Every identity's VerificationStatus, from ListEmailIdentities at its largest page size. */
+async function sesVerificationStatuses(): Promise<{
+  statuses: Map<string, string>;
+  pages: number;
+}> {
+  const statuses = new Map<string, string>();
+  let pages = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await sesv2Client.send(
+      new ListEmailIdentitiesCommand({ PageSize: 1000, NextToken: nextToken }),
+    );
+    pages += 1;
+    for (const identity of page.EmailIdentities ?? []) {
+      if (identity.IdentityName !== undefined) {
+        statuses.set(
+          identity.IdentityName.toLowerCase(),
+          identity.VerificationStatus ?? 'NOT_STARTED',
+        );
+      }
+    }
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
+  return { statuses, pages };
+}
