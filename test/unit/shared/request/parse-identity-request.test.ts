@@ -273,10 +273,17 @@ describe('parseIdentityRequest rejects', () => {
     ],
     [
       'an empty EmailIdentity',
-      { EmailIdentity: '  ' },
+      { EmailIdentity: '' },
       'secret',
       'EmailIdentity',
       /must not be empty/,
+    ],
+    [
+      'a blank EmailIdentity, not trimmed to nothing',
+      { EmailIdentity: '  ' },
+      'secret',
+      'EmailIdentity',
+      /a space \(U\+0020\) at character 1/,
     ],
     [
       'a label of 64 characters',
@@ -325,7 +332,7 @@ describe('parseIdentityRequest rejects', () => {
       { EmailIdentity: 'exa mple.com' },
       'secret',
       'EmailIdentity',
-      /not a valid domain name/,
+      /a space \(U\+0020\) at character 4, which a domain name cannot have/,
     ],
     ['an IP address', { EmailIdentity: '192.0.2.1' }, 'secret', 'EmailIdentity', /IP address/],
     [
@@ -368,7 +375,7 @@ describe('parseIdentityRequest rejects', () => {
       { EmailIdentity: 'jane@localhost' },
       'secret',
       'EmailIdentity',
-      /domain part "localhost".*at least two labels/,
+      /domain part.*at least two labels/,
     ],
     // Tags
     [
