@@ -3,7 +3,11 @@ import { awsErrorName } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { keyLengthChangeRefusal, signingSnapshotOf } from '#shared/dkim/signing.js';
 import { HttpError } from '#shared/http/errors.js';
-import { type DkimChangeRequest, parseDkimChangeRequest } from '#shared/request/index.js';
+import {
+  capFieldIssues,
+  checkDkimChangeRequest,
+  type DkimChangeRequest,
+} from '#shared/request/index.js';
 import {
   idempotencyKeyIssue,
   type RunHandle,
@@ -94,20 +98,17 @@ export function dkimChangeRequestOf(
   }
   const keyIssue = idempotencyKeyIssue(idempotencyKey);
   if (keyIssue !== null) issues.push(keyIssue);
-  let request: DkimChangeRequest | undefined;
-  try {
-    request = parseDkimChangeRequest(
-      { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: decodedPath(rawIdentity) },
-      { keyDelivery: 'inline' },
-    );
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    for (const issue of error.details) {
+  const checked = checkDkimChangeRequest(
+    { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: decodedPath(rawIdentity) },
+    { keyDelivery: 'inline' },
+  );
+  if (!checked.ok) {
+    for (const issue of checked.issues) {
       issues.push(issue.field === 'EmailIdentity' ? { ...issue, field: 'identity' } : issue);
     }
   }
-  if (issues.length > 0 || request === undefined) throw new ValidationError(issues);
-  return request;
+  if (issues.length > 0 || !checked.ok) throw new ValidationError(capFieldIssues(issues));
+  return checked.request;
 }
 
 function decodedPath(raw: string): string {

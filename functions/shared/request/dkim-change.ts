@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import { ValidationError } from '#shared/workflow/errors.js';
+import { type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
-import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
+import { identityTypeOf } from './identity-name.js';
+import { capFieldIssues, toFieldIssues } from './issues.js';
+import { type DkimNamePlan, recordNameProblems } from './record-names.js';
 import {
   dnsSchema,
+  emailIdentitySchema,
   isObject,
+  isValidDomain,
+  isValidSelector,
   type KeyDelivery,
   signingAttributesObject,
-  toFieldIssues,
   typeError,
 } from './schema.js';
 
@@ -50,11 +54,7 @@ function dkimChangeSchema(keyDelivery: KeyDelivery) {
           .literal('ChangeDkimSigning', { error: () => 'must be ChangeDkimSigning' })
           .optional()
           .transform(() => 'ChangeDkimSigning' as const),
-        EmailIdentity: z.string(typeError('a string')).transform((raw, ctx) => {
-          const { value, problems } = normaliseEmailIdentity(raw);
-          for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
-          return value;
-        }),
+        EmailIdentity: emailIdentitySchema(),
         SigningAttributesOrigin: z.enum(ORIGINS, {
           error: (issue) =>
             issue.input === undefined ? 'is required' : 'must be AWS_SES or EXTERNAL',
@@ -77,6 +77,12 @@ function dkimChangeSchema(keyDelivery: KeyDelivery) {
           }
         }
         const attributes = (request.SigningAttributes ?? {}) as Record<string, unknown>;
+        const dkim = dkimNamePlanOf(request.SigningAttributesOrigin, attributes);
+        if (isValidDomain(request.EmailIdentity) && dkim !== null) {
+          for (const message of recordNameProblems({ domain: request.EmailIdentity, dkim })) {
+            issue(['EmailIdentity'], message);
+          }
+        }
         const keys = KEY_FIELDS.filter((field) => attributes[field] !== undefined);
         if (keyDelivery === 'secret' && attributes.DomainSigningPrivateKey !== undefined) {
           issue(
@@ -119,22 +125,49 @@ function dkimChangeSchema(keyDelivery: KeyDelivery) {
     );
 }
 
+/**
+ * How a change will sign, for its record names: Easy DKIM's tokens, or BYODKIM's selector (one
+ * the workflow picks when none is named). Null when the fields are too broken to tell.
+ */
+function dkimNamePlanOf(origin: unknown, attributes: Record<string, unknown>): DkimNamePlan | null {
+  if (origin === 'AWS_SES') return { origin: 'AWS_SES' };
+  if (origin !== 'EXTERNAL') return null;
+  const selector = attributes.DomainSigningSelector;
+  if (selector === undefined) return { origin: 'EXTERNAL', selector: null };
+  return isValidSelector(selector) ? { origin: 'EXTERNAL', selector } : null;
+}
+
 const SCHEMAS = {
   inline: dkimChangeSchema('inline'),
   secret: dkimChangeSchema('secret'),
 };
 
 /**
- * Validates a DKIM signing change before any AWS call. Throws ValidationError listing every
- * problem with its field path; messages never quote a private key.
+ * Validates a DKIM signing change before any AWS call, without throwing: the change, or every
+ * problem with its field path (not yet capped, so that a caller can add its own first).
+ */
+export function checkDkimChangeRequest(
+  input: unknown,
+  options: { keyDelivery: KeyDelivery },
+): { ok: true; request: DkimChangeRequest } | { ok: false; issues: FieldIssue[] } {
+  const result = SCHEMAS[options.keyDelivery].safeParse(input);
+  return result.success
+    ? { ok: true, request: result.data as DkimChangeRequest }
+    : { ok: false, issues: toFieldIssues(result.error.issues) };
+}
+
+/**
+ * Validates a DKIM signing change before any AWS call, the names of its DNS records included.
+ * Throws ValidationError listing every problem with its field path (the first 25, then how many
+ * more); messages never quote a private key, nor more than a short, cut prefix of any input.
  */
 export function parseDkimChangeRequest(
   input: unknown,
   options: { keyDelivery: KeyDelivery },
 ): DkimChangeRequest {
-  const result = SCHEMAS[options.keyDelivery].safeParse(input);
-  if (!result.success) throw new ValidationError(toFieldIssues(result.error.issues));
-  return result.data as DkimChangeRequest;
+  const result = checkDkimChangeRequest(input, options);
+  if (!result.ok) throw new ValidationError(capFieldIssues(result.issues));
+  return result.request;
 }
 
 /**

@@ -4,9 +4,24 @@
  */
 
 export {
+  checkDkimChangeRequest,
   type DkimChangeRequest,
   isDkimChangeRequest,
   parseDkimChangeRequest,
 } from './dkim-change.js';
-export { identityTypeOf, normaliseDomain, normaliseEmailIdentity } from './identity-name.js';
+export {
+  checkDomain,
+  identityTypeOf,
+  type NameCheck,
+  normaliseDomain,
+  normaliseEmailIdentity,
+} from './identity-name.js';
+export { capFieldIssues, fieldPath, MAX_LISTED_ISSUES } from './issues.js';
+export { describeCharacter, quoted } from './quote.js';
+export {
+  MAX_DNS_NAME_LENGTH,
+  plannedRecordNames,
+  type RecordNamePlan,
+  recordNameProblems,
+} from './record-names.js';
 export { type IdentityRequest, type KeyDelivery, parseIdentityRequest } from './schema.js';

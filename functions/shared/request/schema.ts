@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
-import { type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
+import { ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
 import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
+import { capFieldIssues, toFieldIssues } from './issues.js';
+import { type DkimNamePlan, recordNameProblems } from './record-names.js';
 
 /**
  * How a supplied BYODKIM private key reaches us: `inline` in the HTTP API body (which stores it in
@@ -52,9 +54,32 @@ export function typeError(expected: string) {
   };
 }
 
-/** Counts characters as people do (code points), not UTF-16 units. */
-function characterCount(text: string): number {
-  return [...text].length;
+/**
+ * SES counts tag lengths in UTF-16 code units (Java's String.length()), not in characters: its
+ * model puts no length on TagKey (botocore sesv2 2019-09-27), so SES's own check applies, and it
+ * refuses a key of 128 astral characters such as "𝐀" ("Invalid tag key"), each of which is two
+ * units. JavaScript's `length` counts the same units.
+ */
+function sesTagLength(text: string): number {
+  return text.length;
+}
+
+/** The identity, validated and normalised; any problem is reported at `EmailIdentity`'s path. */
+export function emailIdentitySchema() {
+  return z.string(typeError('a string')).transform((raw, ctx) => {
+    const { value, problems } = normaliseEmailIdentity(raw);
+    if (problems.length === 0) return value;
+    for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
+    return z.NEVER;
+  });
+}
+
+/**
+ * True for an identity that passed validation as a domain: in a refinement, an identity that
+ * failed is not a string (its transform returned z.NEVER), so its records are not checked.
+ */
+export function isValidDomain(identity: unknown): identity is string {
+  return typeof identity === 'string' && identityTypeOf(identity) === 'DOMAIN';
 }
 
 /** A string checked by a function returning its problems; zod's own messages are too generic. */
@@ -73,9 +98,13 @@ export function keyLength() {
 
 function tagTextProblems(value: string, max: number, min: number): string[] {
   const problems: string[] = [];
-  const length = characterCount(value);
+  const length = sesTagLength(value);
   if (length < min || length > max) {
-    problems.push(`must be ${min} to ${max} characters long (it has ${length})`);
+    problems.push(
+      length === [...value].length
+        ? `must be ${min} to ${max} characters long (it has ${length})`
+        : `must be ${min} to ${max} characters long as SES counts them (it has ${length}: SES counts each character outside the Basic Multilingual Plane, such as an emoji or "𝐀", as two)`,
+    );
   }
   if (!TAG_CHARACTERS.test(value)) {
     problems.push(
@@ -130,6 +159,11 @@ const tagsSchema = z.array(tagSchema, typeError('an array of tags')).superRefine
   },
   { when: isArray },
 );
+
+/** True for a selector SES accepts: one DNS label of letters, digits and inner hyphens. */
+export function isValidSelector(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_SELECTOR && SELECTOR.test(value);
+}
 
 export const selectorSchema = checkedString((value) => {
   const problems: string[] = [];
@@ -290,11 +324,7 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
   return z
     .strictObject(
       {
-        EmailIdentity: z.string(typeError('a string')).transform((raw, ctx) => {
-          const { value, problems } = normaliseEmailIdentity(raw);
-          for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
-          return value;
-        }),
+        EmailIdentity: emailIdentitySchema(),
         Tags: tagsSchema.optional(),
         DkimSigningAttributes: dkimSigningAttributesSchema(keyDelivery).optional(),
         ConfigurationSetName: checkedString((value) =>
@@ -321,9 +351,32 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
             message: 'applies only to a domain identity, and EmailIdentity is an email address',
           });
         }
+        const dkim = dkimNamePlanOf(request.DkimSigningAttributes);
+        if (isValidDomain(identity) && dkim !== null) {
+          for (const message of recordNameProblems({ domain: identity, dkim })) {
+            ctx.addIssue({ code: 'custom', path: ['EmailIdentity'], message });
+          }
+        }
       },
       { when: isObject },
     );
+}
+
+/**
+ * How a creation request will sign, for its record names: Easy DKIM unless it names a selector.
+ * Null when the DKIM fields are too broken to tell (their own problems are reported).
+ */
+function dkimNamePlanOf(attributes: unknown): DkimNamePlan | null {
+  if (attributes === undefined) return { origin: 'AWS_SES' };
+  if (typeof attributes !== 'object' || attributes === null) return null;
+  const fields = attributes as Record<string, unknown>;
+  if (fields.DomainSigningSelector === undefined) {
+    const byodkim = SUPPLIERS.some((supplier) => fields[supplier] !== undefined);
+    return byodkim ? null : { origin: 'AWS_SES' };
+  }
+  return isValidSelector(fields.DomainSigningSelector)
+    ? { origin: 'EXTERNAL', selector: fields.DomainSigningSelector }
+    : null;
 }
 
 const SCHEMAS: Record<KeyDelivery, ReturnType<typeof identityRequestSchema>> = {
@@ -331,31 +384,12 @@ const SCHEMAS: Record<KeyDelivery, ReturnType<typeof identityRequestSchema>> = {
   secret: identityRequestSchema('secret'),
 };
 
-/** `Tags[3].Key`, `DkimSigningAttributes.DomainSigningSelector`; the request itself is `(request)`. */
-function fieldPath(path: readonly PropertyKey[]): string {
-  let field = '';
-  for (const part of path) {
-    field += typeof part === 'number' ? `[${part}]` : `${field === '' ? '' : '.'}${String(part)}`;
-  }
-  return field === '' ? '(request)' : field;
-}
-
-/** One detail per unknown field, named by its path; others keep zod's path and our message. */
-export function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
-  return issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          field: fieldPath([...issue.path, key]),
-          message: 'is not a known field',
-        }))
-      : [{ field: fieldPath(issue.path), message: issue.message }],
-  );
-}
-
 /**
  * Validates and normalises an identity request (API body, onboarding event detail or state machine
- * input) against every SES rule and our extensions, before any AWS call. Throws ValidationError
- * whose `details` lists every problem as {field, message}; messages never quote a private key.
+ * input) against every SES rule and our extensions, before any AWS call, the names of the DNS
+ * records it will produce included. Throws ValidationError whose `details` lists every problem
+ * as {field, message} (the first 25, then how many more); messages never quote a private key,
+ * nor more than a short, cut prefix of any input.
  */
 export function parseIdentityRequest(
   input: unknown,
@@ -363,7 +397,7 @@ export function parseIdentityRequest(
 ): IdentityRequest {
   const result = SCHEMAS[options.keyDelivery].safeParse(input);
   if (!result.success) {
-    throw new ValidationError(toFieldIssues(result.error.issues));
+    throw new ValidationError(capFieldIssues(toFieldIssues(result.error.issues)));
   }
   // Sound: with `secret` delivery a DomainSigningPrivateKey (typed unknown) never parses.
   return result.data as IdentityRequest;

@@ -13,6 +13,8 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dkim/ex
 const label63 = 'a'.repeat(63);
 // 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 characters.
 const domain253 = `${label63}.${label63}.${label63}.${'b'.repeat(57)}.com`;
+// The longest domain whose Easy DKIM records fit in DNS: 32 + "._domainkey." + 209 = 253.
+const domain209 = `${label63}.${label63}.${label63}.${'c'.repeat(13)}.com`;
 const tags = (count: number) =>
   Array.from({ length: count }, (_, i) => ({ Key: `key-${i}`, Value: `value-${i}` }));
 const domain = (extra: Record<string, unknown>) => ({ EmailIdentity: 'example.com', ...extra });
@@ -58,10 +60,10 @@ describe('parseIdentityRequest accepts', () => {
       { EmailIdentity: `${label63}.com` },
     ],
     [
-      'a domain of 253 characters',
-      { EmailIdentity: domain253 },
+      'a domain of 209 characters (the longest whose Easy DKIM records fit in DNS)',
+      { EmailIdentity: domain209 },
       'secret',
-      { EmailIdentity: domain253 },
+      { EmailIdentity: domain209 },
     ],
     [
       'an email address, its domain normalised',
@@ -78,10 +80,10 @@ describe('parseIdentityRequest accepts', () => {
       { Tags: [{ Key: 'k'.repeat(128), Value: 'v' }] },
     ],
     [
-      'a tag key of 128 characters outside the BMP',
-      domain({ Tags: [{ Key: '𠀀'.repeat(128), Value: 'v' }] }),
+      'a tag key of 64 characters outside the BMP (128 UTF-16 units, as SES counts)',
+      domain({ Tags: [{ Key: '𠀀'.repeat(64), Value: 'v' }] }),
       'secret',
-      { Tags: [{ Key: '𠀀'.repeat(128), Value: 'v' }] },
+      { Tags: [{ Key: '𠀀'.repeat(64), Value: 'v' }] },
     ],
     [
       'a tag value of 256 characters',
@@ -273,10 +275,17 @@ describe('parseIdentityRequest rejects', () => {
     ],
     [
       'an empty EmailIdentity',
-      { EmailIdentity: '  ' },
+      { EmailIdentity: '' },
       'secret',
       'EmailIdentity',
       /must not be empty/,
+    ],
+    [
+      'a blank EmailIdentity, not trimmed to nothing',
+      { EmailIdentity: '  ' },
+      'secret',
+      'EmailIdentity',
+      /a space \(U\+0020\) at character 1/,
     ],
     [
       'a label of 64 characters',
@@ -325,7 +334,14 @@ describe('parseIdentityRequest rejects', () => {
       { EmailIdentity: 'exa mple.com' },
       'secret',
       'EmailIdentity',
-      /not a valid domain name/,
+      /a space \(U\+0020\) at character 4, which a domain name cannot have/,
+    ],
+    [
+      'a domain of 253 characters, too long for its Easy DKIM records',
+      { EmailIdentity: domain253 },
+      'secret',
+      'EmailIdentity',
+      /"\{token\}\._domainkey\.\{domain\}" would be 297 characters/,
     ],
     ['an IP address', { EmailIdentity: '192.0.2.1' }, 'secret', 'EmailIdentity', /IP address/],
     [
@@ -368,7 +384,7 @@ describe('parseIdentityRequest rejects', () => {
       { EmailIdentity: 'jane@localhost' },
       'secret',
       'EmailIdentity',
-      /domain part "localhost".*at least two labels/,
+      /domain part.*at least two labels/,
     ],
     // Tags
     [
