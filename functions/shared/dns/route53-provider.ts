@@ -8,8 +8,9 @@ import {
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
   type Route53Client,
+  Route53ServiceException,
 } from '@aws-sdk/client-route-53';
-import { isAwsServerSide } from '#shared/aws/classify-error.js';
+import { isThrottling, isTransient } from '#shared/aws/classify-error.js';
 import { route53Client } from '#shared/aws/clients/route53.js';
 import {
   DnsChangePendingError,
@@ -23,62 +24,42 @@ import { absoluteName, isSameOrSubdomain, normalizeName, recordData } from './re
 
 export interface Route53ProviderOptions {
   client?: Route53Client;
-  /** How the provider waits between attempts and polls; tests inject one that returns at once. */
+  /** How the provider waits between INSYNC polls; tests inject one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
-  /** Attempts per API call when Route 53 throttles or a prior change is still running. */
-  maxAttempts?: number;
-  /** First backoff delay after a throttled call; doubles each attempt (full jitter). */
-  retryBaseDelayMs?: number;
   /** The longest the provider waits for a change to become INSYNC before giving up. */
   changeWaitMs?: number;
   /** The first GetChange poll delay; doubles up to `pollMaxDelayMs`. */
   pollInitialDelayMs?: number;
   pollMaxDelayMs?: number;
-  random?: () => number;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Route 53's answers when it wants us to slow down or to wait for a change in flight. */
-const RETRYABLE_ERRORS = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
-
-/** Errors that no retry will fix: the zone, the change or the permissions are wrong. */
-const PERMANENT_ERRORS = new Set([
-  'NoSuchHostedZone',
-  'HostedZoneNotFound',
-  'InvalidChangeBatch',
-  'InvalidInput',
-  'InvalidDomainName',
-  'AccessDenied',
-  'AccessDeniedException',
-  'NotAuthorizedException',
-]);
 
 /**
  * Route 53 writes the records into a public hosted zone: the one named, or the public zone whose
  * name is the longest suffix of the identity's domain. All records go in one UPSERT batch, and
  * `publish` returns once Route 53 reports the change INSYNC (or fails after `changeWaitMs`).
+ *
+ * The provider does not retry a failed call: throttling (Throttling, PriorRequestNotComplete)
+ * and 5xx become ThrottlingError and ServiceUnavailableError, which the state machine retries
+ * with back-off, re-running the whole step (it is idempotent: records already there are not
+ * written again). The INSYNC wait is not a retry: it polls a change that Route 53 accepted, and
+ * is bounded by `changeWaitMs`.
  */
 export class Route53DnsProvider implements DnsProvider {
   readonly name = 'route53';
   private readonly client: Route53Client;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly maxAttempts: number;
-  private readonly retryBaseDelayMs: number;
   private readonly changeWaitMs: number;
   private readonly pollInitialDelayMs: number;
   private readonly pollMaxDelayMs: number;
-  private readonly random: () => number;
 
   constructor(options: Route53ProviderOptions = {}) {
     this.client = options.client ?? route53Client;
     this.sleep = options.sleep ?? realSleep;
-    this.maxAttempts = options.maxAttempts ?? 5;
-    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
     this.changeWaitMs = options.changeWaitMs ?? 60_000;
     this.pollInitialDelayMs = options.pollInitialDelayMs ?? 1_000;
     this.pollMaxDelayMs = options.pollMaxDelayMs ?? 10_000;
-    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -271,22 +252,12 @@ export class Route53DnsProvider implements DnsProvider {
     }
   }
 
-  /** Runs one API call, retrying throttling in-process, and maps failures to error classes. */
+  /** Runs one API call and maps a failure to the error class the state machine acts on. */
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        const name = errorName(error);
-        if (!RETRYABLE_ERRORS.has(name)) throw toDnsError(operation, error);
-        if (attempt >= this.maxAttempts) {
-          throw new ThrottlingError(`Route 53 ${operation}: ${name} after ${attempt} attempts`, {
-            cause: error,
-          });
-        }
-        const ceiling = this.retryBaseDelayMs * 2 ** (attempt - 1);
-        await this.sleep(Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
-      }
+    try {
+      return await send();
+    } catch (error) {
+      throw toDnsError(operation, error);
     }
   }
 }
@@ -344,26 +315,17 @@ function stripPrefix(id: string): string {
   return id.replace(/^\/(hostedzone|change)\//, '');
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : '';
-}
-
+/**
+ * Throttling and 5xx are retried by the state machine; any other answer from Route 53 (no such
+ * zone, an invalid change batch, access denied) is a DnsPublishError no retry will fix. An error
+ * that is not Route 53's at all is a bug of ours, best reported as it is.
+ */
 function toDnsError(operation: string, error: unknown): Error {
-  const name = errorName(error) || 'UnknownError';
-  const message = error instanceof Error ? error.message : String(error);
-  if (PERMANENT_ERRORS.has(name)) {
-    return new DnsPublishError(`Route 53 ${operation} failed: ${name}: ${message}`, {
-      cause: error,
-    });
-  }
-  // A 5xx, or no HTTP answer at all (network), is worth retrying from the state machine.
-  if (isAwsServerSide(error)) {
-    return new ServiceUnavailableError(`Route 53 ${operation} failed: ${name}: ${message}`, {
-      cause: error,
-    });
-  }
-  // Not an answer from Route 53 at all: a bug of ours, best reported as it is.
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (status === undefined && error instanceof Error) return error;
-  return new DnsPublishError(`Route 53 ${operation} failed: ${name}: ${message}`, { cause: error });
+  if (!(error instanceof Error)) return new Error(String(error), { cause: error });
+  const message = `Route 53 ${operation} failed: ${error.name}: ${error.message}`;
+  if (isThrottling(error)) return new ThrottlingError(message, { cause: error });
+  if (isTransient(error)) return new ServiceUnavailableError(message, { cause: error });
+  if (error instanceof Route53ServiceException)
+    return new DnsPublishError(message, { cause: error });
+  return error;
 }

@@ -1,9 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutEmailIdentityDkimSigningAttributesCommand } from '@aws-sdk/client-sesv2';
-import { scrubSecret, toStepError } from '#shared/aws/classify-error.js';
+import { toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { readSuppliedKey } from '#shared/dkim/key-secret.js';
-import { generateDkimKeyPair, keyLengthForBits } from '#shared/dkim/keys.js';
+import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
 import {
   isKeyLengthChange,
   keyLengthChangeRefusal,
@@ -89,7 +89,7 @@ export async function changeDkimSigning(
       tokens =
         request.SigningAttributesOrigin === 'AWS_SES' ? [...(response.DkimTokens ?? [])] : [];
     } catch (error) {
-      if (key) scrubSecret(error, key.privateKey);
+      if (key) scrubPrivateKey(error, key.privateKey);
       throw toStepError(error, `PutEmailIdentityDkimSigningAttributes ${identity}`);
     }
   }

@@ -6,10 +6,10 @@ import {
   GetEmailIdentityCommand,
   type GetEmailIdentityCommandOutput,
 } from '@aws-sdk/client-sesv2';
-import { awsErrorName, scrubSecret, toStepError } from '#shared/aws/classify-error.js';
+import { awsErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { readSuppliedKey } from '#shared/dkim/key-secret.js';
-import { generateDkimKeyPair, keyLengthForBits } from '#shared/dkim/keys.js';
+import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
 import { originOf } from '#shared/dkim/ses-dkim.js';
 import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
@@ -152,7 +152,7 @@ async function readExisting(identity: string): Promise<GetEmailIdentityCommandOu
 
 /** The step error for a failed CreateEmailIdentity; SES's NotFound means the configuration set. */
 function createError(error: unknown, request: IdentityRequest, privateKey?: string): Error {
-  if (privateKey !== undefined) scrubSecret(error, privateKey);
+  if (privateKey !== undefined) scrubPrivateKey(error, privateKey);
   const context = `CreateEmailIdentity ${request.EmailIdentity}`;
   if (awsErrorName(error) === 'NotFoundException' && request.ConfigurationSetName !== undefined) {
     const detail = error instanceof Error ? error.message : String(error);
