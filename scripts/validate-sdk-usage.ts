@@ -1,10 +1,15 @@
 /**
- * Which AWS API actions a Lambda's code can call: the `XxxCommand`s it imports from
- * `@aws-sdk/client-*`, in its handler and every local module the handler reaches. The template
- * check compares them with the function's IAM policy both ways.
+ * Which AWS API actions a Lambda's code can call: the `XxxCommand` classes of
+ * `@aws-sdk/client-*` that remain in its handler's bundle once esbuild has shaken out what the
+ * handler never reaches. A module may hold several operations (the key secret's read, store
+ * and delete live together); only those a function's code path uses end up in its bundle, so
+ * each function is granted exactly what it can call. The template check compares the result
+ * with the function's IAM policy both ways.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { buildSync, type Metafile } from 'esbuild';
+import { functionFolders } from './lib/function-folders.js';
 
 /** IAM service prefix of each SDK client package we use. */
 export const IAM_PREFIX_OF_CLIENT: Record<string, string> = {
@@ -24,106 +29,88 @@ export const DEPENDENT_ACTIONS: Record<string, string[]> = {
   'ses:CreateEmailIdentity': ['ses:TagResource'],
 };
 
-const IMPORT_FROM = /(?:^|\n)\s*(import|export)\s+(type\s+)?([\s\S]*?)\s+from\s+['"]([^'"]+)['"]/g;
-const BARE_IMPORT = /(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+/** A command module of an SDK client, as esbuild names its input: one file per command. */
+const COMMAND_MODULE =
+  /(?:^|\/)node_modules\/(@aws-sdk\/client-[^/]+)\/dist-es\/commands\/([A-Z][A-Za-z0-9]*)Command\.js$/;
 
-/** package.json's subpath imports (`#shared/*` → `./functions/shared/*`), read once. */
-const SUBPATH_IMPORTS = Object.entries(
-  (JSON.parse(readFileSync('package.json', 'utf8')) as { imports?: Record<string, string> })
-    .imports ?? {},
-);
-
-/** `#shared/dns/records.js` → `./functions/shared/dns/records.js`; undefined when no rule maps it. */
-function expandSubpath(specifier: string): string | undefined {
-  for (const [pattern, target] of SUBPATH_IMPORTS) {
-    const prefix = pattern.replace(/\*$/, '');
-    if (pattern.endsWith('*') && specifier.startsWith(prefix)) {
-      return target.replace(/\*$/, specifier.slice(prefix.length));
-    }
-    if (specifier === pattern) return target;
-  }
-  return undefined;
-}
+type Inputs = Metafile['inputs'];
 
 /**
- * Resolves a local specifier (`./x.js`, `../y.js`, `./dir`, or a subpath import such as
- * `#shared/dns/records.js`) to the .ts file it means.
+ * The handlers' bundles as esbuild builds them for Lambda (scripts/build.ts: ESM, the SDK
+ * bundled, packages' ES module entry points so that their unused exports can be dropped), in
+ * memory, in one build (shared modules are parsed once). Unminified: minifying changes names,
+ * not which modules are kept. Returns, by handler, the modules that contributed code to its
+ * bundle: one tree-shaken to nothing is still listed in the metafile, with 0 bytes.
  */
-function resolveLocal(fromFile: string, specifier: string): string | undefined {
-  const expanded = specifier.startsWith('#') ? expandSubpath(specifier) : specifier;
-  if (expanded === undefined) return undefined;
-  const base = specifier.startsWith('#') ? resolve(expanded) : resolve(dirname(fromFile), expanded);
-  const candidates = [base.replace(/\.js$/, '.ts'), base, `${base}.ts`, join(base, 'index.ts')];
-  return candidates.find((path) => existsSync(path) && statSync(path).isFile());
+function bundleInputs(handlerFiles: string[]): Map<string, Inputs> {
+  const result = buildSync({
+    entryPoints: handlerFiles,
+    bundle: true,
+    write: false,
+    metafile: true,
+    outdir: 'bundles',
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    logLevel: 'silent',
+  });
+  const byHandler = new Map<string, Inputs>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    if (output.entryPoint === undefined) continue;
+    const kept = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
+    byHandler.set(
+      resolve(output.entryPoint),
+      Object.fromEntries(
+        kept.map(([path]) => [path, result.metafile.inputs[path] as Inputs[string]]),
+      ),
+    );
+  }
+  return byHandler;
 }
 
-/** Every local .ts module a file reaches through import and export-from, the file included. */
-export function localModulesOf(entry: string): string[] {
-  const seen = new Set<string>();
-  const queue = [resolve(entry)];
-  while (queue.length > 0) {
-    const file = queue.pop() as string;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const source = readFileSync(file, 'utf8');
-    const specifiers = [
-      // `import type` is erased before bundling: it brings no code, so no commands.
-      ...[...source.matchAll(IMPORT_FROM)].filter((m) => !m[2]).map((m) => m[4] as string),
-      ...[...source.matchAll(BARE_IMPORT)].map((m) => m[1] as string),
-    ];
-    for (const specifier of specifiers) {
-      if (!specifier.startsWith('.') && !specifier.startsWith('#')) continue;
-      const target = resolveLocal(file, specifier);
-      if (target === undefined) throw new Error(`${file}: cannot resolve import '${specifier}'`);
-      queue.push(target);
-    }
-  }
-  return [...seen].sort();
-}
+let everyFunction: Map<string, Inputs> | undefined;
 
-/** The SDK command names a module imports as values, by client package. */
-export function sdkCommandsIn(source: string): { client: string; command: string }[] {
-  const found: { client: string; command: string }[] = [];
-  for (const match of source.matchAll(IMPORT_FROM)) {
-    const [, keyword, typeOnly, clause = '', from = ''] = match;
-    if (keyword !== 'import' || typeOnly || !from.startsWith('@aws-sdk/client-')) continue;
-    const names = /\{([\s\S]*)\}/.exec(clause)?.[1] ?? '';
-    for (const raw of names.split(',')) {
-      const name = raw.trim();
-      if (name === '' || name.startsWith('type ')) continue;
-      const imported = name.split(/\s+as\s+/)[0]?.trim() ?? '';
-      if (/^[A-Z][A-Za-z0-9]*Command$/.test(imported))
-        found.push({ client: from, command: imported });
-    }
-  }
-  return found;
+/** The bundle inputs of a handler, from one build of every function's handler (made once). */
+function inputsOf(handlerFile: string): Inputs {
+  everyFunction ??= bundleInputs(functionFolders().map((folder) => join(folder, 'handler.ts')));
+  const path = resolve(handlerFile);
+  const inputs = everyFunction.get(path) ?? bundleInputs([handlerFile]).get(path);
+  if (inputs === undefined) throw new Error(`${handlerFile}: esbuild produced no bundle`);
+  return inputs;
 }
 
 export interface FunctionSdkUsage {
   /** The IAM actions the code's commands map to, e.g. `ses:GetEmailIdentity`, sorted. */
   actions: string[];
-  /** Where each action comes from (module path relative to the root). */
+  /** Where each action comes from: our modules in the bundle that import its command. */
   sources: Record<string, string[]>;
   /** Dependent actions the used actions need, e.g. `secretsmanager:TagResource`. */
   dependent: string[];
 }
 
-/** The IAM actions a function's code can call, from its handler and its local imports. */
+/** The IAM actions a function's code can call: the SDK commands left in its handler's bundle. */
 export function sdkUsageOf(handlerFile: string, root = process.cwd()): FunctionSdkUsage {
+  const inputs = inputsOf(handlerFile);
+  const paths = Object.keys(inputs);
+  const ourModules = paths.filter((path) => !path.includes('node_modules/'));
   const sources: Record<string, string[]> = {};
-  for (const file of localModulesOf(handlerFile)) {
-    for (const { client, command } of sdkCommandsIn(readFileSync(file, 'utf8'))) {
-      const prefix = IAM_PREFIX_OF_CLIENT[client];
-      if (prefix === undefined) {
-        throw new Error(
-          `${file}: no IAM prefix known for ${client}; add it to IAM_PREFIX_OF_CLIENT`,
-        );
-      }
-      const action = `${prefix}:${command.replace(/Command$/, '')}`;
-      const list = sources[action] ?? [];
-      list.push(relative(root, file));
-      sources[action] = list;
+  for (const path of paths) {
+    const match = COMMAND_MODULE.exec(path);
+    if (match === null) continue;
+    const [, client = '', command = ''] = match;
+    const prefix = IAM_PREFIX_OF_CLIENT[client];
+    if (prefix === undefined) {
+      throw new Error(
+        `${handlerFile}: its bundle holds ${command}Command of ${client}, whose IAM prefix is unknown; add it to IAM_PREFIX_OF_CLIENT`,
+      );
     }
+    const importers = ourModules.filter((module) =>
+      new RegExp(`\\b${command}Command\\b`).test(readFileSync(resolve(root, module), 'utf8')),
+    );
+    sources[`${prefix}:${command}`] = importers.map((module) =>
+      relative(root, resolve(root, module)),
+    );
   }
   const actions = Object.keys(sources).sort();
   const dependent = [
