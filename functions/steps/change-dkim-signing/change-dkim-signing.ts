@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutEmailIdentityDkimSigningAttributesCommand } from '@aws-sdk/client-sesv2';
 import { toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
-import { readSuppliedKey } from '#shared/dkim/key-secret.js';
+import { readKeySecret } from '#shared/dkim/key-secret.js';
 import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
 import {
   isKeyLengthChange,
@@ -166,18 +166,7 @@ function newSelector(current: string | null, now: Date): string {
 async function newKey(request: DkimChangeRequest): Promise<NewKey> {
   const attributes = request.SigningAttributes;
   if (attributes?.DomainSigningPrivateKeySecretArn !== undefined) {
-    const supplied = await readSuppliedKey(
-      attributes.DomainSigningPrivateKeySecretArn,
-      SECRET_FIELD,
-    );
-    if (supplied === undefined) {
-      throw new ValidationError([
-        {
-          field: SECRET_FIELD,
-          message: 'names a secret that does not exist (or is being deleted)',
-        },
-      ]);
-    }
+    const supplied = await readKeySecret(attributes.DomainSigningPrivateKeySecretArn, SECRET_FIELD);
     return { ...supplied, keyLength: keyLengthForBits(supplied.bits) };
   }
   const keyLength = attributes?.GenerateDomainSigningKey?.KeyLength ?? 'RSA_2048_BIT';

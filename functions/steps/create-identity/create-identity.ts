@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { awsErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
-import { readSuppliedKey } from '#shared/dkim/key-secret.js';
+import { readKeySecret } from '#shared/dkim/key-secret.js';
 import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
 import { originOf } from '#shared/dkim/ses-dkim.js';
 import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
@@ -18,7 +18,6 @@ import {
   ConcurrentModificationError,
   ConflictError,
   SesNotFoundError,
-  ValidationError,
 } from '#shared/workflow/errors.js';
 import type { CreatedIdentity, DkimStatus, DkimSummary } from '#shared/workflow/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
@@ -44,15 +43,7 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
   const plan = dkimPlanOf(request);
   let key: SigningKey | undefined;
   if (plan.mode === 'BYODKIM_SECRET') {
-    key = await readSuppliedKey(plan.secretArn);
-    if (key === undefined) {
-      throw new ValidationError([
-        {
-          field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
-          message: `names a secret that does not exist or is scheduled for deletion (${plan.secretArn})`,
-        },
-      ]);
-    }
+    key = await readKeySecret(plan.secretArn);
   } else if (plan.mode === 'BYODKIM_GENERATED') {
     const pair = await generateDkimKeyPair(plan.keyLength);
     key = { ...pair, bits: GENERATED_KEY_BITS[plan.keyLength] };
