@@ -138,8 +138,8 @@ function toVerificationInfo(ses: GetEmailIdentityCommandOutput): VerificationInf
   if (!info) return null;
   return {
     error_type: info.ErrorType ?? null,
-    last_checked_timestamp: info.LastCheckedTimestamp?.toISOString() ?? null,
-    last_success_timestamp: info.LastSuccessTimestamp?.toISOString() ?? null,
+    last_checked_at: info.LastCheckedTimestamp?.toISOString() ?? null,
+    last_success_at: info.LastSuccessTimestamp?.toISOString() ?? null,
   };
 }
 
