@@ -34,6 +34,21 @@ describe('sdkUsageOf', () => {
     expect(usage.dependent).toEqual(['ses:TagResource']);
   });
 
+  it('gives RemoveStaleRecords the record changes but no zone look-up, which only publishing makes', () => {
+    expect(sdkUsageOf('functions/steps/remove-stale-records/handler.ts').actions).toEqual([
+      'route53:ChangeResourceRecordSets',
+      'route53:GetChange',
+      'route53:ListResourceRecordSets',
+    ]);
+    expect(sdkUsageOf('functions/steps/publish-dns-records/handler.ts').actions).toEqual([
+      'route53:ChangeResourceRecordSets',
+      'route53:GetChange',
+      'route53:GetHostedZone',
+      'route53:ListHostedZonesByName',
+      'route53:ListResourceRecordSets',
+    ]);
+  });
+
   it('finds no AWS call in a function that makes none', () => {
     expect(sdkUsageOf('functions/steps/describe-failure/handler.ts').actions).toEqual([]);
   });

@@ -13,7 +13,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dkimRecordsFor, recordData } from '#shared/dns/records.js';
-import { parseTxtStrings, Route53DnsProvider } from '#shared/dns/route53-provider.js';
+import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
+import { parseTxtStrings } from '#shared/dns/route53-record-sets.js';
 import {
   DnsChangePendingError,
   DnsPublishError,
