@@ -1,14 +1,8 @@
 import {
-  GetEmailIdentityCommand,
-  type GetEmailIdentityCommandOutput,
-  NotFoundException,
-} from '@aws-sdk/client-sesv2';
-import {
   DescribeExecutionCommand,
   type ExecutionListItem,
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
-import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
 import { dkimRecordsFor, toZoneFileLines } from '#shared/dns/records.js';
 import { HttpError } from '#shared/http/errors.js';
@@ -20,15 +14,10 @@ import {
   runStatusOf,
 } from '#shared/runs/execution-names.js';
 import { clock } from '#shared/runtime/clock.js';
+import { getEmailIdentity } from '#shared/ses/email-identity.js';
+import type { SesIdentity, SesVerificationInfo } from '#shared/ses/identity-view.js';
 import { ValidationError } from '#shared/workflow/errors.js';
-import type {
-  CreatedIdentity,
-  DkimDnsRecord,
-  DkimKeyLength,
-  DkimStatus,
-  DkimSummary,
-  IdentityType,
-} from '#shared/workflow/types.js';
+import type { CreatedIdentity, DkimDnsRecord, IdentityType } from '#shared/workflow/types.js';
 
 export interface GetIdentityStatusConfig {
   stateMachineArn: string;
@@ -67,16 +56,7 @@ export interface SesIdentityState {
     current_signing_key_length: string | null;
     next_signing_key_length: string | null;
   } | null;
-  verification_info: {
-    error_type: string | null;
-    last_checked_at: string | null;
-    last_success_at: string | null;
-    soa_record: {
-      primary_name_server: string | null;
-      admin_email: string | null;
-      serial_number: number | null;
-    } | null;
-  } | null;
+  verification_info: SesVerificationInfo | null;
 }
 
 /** The `data` of a 200 response. */
@@ -105,14 +85,14 @@ export async function getIdentityStatus(
 ): Promise<IdentityStatus> {
   const identity = normalisedIdentity(rawIdentity);
   const [ses, latestRun] = await Promise.all([
-    getSesIdentity(identity),
+    getEmailIdentity(identity),
     findLatestRun(config.stateMachineArn, identity),
   ]);
-  if (ses === undefined && latestRun === null) {
+  if (ses === null && latestRun === null) {
     throw new HttpError('NOT_FOUND', `Neither SES nor any verification run knows ${identity}`);
   }
-  const sesState = ses === undefined ? null : toSesState(ses);
-  const records = ses === undefined ? [] : expectedRecords(identity, ses, config.recordTtl);
+  const sesState = ses === null ? null : toSesState(ses);
+  const records = ses === null ? [] : expectedRecords(ses, config.recordTtl);
   return {
     identity,
     identity_type: identityTypeOf(identity),
@@ -139,17 +119,6 @@ function normalisedIdentity(raw: string): string {
     throw new ValidationError(problems.map((message) => ({ field: 'identity', message })));
   }
   return value;
-}
-
-async function getSesIdentity(
-  identity: string,
-): Promise<GetEmailIdentityCommandOutput | undefined> {
-  try {
-    return await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-  } catch (error) {
-    if (error instanceof NotFoundException) return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -188,86 +157,61 @@ async function findLatestRun(stateMachineArn: string, identity: string): Promise
 }
 
 /** Without a run, the status follows SES: verified for sending, DKIM failed, or still pending. */
-function statusFromSes(ses: GetEmailIdentityCommandOutput | undefined): RunStatus {
-  if (ses?.VerifiedForSendingStatus) return 'VERIFIED';
-  return ses?.DkimAttributes?.Status === 'FAILED' || ses?.VerificationStatus === 'FAILED'
+function statusFromSes(ses: SesIdentity | null): RunStatus {
+  if (ses?.verified_for_sending) return 'VERIFIED';
+  return ses?.dkim?.status === 'FAILED' || ses?.verification_status === 'FAILED'
     ? 'FAILED'
     : 'PENDING';
 }
 
-function isEasyDkim(origin: string | undefined): boolean {
-  // Easy DKIM is AWS_SES, or AWS_SES_<REGION> for keys borrowed from another region.
-  return origin === undefined || origin.startsWith('AWS_SES');
-}
-
-function toSesState(ses: GetEmailIdentityCommandOutput): SesIdentityState {
-  const dkim = ses.DkimAttributes;
-  const easy = isEasyDkim(dkim?.SigningAttributesOrigin);
-  const info = ses.VerificationInfo;
+function toSesState(ses: SesIdentity): SesIdentityState {
+  const dkim = ses.dkim;
   return {
-    identity_type: ses.IdentityType ?? 'UNKNOWN',
-    verification_status: ses.VerificationStatus ?? null,
-    verified_for_sending: ses.VerifiedForSendingStatus ?? false,
-    configuration_set_name: ses.ConfigurationSetName ?? null,
+    identity_type: ses.identity_type ?? 'UNKNOWN',
+    verification_status: ses.verification_status,
+    verified_for_sending: ses.verified_for_sending,
+    configuration_set_name: ses.configuration_set_name,
     dkim: dkim
       ? {
-          origin: dkim.SigningAttributesOrigin ?? null,
-          status: dkim.Status ?? null,
-          signing_enabled: dkim.SigningEnabled ?? false,
-          tokens: easy ? (dkim.Tokens ?? []) : [],
-          selector: easy ? null : (dkim.Tokens?.[0] ?? null),
-          current_signing_key_length: dkim.CurrentSigningKeyLength ?? null,
-          next_signing_key_length: dkim.NextSigningKeyLength ?? null,
+          // As SES says it: AWS_SES_<REGION> tells a replicated Easy DKIM key apart.
+          origin: dkim.signing_attributes_origin,
+          status: dkim.status,
+          signing_enabled: dkim.signing_enabled,
+          tokens: dkim.tokens,
+          selector: dkim.selector,
+          current_signing_key_length: dkim.current_signing_key_length,
+          next_signing_key_length: dkim.next_signing_key_length,
         }
       : null,
-    verification_info: info
-      ? {
-          error_type: info.ErrorType ?? null,
-          last_checked_at: info.LastCheckedTimestamp?.toISOString() ?? null,
-          last_success_at: info.LastSuccessTimestamp?.toISOString() ?? null,
-          soa_record: info.SOARecord
-            ? {
-                primary_name_server: info.SOARecord.PrimaryNameServer ?? null,
-                admin_email: info.SOARecord.AdminEmail ?? null,
-                serial_number: info.SOARecord.SerialNumber ?? null,
-              }
-            : null,
-        }
-      : null,
+    verification_info: ses.verification_info,
   };
 }
 
 /**
  * The records SES expects, derived as PublishDnsRecords derives them, from a CreatedIdentity
- * built out of GetEmailIdentity. BYODKIM yields none: SES never returns the public key.
+ * built out of SES's view. BYODKIM yields none: SES never returns the public key.
  */
-function expectedRecords(
-  identity: string,
-  ses: GetEmailIdentityCommandOutput,
-  ttl: number | undefined,
-): DkimDnsRecord[] {
-  const dkim = ses.DkimAttributes;
-  const identityType: IdentityType = identityTypeOf(identity);
-  let summary: DkimSummary | null = null;
-  if (dkim && identityType === 'DOMAIN') {
-    const easy = isEasyDkim(dkim.SigningAttributesOrigin);
-    summary = {
-      origin: easy ? 'AWS_SES' : 'EXTERNAL',
-      tokens: easy ? (dkim.Tokens ?? []) : [],
-      selector: easy ? null : (dkim.Tokens?.[0] ?? null),
-      status: (dkim.Status ?? 'NOT_STARTED') as DkimStatus,
-      current_signing_key_length: (dkim.CurrentSigningKeyLength ?? null) as DkimKeyLength | null,
-      next_signing_key_length: (dkim.NextSigningKeyLength ?? null) as DkimKeyLength | null,
-      public_key: null,
-    };
-  }
+function expectedRecords(ses: SesIdentity, ttl: number | undefined): DkimDnsRecord[] {
+  const identityType: IdentityType = identityTypeOf(ses.identity);
+  const dkim = identityType === 'DOMAIN' ? ses.dkim : null;
   const created: CreatedIdentity = {
-    identity,
+    identity: ses.identity,
     identity_type: identityType,
     created_at: clock.now().toISOString(),
     adopted: true,
-    configuration_set_name: ses.ConfigurationSetName ?? null,
-    dkim: summary,
+    configuration_set_name: ses.configuration_set_name,
+    dkim:
+      dkim?.origin != null
+        ? {
+            origin: dkim.origin,
+            tokens: dkim.tokens,
+            selector: dkim.selector,
+            status: dkim.status ?? 'NOT_STARTED',
+            current_signing_key_length: dkim.current_signing_key_length,
+            next_signing_key_length: dkim.next_signing_key_length,
+            public_key: null,
+          }
+        : null,
     dns: { provider: null, hosted_zone_id: null },
     change: null,
   };

@@ -1,6 +1,3 @@
-import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
-import { awsErrorName } from '#shared/aws/classify-error.js';
-import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { keyLengthChangeRefusal, signingSnapshotOf } from '#shared/dkim/signing.js';
 import { HttpError } from '#shared/http/errors.js';
 import {
@@ -17,6 +14,7 @@ import {
   withKeyInSecret,
 } from '#shared/runs/start-run.js';
 import { clock } from '#shared/runtime/clock.js';
+import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import { ConflictError, type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 
 export type RequestDkimChangeConfig = RunStoreConfig;
@@ -144,19 +142,12 @@ export function executionInputFor(
  */
 async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
   const identity = request.EmailIdentity;
-  let existing: GetEmailIdentityCommandOutput;
-  try {
-    existing = await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-  } catch (error) {
-    if (awsErrorName(error) === 'NotFoundException') {
-      throw new HttpError(
-        'NOT_FOUND',
-        `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
-        undefined,
-        { cause: error },
-      );
-    }
-    throw error;
+  const existing = await getEmailIdentity(identity);
+  if (existing === null) {
+    throw new HttpError(
+      'NOT_FOUND',
+      `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
+    );
   }
   const refusal = keyLengthChangeRefusal(request, signingSnapshotOf(existing), clock.now());
   if (refusal !== undefined) throw new ConflictError(refusal);

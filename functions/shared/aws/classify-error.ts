@@ -1,3 +1,9 @@
+import { SESv2ServiceException } from '@aws-sdk/client-sesv2';
+import {
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from '@smithy/service-error-classification';
 import {
   ConcurrentModificationError,
   ConflictError,
@@ -9,90 +15,78 @@ import {
   ThrottlingError,
 } from '#shared/workflow/errors.js';
 
-// Names AWS services use for "slow down". SES's quota error (LimitExceededException) is not one:
-// for SES it means an account limit, which waiting does not lift.
-const THROTTLING_NAMES = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'PriorRequestNotComplete',
-  'SlowDown',
-  'ProvisionedThroughputExceededException',
-]);
-const SERVER_NAMES = new Set([
-  'InternalServiceErrorException',
-  'InternalServiceError',
-  'InternalFailure',
-  'InternalError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-]);
-// What the SDK's own retry strategy counts as transient (timeouts and network failures).
-const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
+/**
+ * The one place that decides what an AWS error means to the workflow and the API. Throttling,
+ * timeouts, network failures and 5xx are recognised as the SDK's own retry strategy recognises
+ * them (@smithy/service-error-classification, which the SDK's StandardRetryStrategy uses), for
+ * every service. On top of that, SES v2's documented exceptions keep their meaning: they apply
+ * only to errors the SES client raised, so that an error class whose name says "Ses" can only
+ * come from SES (a Secrets Manager LimitExceededException is not an SES quota).
+ */
+
+type StepErrorClass = new (message: string, options?: ErrorOptions) => Error;
+
+/**
+ * SES v2's exceptions with a meaning of their own (API reference, "Common Errors" of each
+ * action; shapes in the sesv2 service model). Checked before the SDK's classification, which
+ * would call LimitExceededException throttling and ConcurrentModificationException (a 500
+ * fault in SES's model) transient.
+ */
+const SES_EXCEPTIONS = new Map<string, StepErrorClass>([
+  ['BadRequestException', SesBadRequestError],
+  // "There are too many instances of the specified resource type": an account quota, which
+  // waiting does not lift, so it is terminal rather than a throttle.
+  ['LimitExceededException', SesLimitExceededError],
+  ['NotFoundException', SesNotFoundError],
+  // Callers that can adopt an existing identity handle AlreadyExists first; anywhere else it is a clash.
+  ['AlreadyExistsException', ConflictError],
+  ['ConflictException', ConflictError],
+  ['ConcurrentModificationException', ConcurrentModificationError],
 ]);
 
-interface SdkErrorShape {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-}
+/** An error as the SDK raises it: an Error with `$fault`, `$metadata` and `$retryable` when AWS answered. */
+type SdkError = Parameters<typeof isThrottlingError>[0];
 
 /** The AWS error name of an SDK error (`NotFoundException`...), or undefined for other values. */
 export function awsErrorName(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { name } = error as SdkErrorShape;
+  const { name } = error as { name?: unknown };
   return typeof name === 'string' ? name : undefined;
+}
+
+/** SES's own exception name when the SES v2 client raised the error, else undefined. */
+export function sesErrorName(error: unknown): string | undefined {
+  return error instanceof SESv2ServiceException ? error.name : undefined;
+}
+
+function isSdkError(error: unknown): error is SdkError {
+  return error instanceof Error;
+}
+
+/** True when an AWS service says we are calling it too fast (our own ThrottlingError too). */
+export function isThrottling(error: unknown): boolean {
+  if (error instanceof ThrottlingError) return true;
+  if (!isSdkError(error)) return false;
+  // SES's LimitExceededException is a quota; the SDK's list counts the name as throttling.
+  if (sesErrorName(error) === 'LimitExceededException') return false;
+  return isThrottlingError(error);
+}
+
+/**
+ * True for a timeout, a network failure or a 5xx: the service may well answer next time. Also
+ * true when the service marks the fault as its own (`$fault: 'server'`).
+ */
+export function isTransient(error: unknown): boolean {
+  if (!isSdkError(error)) return false;
+  return isTransientError(error) || isServerError(error) || error.$fault === 'server';
 }
 
 function isOurError(error: unknown): error is Error {
   return Object.values(ERROR_CLASSES).some((errorClass) => error instanceof errorClass);
 }
 
-/** True when an AWS service says we are calling it too fast (any service, any SDK spelling). */
-export function isAwsThrottling(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const shape = error as SdkErrorShape & { $retryable?: { throttling?: boolean } };
-  const name = typeof shape.name === 'string' ? shape.name : '';
-  return (
-    THROTTLING_NAMES.has(name) ||
-    shape.$retryable?.throttling === true ||
-    shape.$metadata?.httpStatusCode === 429
-  );
-}
-
-/** True for a 5xx, a timeout or a network failure: the service may well answer next time. */
-export function isAwsServerSide(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const shape = error as SdkErrorShape;
-  return isServerSide(shape, typeof shape.name === 'string' ? shape.name : '');
-}
-
-function isServerSide(error: SdkErrorShape, name: string): boolean {
-  const status = error.$metadata?.httpStatusCode;
-  return (
-    SERVER_NAMES.has(name) ||
-    TRANSIENT_NAMES.has(name) ||
-    error.$fault === 'server' ||
-    (typeof status === 'number' && status >= 500) ||
-    (typeof error.code === 'string' && NETWORK_CODES.has(error.code))
-  );
-}
-
 /**
- * Maps an AWS SDK error to the error class the state machine matches (errors.ts): throttling and
+ * Maps an AWS SDK error to the error class the state machine matches (errors.ts): throttling,
  * concurrent modification, 5xx, timeouts and network failures are retryable; SES's BadRequest,
  * LimitExceeded and NotFound are terminal. The message names the AWS error and, when given, the
  * `context` (the call and its subject); the original error is the `cause`. Our own errors pass
@@ -104,35 +98,12 @@ export function toStepError(error: unknown, context?: string): Error {
   if (!(error instanceof Error)) {
     return new Error(`${context ? `${context}: ` : ''}${String(error)}`, { cause: error });
   }
-  const shape = error as SdkErrorShape;
-  const name = error.name;
-  const message = `${context ? `${context}: ` : ''}${name}: ${error.message || 'no message'}`;
+  const message = `${context ? `${context}: ` : ''}${error.name}: ${error.message || 'no message'}`;
   const options = { cause: error };
 
-  if (isAwsThrottling(error)) return new ThrottlingError(message, options);
-  if (name === 'ConcurrentModificationException') {
-    return new ConcurrentModificationError(message, options);
-  }
-  if (isServerSide(shape, name)) return new ServiceUnavailableError(message, options);
-  switch (name) {
-    case 'BadRequestException':
-      return new SesBadRequestError(message, options);
-    case 'LimitExceededException':
-      return new SesLimitExceededError(message, options);
-    case 'NotFoundException':
-      return new SesNotFoundError(message, options);
-    // Callers that can adopt an existing identity handle this first; anywhere else it is a clash.
-    case 'AlreadyExistsException':
-    case 'ConflictException':
-      return new ConflictError(message, options);
-    default:
-      return error;
-  }
-}
-
-/** Belt and braces: should a service ever echo a private key in an error, it goes no further. */
-export function scrubSecret(error: unknown, secret: string): void {
-  if (!(error instanceof Error)) return;
-  error.message = error.message.replaceAll(secret, '[private key]');
-  if (error.stack !== undefined) error.stack = error.stack.replaceAll(secret, '[private key]');
+  const sesClass = SES_EXCEPTIONS.get(sesErrorName(error) ?? '');
+  if (sesClass !== undefined) return new sesClass(message, options);
+  if (isThrottling(error)) return new ThrottlingError(message, options);
+  if (isTransient(error)) return new ServiceUnavailableError(message, options);
+  return error;
 }

@@ -1,8 +1,28 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { awsErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { secretsManagerClient } from '#shared/aws/clients/secrets-manager.js';
+import { logger } from '#shared/runtime/observability.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import { inspectPrivateKey } from './keys.js';
+
+/**
+ * The key secret's lifecycle. A supplied BYODKIM private key never travels in an execution's
+ * input: the API stores it in a Secrets Manager secret of its own ({@link storeKeySecret}) and
+ * passes the ARN; CreateIdentity or ChangeDkimSigning reads it once ({@link readKeySecret}) and
+ * hands the key to SES; DiscardKeySecret deletes it ({@link deleteKeySecret}) once SES holds the
+ * key, and again on the failure path, so that the key lives in SES only.
+ *
+ * Each function is granted only the operations its code path uses: the template check derives
+ * them from the handler's tree-shaken bundle (scripts/validate-sdk-usage.ts).
+ */
+
+/** Tag put on every key secret, so that operators can find (and audit) them by identity. */
+export const SECRET_IDENTITY_TAG = 'ses-identity-verifier:identity';
 
 const CREATE_SECRET_FIELD = 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn';
 
@@ -11,6 +31,41 @@ export interface SuppliedKey {
   privateKey: string;
   publicKey: string;
   bits: number;
+}
+
+/** The ARN of the secret that brought a BYODKIM key, in a creation or a change request; else null. */
+export function keySecretArnOf(request: unknown): string | null {
+  const fields = request as {
+    DkimSigningAttributes?: { DomainSigningPrivateKeySecretArn?: unknown };
+    SigningAttributes?: { DomainSigningPrivateKeySecretArn?: unknown };
+  } | null;
+  const arn =
+    fields?.DkimSigningAttributes?.DomainSigningPrivateKeySecretArn ??
+    fields?.SigningAttributes?.DomainSigningPrivateKeySecretArn;
+  return typeof arn === 'string' && arn !== '' ? arn : null;
+}
+
+/**
+ * Puts a supplied BYODKIM private key into its own secret and returns the secret's ARN. The name
+ * is unique per attempt (a concurrent identical request must not collide with this one's secret),
+ * which is why a repeat whose execution already exists deletes the secret it made.
+ */
+export async function storeKeySecret(
+  identity: string,
+  privateKey: string,
+  keySecretPrefix: string,
+): Promise<string> {
+  const attempt = randomBytes(6).toString('hex');
+  const output = await secretsManagerClient.send(
+    new CreateSecretCommand({
+      Name: `${keySecretPrefix}${secretSafe(identity)}-${attempt}`,
+      Description: `BYODKIM private key for ${identity}, read once by the verification workflow`,
+      SecretString: privateKey,
+      Tags: [{ Key: SECRET_IDENTITY_TAG, Value: secretSafe(identity) }],
+    }),
+  );
+  if (output.ARN === undefined) throw new Error('CreateSecret returned no ARN');
+  return output.ARN;
 }
 
 /** Secrets Manager's ways of saying the secret is not there (any more). */
@@ -24,14 +79,14 @@ function isSecretGone(error: unknown): boolean {
 }
 
 /**
- * Reads the base64 DER private key a secret holds and checks it as SES will. Returns `undefined`
- * when the secret does not exist or is scheduled for deletion (the caller says so to the user).
- * `field` names the request field that gave the secret, for validation errors.
+ * Reads the base64 DER private key a secret holds and checks it as SES will. A secret that does
+ * not exist, is scheduled for deletion, may not be read, or holds no usable key is a
+ * ValidationError of `field`, the request field that named it.
  */
-export async function readSuppliedKey(
+export async function readKeySecret(
   secretArn: string,
   field = CREATE_SECRET_FIELD,
-): Promise<SuppliedKey | undefined> {
+): Promise<SuppliedKey> {
   let secretString: string | undefined;
   try {
     const secret = await secretsManagerClient.send(
@@ -39,7 +94,14 @@ export async function readSuppliedKey(
     );
     secretString = secret.SecretString;
   } catch (error) {
-    if (isSecretGone(error)) return undefined;
+    if (isSecretGone(error)) {
+      throw new ValidationError([
+        {
+          field,
+          message: `names a secret that does not exist or is scheduled for deletion (${secretArn})`,
+        },
+      ]);
+    }
     // The workflow may read only the secrets under its stack's key prefix (where the API puts
     // them): say so, rather than pass on an access-denied message naming our role.
     if (awsErrorName(error) === 'AccessDeniedException') {
@@ -70,4 +132,37 @@ export async function readSuppliedKey(
     ]);
   }
   return { privateKey, publicKey: inspection.publicKey, bits: inspection.bits };
+}
+
+/**
+ * Deletes a key secret at once, without a recovery window, so that the key lives in SES only.
+ * A secret already gone is fine: an earlier attempt deleted it.
+ */
+export async function deleteKeySecret(secretArn: string): Promise<void> {
+  try {
+    await secretsManagerClient.send(
+      new DeleteSecretCommand({ SecretId: secretArn, ForceDeleteWithoutRecovery: true }),
+    );
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return;
+    throw toStepError(error, `DeleteSecret ${secretArn}`);
+  }
+}
+
+/** Deletes a key secret no run will read; a failure is logged, never thrown. */
+export async function deleteKeySecretQuietly(secretArn: string): Promise<void> {
+  try {
+    await deleteKeySecret(secretArn);
+  } catch (error) {
+    // The caller's own error matters more; the secret is tagged and prefixed for clean-up.
+    logger.warn('Could not delete an unused key secret', {
+      secretArn,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+  }
+}
+
+/** Secrets Manager names and tag values allow letters, digits and `/_+=.@-`. */
+function secretSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9/_+=.@-]/g, '_');
 }

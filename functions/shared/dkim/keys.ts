@@ -125,3 +125,10 @@ function decodePrivateKey(privateKeyBase64: string): KeyObject | undefined {
 function spkiBase64(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'der' }).toString('base64');
 }
+
+/** Belt and braces: should a service ever echo a private key in an error, it goes no further. */
+export function scrubPrivateKey(error: unknown, privateKey: string): void {
+  if (!(error instanceof Error)) return;
+  error.message = error.message.replaceAll(privateKey, '[private key]');
+  if (error.stack !== undefined) error.stack = error.stack.replaceAll(privateKey, '[private key]');
+}

@@ -1,7 +1,6 @@
-import type { GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
 import type { DkimChangeRequest } from '#shared/request/index.js';
+import type { SesIdentity } from '#shared/ses/identity-view.js';
 import type { DkimKeyLength, DkimSigning, DkimStatus } from '#shared/workflow/types.js';
-import { originOf, selectorOf } from './ses-dkim.js';
 
 /** SES generates an Easy DKIM key of a new length at most once a day. */
 export const KEY_LENGTH_CHANGE_INTERVAL_MS = 24 * 3600_000;
@@ -20,27 +19,27 @@ export interface SigningSnapshot {
   configuration_set_name: string | null;
 }
 
-/** The snapshot of GetEmailIdentity's answer; origin null when the domain has no DKIM (no tokens). */
-export function signingSnapshotOf(
-  output: Omit<GetEmailIdentityCommandOutput, '$metadata'>,
-): SigningSnapshot {
-  const attributes = output.DkimAttributes;
-  const origin = originOf(attributes);
-  const hasDkim = origin !== undefined && (attributes?.Tokens?.length ?? 0) > 0;
+/**
+ * The snapshot of an identity as SES reports it. The signing's origin is null when the domain
+ * has no DKIM to change from (no tokens and no selector).
+ */
+export function signingSnapshotOf(identity: SesIdentity): SigningSnapshot {
+  const dkim = identity.dkim;
+  const signs = dkim !== null && (dkim.tokens.length > 0 || dkim.selector !== null);
   return {
-    identity_type: output.IdentityType ?? null,
-    signing: hasDkim
+    identity_type: identity.identity_type,
+    signing: signs
       ? {
-          origin: origin ?? null,
-          selector: selectorOf(attributes) ?? null,
-          tokens: origin === 'AWS_SES' ? [...(attributes?.Tokens ?? [])] : [],
-          signing_key_length: attributes?.CurrentSigningKeyLength ?? null,
+          origin: dkim.origin,
+          selector: dkim.selector,
+          tokens: [...dkim.tokens],
+          signing_key_length: dkim.current_signing_key_length,
         }
       : { origin: null, selector: null, tokens: [], signing_key_length: null },
-    dkim_status: (attributes?.Status as DkimStatus | undefined) ?? null,
-    next_signing_key_length: attributes?.NextSigningKeyLength ?? null,
-    last_key_generation_timestamp: attributes?.LastKeyGenerationTimestamp?.toISOString() ?? null,
-    configuration_set_name: output.ConfigurationSetName ?? null,
+    dkim_status: dkim?.status ?? null,
+    next_signing_key_length: dkim?.next_signing_key_length ?? null,
+    last_key_generation_timestamp: dkim?.last_key_generated_at ?? null,
+    configuration_set_name: identity.configuration_set_name,
   };
 }
 

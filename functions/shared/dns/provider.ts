@@ -41,6 +41,9 @@ export interface DnsProvider {
   remove?(records: DkimDnsRecord[], zone: DnsZone | null): Promise<RemoveOutcome>;
 }
 
+/** What removing stale records needs of a provider: its name and its `remove`. */
+export type RecordRemover = Pick<DnsProvider, 'name' | 'remove'>;
+
 /** The provider the step will use, the zone it found, and why it was chosen. */
 export interface ProviderChoice {
   provider: DnsProvider;

@@ -1,12 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { isAwsThrottling } from '#shared/aws/classify-error.js';
+import { isThrottling } from '#shared/aws/classify-error.js';
 import { logger } from '#shared/runtime/observability.js';
-import {
-  ConflictError,
-  type FieldIssue,
-  ThrottlingError,
-  ValidationError,
-} from '#shared/workflow/errors.js';
+import { ConflictError, type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 import { type ApiErrorCode, failure } from './envelope.js';
 
 /**
@@ -23,11 +18,6 @@ export class HttpError extends Error {
   ) {
     super(message, options);
   }
-}
-
-/** True when an AWS service (or our own step code) says we are calling it too fast. */
-export function isThrottling(error: unknown): boolean {
-  return error instanceof ThrottlingError || isAwsThrottling(error);
 }
 
 /**

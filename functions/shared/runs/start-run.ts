@@ -7,7 +7,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
-import { deleteSecretQuietly, storePrivateKey } from '#shared/dkim/key-secret-store.js';
+import { deleteKeySecretQuietly, storeKeySecret } from '#shared/dkim/key-secret.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger } from '#shared/runtime/observability.js';
 import type { FieldIssue } from '#shared/workflow/errors.js';
@@ -125,7 +125,7 @@ export async function startRun<Input>(
   const secretArn =
     request.privateKey === undefined
       ? undefined
-      : await storePrivateKey(identity, request.privateKey, config.keySecretPrefix);
+      : await storeKeySecret(identity, request.privateKey, config.keySecretPrefix);
   try {
     const output = await sfnClient.send(
       new StartExecutionCommand({
@@ -144,7 +144,7 @@ export async function startRun<Input>(
     };
   } catch (error) {
     // The secret is useless without the execution that was to read it.
-    if (secretArn !== undefined) await deleteSecretQuietly(secretArn);
+    if (secretArn !== undefined) await deleteKeySecretQuietly(secretArn);
     if (error instanceof ExecutionAlreadyExists) {
       // An identical request won the race between our look-up and our start.
       const winner = await describeIfExists(executionArn);

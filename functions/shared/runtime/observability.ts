@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
@@ -16,14 +18,22 @@ export const logger = new Logger();
 export const metrics = new Metrics({ logger });
 
 /**
+ * X-Ray tracing (the template turns on active tracing). Outside Lambda (tests, the sandbox) the
+ * tracer disables itself: it checks AWS_EXECUTION_ENV, which only Lambda sets.
+ */
+export const tracer = new Tracer();
+
+/**
  * Wraps a step's domain function as a Lambda handler with the cross-cutting parts wired last:
- * the Lambda context in every log line (state cleared between invocations) and metrics flushed
- * after each call. Events are never logged: a request may carry a key or a secret's ARN.
+ * a trace subsegment per invocation, the Lambda context in every log line (state cleared
+ * between invocations) and metrics flushed after each call. Events are never logged, nor are
+ * responses put in traces: a request may carry a key or a secret's ARN.
  */
 export function lambdaHandler<TEvent, TResult>(
   fn: (event: TEvent, context: Context) => Promise<TResult>,
 ) {
   return middy(fn)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { clearState: true, logEvent: false }))
     .use(logMetrics(metrics));
 }

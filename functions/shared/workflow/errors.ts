@@ -25,15 +25,46 @@ export interface FieldIssue {
 
 abstract class VerifierError extends Error {}
 
+/**
+ * How a ValidationError's message carries its details: Lambda reports a thrown error to Step
+ * Functions as `{errorType, errorMessage, trace}` only (the Node.js runtime's error response),
+ * so the details travel in the message, after the summary, as JSON. DescribeFailure reads them
+ * back with {@link validationDetailsIn}.
+ */
+const DETAILS_MARKER = '\nDetails: ';
+
 /** The request breaks one or more rules; `details` lists every problem with its field path. */
 export class ValidationError extends VerifierError {
   override name = 'ValidationError';
   constructor(
     readonly details: FieldIssue[],
-    message = `Invalid request: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+    summary = `Invalid request: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
   ) {
-    super(message);
+    super(`${summary}${DETAILS_MARKER}${JSON.stringify(details)}`);
   }
+}
+
+/**
+ * A ValidationError's summary and details, from its message as Lambda reported it (the Cause's
+ * errorMessage). A message without details (another error's) is all summary.
+ */
+export function validationDetailsIn(message: string): { summary: string; details: FieldIssue[] } {
+  const at = message.lastIndexOf(DETAILS_MARKER);
+  if (at === -1) return { summary: message, details: [] };
+  try {
+    const parsed: unknown = JSON.parse(message.slice(at + DETAILS_MARKER.length));
+    if (Array.isArray(parsed) && parsed.every(isFieldIssue)) {
+      return { summary: message.slice(0, at), details: parsed };
+    }
+  } catch {
+    // Not our JSON: the message is all summary.
+  }
+  return { summary: message, details: [] };
+}
+
+function isFieldIssue(value: unknown): value is FieldIssue {
+  const issue = value as Partial<FieldIssue> | null;
+  return typeof issue?.field === 'string' && typeof issue.message === 'string';
 }
 
 /** The identity already exists in SES in a way that does not match the request. */

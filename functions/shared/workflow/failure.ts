@@ -4,8 +4,8 @@ import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from './typ
 /** SES's VerificationInfo, in our vocabulary. */
 export interface VerificationInfo {
   error_type: string | null;
-  last_checked_timestamp: string | null;
-  last_success_timestamp: string | null;
+  last_checked_at: string | null;
+  last_success_at: string | null;
 }
 
 /** The detail of "Email Identity Verification Failed" (docs/events/email-identity-verification-failed.schema.json). */

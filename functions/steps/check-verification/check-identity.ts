@@ -1,9 +1,8 @@
-import { GetEmailIdentityCommand, type GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
-import { toStepError } from '#shared/aws/classify-error.js';
-import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
 import { clock } from '#shared/runtime/clock.js';
-import { ThrottlingError } from '#shared/workflow/errors.js';
+import { getEmailIdentity } from '#shared/ses/email-identity.js';
+import type { SesIdentity } from '#shared/ses/identity-view.js';
+import { SesNotFoundError, ThrottlingError } from '#shared/workflow/errors.js';
 import {
   type FailureDetail,
   failureDetail,
@@ -55,21 +54,24 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   const createdAt = new Date(identity.created_at);
   const deadline = new Date(createdAt.getTime() + DEADLINE_SECONDS[identity.identity_type] * 1000);
 
-  let ses: GetEmailIdentityCommandOutput | null = null;
+  // Undefined when SES throttled the look: a skipped look, the loop goes on, the deadline holds.
+  let ses: SesIdentity | null | undefined;
   try {
-    ses = await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity.identity }));
+    ses = await getEmailIdentity(identity.identity);
   } catch (error) {
-    const stepError = toStepError(error);
-    // A throttled look is a skipped look: the loop goes on, the deadline still holds.
-    if (!(stepError instanceof ThrottlingError)) throw stepError;
+    if (!(error instanceof ThrottlingError)) throw error;
+  }
+  if (ses === null) {
+    throw new SesNotFoundError(
+      `${identity.identity} is no longer an SES identity in this account and Region: it was deleted during the run`,
+    );
   }
 
   const isDomain = identity.identity_type === 'DOMAIN';
-  const dkimStatus =
-    (ses?.DkimAttributes?.Status as DkimStatus | undefined) ?? previous.dkim_status;
-  const verifiedForSending = ses?.VerifiedForSendingStatus === true;
+  const dkimStatus = ses?.dkim?.status ?? previous.dkim_status;
+  const verifiedForSending = ses?.verified_for_sending === true;
   const verified = isDomain ? verifiedForSending && dkimStatus === 'SUCCESS' : verifiedForSending;
-  const verificationInfo = ses ? toVerificationInfo(ses) : previous.verification_info;
+  const verificationInfo = ses ? verificationInfoOf(ses) : previous.verification_info;
   const probeResults = isDomain && !verified && records.length > 0 ? await probe(records) : [];
 
   const now = clock.now();
@@ -133,14 +135,11 @@ function scheduleMode(identity: CreatedIdentity, probe: ProbeResult[]): Schedule
     : 'records-missing';
 }
 
-function toVerificationInfo(ses: GetEmailIdentityCommandOutput): VerificationInfo | null {
-  const info = ses.VerificationInfo;
-  if (!info) return null;
-  return {
-    error_type: info.ErrorType ?? null,
-    last_checked_timestamp: info.LastCheckedTimestamp?.toISOString() ?? null,
-    last_success_timestamp: info.LastSuccessTimestamp?.toISOString() ?? null,
-  };
+/** SES's VerificationInfo as the failure event carries it (without the SOA record). */
+function verificationInfoOf(ses: SesIdentity): VerificationInfo | null {
+  if (ses.verification_info === null) return null;
+  const { error_type, last_checked_at, last_success_at } = ses.verification_info;
+  return { error_type, last_checked_at, last_success_at };
 }
 
 function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]): string {

@@ -2,25 +2,22 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   CreateEmailIdentityCommand,
   type CreateEmailIdentityCommandInput,
-  type DkimAttributes,
-  GetEmailIdentityCommand,
-  type GetEmailIdentityCommandOutput,
 } from '@aws-sdk/client-sesv2';
-import { awsErrorName, scrubSecret, toStepError } from '#shared/aws/classify-error.js';
+import { sesErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
-import { readSuppliedKey } from '#shared/dkim/key-secret.js';
-import { generateDkimKeyPair, keyLengthForBits } from '#shared/dkim/keys.js';
-import { originOf } from '#shared/dkim/ses-dkim.js';
+import { readKeySecret } from '#shared/dkim/key-secret.js';
+import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
 import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
+import { getEmailIdentity } from '#shared/ses/email-identity.js';
+import { type SesDkim, sesDkimOf } from '#shared/ses/identity-view.js';
 import {
   ConcurrentModificationError,
   ConflictError,
   SesNotFoundError,
-  ValidationError,
 } from '#shared/workflow/errors.js';
-import type { CreatedIdentity, DkimStatus, DkimSummary } from '#shared/workflow/types.js';
+import type { CreatedIdentity, DkimSummary } from '#shared/workflow/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
 import { compareWithRequest } from './existing-identity.js';
 
@@ -44,15 +41,7 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
   const plan = dkimPlanOf(request);
   let key: SigningKey | undefined;
   if (plan.mode === 'BYODKIM_SECRET') {
-    key = await readSuppliedKey(plan.secretArn);
-    if (key === undefined) {
-      throw new ValidationError([
-        {
-          field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
-          message: `names a secret that does not exist or is scheduled for deletion (${plan.secretArn})`,
-        },
-      ]);
-    }
+    key = await readKeySecret(plan.secretArn);
   } else if (plan.mode === 'BYODKIM_GENERATED') {
     const pair = await generateDkimKeyPair(plan.keyLength);
     key = { ...pair, bits: GENERATED_KEY_BITS[plan.keyLength] };
@@ -66,12 +55,12 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
     result = output(request, {
       adopted: false,
       configurationSetName: request.ConfigurationSetName ?? null,
-      dkim: dkimSummary(response.DkimAttributes, plan, key),
+      dkim: dkimSummary(sesDkimOf(response.DkimAttributes), plan, key),
     });
     metrics.addMetric('IdentityCreated', MetricUnit.Count, 1);
     logger.info('Email identity created', logFields(result));
   } catch (error) {
-    if (awsErrorName(error) !== 'AlreadyExistsException') {
+    if (sesErrorName(error) !== 'AlreadyExistsException') {
       throw createError(error, request, key?.privateKey);
     }
     result = await adopt(request, plan, key);
@@ -108,8 +97,8 @@ async function adopt(
   key: SigningKey | undefined,
 ): Promise<CreatedIdentity> {
   const identity = request.EmailIdentity;
-  const existing = await readExisting(identity);
-  if (existing === undefined) {
+  const existing = await getEmailIdentity(identity);
+  if (existing === null) {
     throw new ConcurrentModificationError(
       `Email identity ${identity} existed when this step tried to create it, and was gone when it read it: someone deleted it meanwhile; a retry creates it`,
     );
@@ -133,28 +122,19 @@ async function adopt(
   }
   const result = output(request, {
     adopted: true,
-    configurationSetName: existing.ConfigurationSetName ?? null,
-    dkim: dkimSummary(existing.DkimAttributes, plan, key),
+    configurationSetName: existing.configuration_set_name,
+    dkim: dkimSummary(existing.dkim, plan, key),
   });
   metrics.addMetric('IdentityAdopted', MetricUnit.Count, 1);
   logger.info('Email identity already existed and matches the request: adopted', logFields(result));
   return result;
 }
 
-async function readExisting(identity: string): Promise<GetEmailIdentityCommandOutput | undefined> {
-  try {
-    return await sesv2Client.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-  } catch (error) {
-    if (awsErrorName(error) === 'NotFoundException') return undefined;
-    throw toStepError(error, `GetEmailIdentity ${identity}`);
-  }
-}
-
 /** The step error for a failed CreateEmailIdentity; SES's NotFound means the configuration set. */
 function createError(error: unknown, request: IdentityRequest, privateKey?: string): Error {
-  if (privateKey !== undefined) scrubSecret(error, privateKey);
+  if (privateKey !== undefined) scrubPrivateKey(error, privateKey);
   const context = `CreateEmailIdentity ${request.EmailIdentity}`;
-  if (awsErrorName(error) === 'NotFoundException' && request.ConfigurationSetName !== undefined) {
+  if (sesErrorName(error) === 'NotFoundException' && request.ConfigurationSetName !== undefined) {
     const detail = error instanceof Error ? error.message : String(error);
     return new SesNotFoundError(
       `The configuration set "${request.ConfigurationSetName}" does not exist in this account and Region (${context}: ${detail})`,
@@ -164,23 +144,23 @@ function createError(error: unknown, request: IdentityRequest, privateKey?: stri
   return toStepError(error, context);
 }
 
+/** The DKIM summary of the identity SES created (or holds), for the plan that asked for it. */
 function dkimSummary(
-  attributes: DkimAttributes | undefined,
+  dkim: SesDkim | null,
   plan: DkimPlan,
   key: SigningKey | undefined,
 ): DkimSummary | null {
   if (plan.mode === 'NONE') return null;
   const byodkim = plan.mode !== 'EASY';
-  const origin = originOf(attributes) ?? (byodkim ? 'EXTERNAL' : 'AWS_SES');
+  const origin = dkim?.origin ?? (byodkim ? 'EXTERNAL' : 'AWS_SES');
   return {
     origin,
-    // For BYODKIM, SES puts the selector in Tokens; our summary keeps tokens for Easy DKIM only.
-    tokens: origin === 'AWS_SES' ? [...(attributes?.Tokens ?? [])] : [],
+    tokens: origin === 'AWS_SES' ? [...(dkim?.tokens ?? [])] : [],
     selector: byodkim ? plan.selector : null,
-    status: (attributes?.Status as DkimStatus | undefined) ?? 'NOT_STARTED',
+    status: dkim?.status ?? 'NOT_STARTED',
     current_signing_key_length:
-      attributes?.CurrentSigningKeyLength ?? (key ? keyLengthForBits(key.bits) : null),
-    next_signing_key_length: attributes?.NextSigningKeyLength ?? null,
+      dkim?.current_signing_key_length ?? (key ? keyLengthForBits(key.bits) : null),
+    next_signing_key_length: dkim?.next_signing_key_length ?? null,
     public_key: key?.publicKey ?? null,
   };
 }

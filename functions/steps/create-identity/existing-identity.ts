@@ -1,6 +1,5 @@
-import type { DkimAttributes, GetEmailIdentityCommandOutput } from '@aws-sdk/client-sesv2';
-import { originOf, selectorOf } from '#shared/dkim/ses-dkim.js';
 import type { IdentityRequest } from '#shared/request/index.js';
+import type { SesDkim, SesIdentity } from '#shared/ses/identity-view.js';
 import type { DkimPlan } from './dkim-plan.js';
 
 /** How an existing identity compares with a request: what blocks adoption, and what does not. */
@@ -11,10 +10,9 @@ export interface Comparison {
   notes: string[];
 }
 
-function describeExisting(attributes: DkimAttributes | undefined): string {
-  const origin = originOf(attributes);
-  if (origin === 'EXTERNAL') return `BYODKIM with selector "${selectorOf(attributes) ?? '?'}"`;
-  if (origin === 'AWS_SES') return 'Easy DKIM';
+function describeExisting(dkim: SesDkim | null): string {
+  if (dkim?.origin === 'EXTERNAL') return `BYODKIM with selector "${dkim.selector ?? '?'}"`;
+  if (dkim?.origin === 'AWS_SES') return 'Easy DKIM';
   return 'no DKIM';
 }
 
@@ -24,51 +22,52 @@ function describeExisting(attributes: DkimAttributes | undefined): string {
  * set and the tags may differ, and are noted.
  */
 export function compareWithRequest(
-  existing: GetEmailIdentityCommandOutput,
+  existing: SesIdentity,
   plan: DkimPlan,
   request: IdentityRequest,
 ): Comparison {
   const differences: string[] = [];
   const notes: string[] = [];
-  const attributes = existing.DkimAttributes;
-  const origin = originOf(attributes);
+  const dkim = existing.dkim;
+  const origin = dkim?.origin ?? null;
 
   if (plan.mode === 'EASY') {
     if (origin !== 'AWS_SES') {
       differences.push(
-        `DKIM: the identity uses ${describeExisting(attributes)}, the request asks for Easy DKIM`,
+        `DKIM: the identity uses ${describeExisting(dkim)}, the request asks for Easy DKIM`,
       );
-    } else if ((attributes?.Tokens ?? []).length === 0) {
+    } else if ((dkim?.tokens ?? []).length === 0) {
       differences.push(
         'DKIM: the identity has no Easy DKIM tokens (DKIM was never set up for it), the request asks for Easy DKIM',
       );
     } else if (
-      attributes?.NextSigningKeyLength !== undefined &&
-      attributes.NextSigningKeyLength !== plan.nextSigningKeyLength
+      dkim?.next_signing_key_length != null &&
+      dkim.next_signing_key_length !== plan.nextSigningKeyLength
     ) {
       notes.push(
-        `Easy DKIM next key length: the identity has ${attributes.NextSigningKeyLength}, the request asks for ${plan.nextSigningKeyLength}; kept as it is`,
+        `Easy DKIM next key length: the identity has ${dkim.next_signing_key_length}, the request asks for ${plan.nextSigningKeyLength}; kept as it is`,
       );
     }
   } else if (plan.mode === 'BYODKIM_SECRET' || plan.mode === 'BYODKIM_GENERATED') {
     if (origin !== 'EXTERNAL') {
       differences.push(
-        `DKIM: the identity uses ${describeExisting(attributes)}, the request asks for BYODKIM with selector "${plan.selector}"`,
+        `DKIM: the identity uses ${describeExisting(dkim)}, the request asks for BYODKIM with selector "${plan.selector}"`,
       );
-    } else if (selectorOf(attributes) !== plan.selector) {
+    } else if (dkim?.selector !== plan.selector) {
       differences.push(
-        `DKIM selector: the identity has "${selectorOf(attributes) ?? ''}", the request asks for "${plan.selector}"`,
+        `DKIM selector: the identity has "${dkim?.selector ?? ''}", the request asks for "${plan.selector}"`,
       );
     }
   }
 
   const wantedSet = request.ConfigurationSetName;
-  if (wantedSet !== undefined && wantedSet !== existing.ConfigurationSetName) {
+  const existingSet = existing.configuration_set_name;
+  if (wantedSet !== undefined && wantedSet !== existingSet) {
     notes.push(
-      `configuration set: the identity has ${existing.ConfigurationSetName ? `"${existing.ConfigurationSetName}"` : 'none'}, the request asks for "${wantedSet}"; kept as it is`,
+      `configuration set: the identity has ${existingSet ? `"${existingSet}"` : 'none'}, the request asks for "${wantedSet}"; kept as it is`,
     );
   }
-  const existingTags = new Map((existing.Tags ?? []).map((tag) => [tag.Key, tag.Value ?? '']));
+  const existingTags = new Map(existing.tags.map((tag) => [tag.key, tag.value]));
   const differingTags = (request.Tags ?? [])
     .filter((tag) => existingTags.get(tag.Key) !== tag.Value)
     .map((tag) => tag.Key);

@@ -1,9 +1,4 @@
-import {
-  isDkimChangeRequest,
-  parseDkimChangeRequest,
-  parseIdentityRequest,
-} from '#shared/request/index.js';
-import { reasonCodeFor, ValidationError } from '#shared/workflow/errors.js';
+import { type FieldIssue, reasonCodeFor, validationDetailsIn } from '#shared/workflow/errors.js';
 import { type FailureDetail, failureDetail } from '#shared/workflow/failure.js';
 import type { CreatedIdentity, PublishedRecords } from '#shared/workflow/types.js';
 import type { CheckResult } from '#steps/check-verification/check-identity.js';
@@ -30,19 +25,24 @@ const MESSAGES_FOR_STATES_ERRORS: Record<string, string> = {
 /**
  * Turns an error caught by the state machine into the failure event's detail: the reason code
  * from the error's name, a message from Lambda's `{errorType, errorMessage}` Cause (never its
- * stack trace), and, for an invalid request, every problem with its field path.
+ * stack trace), and, for an invalid request, every problem with its field path, as the
+ * ValidationError that the failed step raised carried them.
  */
 export function describeFailure(state: CaughtState): FailureDetail {
   const errorName = state.error?.Error ?? 'Unknown';
   const code = reasonCodeFor(errorName);
-  const details = code === 'VALIDATION_ERROR' ? validationDetails(state.request) : [];
+  const message = messageOf(errorName, state.error?.Cause);
+  const { summary, details } =
+    code === 'VALIDATION_ERROR' ? validationDetailsIn(message) : { summary: message, details: [] };
   const requested = requestedIdentity(state.request);
   return failureDetail({
     identity: state.identity?.identity ?? requested,
     identity_type: state.identity?.identity_type ?? null,
     execution_id: state.execution_id ?? null,
-    reason: { code, message: redact(messageOf(errorName, state.error?.Cause)) },
-    details,
+    reason: { code, message: redact(summary) },
+    details: details.map(
+      (issue): FieldIssue => ({ field: redact(issue.field), message: redact(issue.message) }),
+    ),
     records: state.dns?.records ?? [],
     verification_info: state.check?.verification_info ?? null,
     diagnosis: state.check?.probe ?? [],
@@ -63,17 +63,6 @@ function messageOf(errorName: string, cause: string | undefined): string {
     if (!cause.trimStart().startsWith('{')) return cause;
   }
   return MESSAGES_FOR_STATES_ERRORS[errorName] ?? `The workflow failed with ${errorName}.`;
-}
-
-function validationDetails(request: unknown) {
-  // The same schema the failed step used, to list every problem with its field path.
-  const parse = isDkimChangeRequest(request) ? parseDkimChangeRequest : parseIdentityRequest;
-  try {
-    parse(request, { keyDelivery: 'secret' });
-    return [];
-  } catch (error) {
-    return error instanceof ValidationError ? error.details : [];
-  }
 }
 
 function requestedIdentity(request: unknown): string | null {

@@ -1,11 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
+import { Route53RecordSets } from '#shared/dns/route53-record-sets.js';
 import { integerEnv } from '#shared/runtime/config.js';
 import { lambdaHandler, logger, metrics } from '#shared/runtime/observability.js';
 import { type RemoveStaleRecordsInput, removeStaleRecords } from './remove-stale-records.js';
 
+// Only record changes: removing records never looks zones up (the run knows the zone).
 const providers = [
-  new Route53DnsProvider({ changeWaitMs: integerEnv('DNS_CHANGE_WAIT_MS', 60_000) }),
+  new Route53RecordSets({ changeWaitMs: integerEnv('DNS_CHANGE_WAIT_MS', 60_000) }),
 ];
 
 /** RemoveStaleRecords: after a verified DKIM change, delete the old signing's records. */

@@ -1,4 +1,4 @@
-import type { DnsProvider } from '#shared/dns/provider.js';
+import type { RecordRemover } from '#shared/dns/provider.js';
 import type {
   CreatedIdentity,
   DkimDnsRecord,
@@ -19,7 +19,7 @@ export interface RemoveStaleRecordsInput {
  */
 export async function removeStaleRecords(
   input: RemoveStaleRecordsInput,
-  providers: DnsProvider[],
+  providers: RecordRemover[],
 ): Promise<StaleRecordCleanup> {
   const stale = input.identity.change?.stale_records ?? [];
   const provider = providers.find((p) => p.name === input.dns.provider);

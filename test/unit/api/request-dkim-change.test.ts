@@ -38,6 +38,7 @@ import { MAX_BODY_BYTES } from '#shared/http/body.js';
 import { parseDkimChangeRequest } from '#shared/request/index.js';
 import { executionPrefixFor } from '#shared/runs/execution-names.js';
 import { useClock } from '#shared/runtime/clock.js';
+import { sesIdentityOf } from '#shared/ses/identity-view.js';
 import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
 import { apiEvent, bodyOf, lambdaContext, putDkimEvent, sdkError } from './support.js';
 
@@ -480,7 +481,9 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
           { Operation: 'ChangeDkimSigning', EmailIdentity: 'mail.example.com', ...keyLengthChange },
           { keyDelivery: 'secret' },
         ),
-        signingSnapshotOf(easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z'))),
+        signingSnapshotOf(
+          sesIdentityOf('mail.example.com', easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z'))),
+        ),
       );
 
       await expect(step).rejects.toMatchObject({

@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signingSnapshotOf } from '#shared/dkim/signing.js';
 import type { DkimChangeRequest } from '#shared/request/index.js';
+import { sesIdentityOf } from '#shared/ses/identity-view.js';
 import { ConflictError, SesNotFoundError } from '#shared/workflow/errors.js';
 import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
 import { readSigningSnapshot } from '#steps/read-dkim-signing/read-dkim-signing.js';
@@ -73,7 +74,7 @@ describe('changeDkimSigning', () => {
     before = existing;
   };
   const apply = (request: DkimChangeRequest) =>
-    changeDkimSigning(request, signingSnapshotOf(before));
+    changeDkimSigning(request, signingSnapshotOf(sesIdentityOf(request.EmailIdentity, before)));
 
   beforeEach(() => {
     ses.reset();

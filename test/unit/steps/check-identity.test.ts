@@ -110,7 +110,7 @@ describe('checkIdentity', () => {
       reason: { code: 'DKIM_FAILED' },
       verification_info: {
         error_type: 'HOST_NOT_FOUND',
-        last_checked_timestamp: hours(0.5).toISOString(),
+        last_checked_at: hours(0.5).toISOString(),
       },
       diagnosis: probe,
     });

@@ -1,9 +1,28 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { parseDkimChangeRequest, parseIdentityRequest } from '#shared/request/index.js';
+import { createIdentityStep } from '#steps/create-identity/handler.js';
 import { describeFailure } from '#steps/describe-failure/describe-failure.js';
 import { expectValidDetail } from '#test/support/event-schemas.js';
 
 const lambdaCause = (errorType: string, errorMessage: string) =>
   JSON.stringify({ errorType, errorMessage, trace: ['at secret/stack/frame.js:1'] });
+
+/** The error a step raised, as the state machine's Catch receives it: Lambda reports name and message. */
+async function caught(step: () => unknown): Promise<{ Error: string; Cause: string }> {
+  try {
+    await step();
+  } catch (error) {
+    const { name, message } = error as Error;
+    return { Error: name, Cause: lambdaCause(name, message) };
+  }
+  throw new Error('expected the step to fail, and it succeeded');
+}
 
 describe('describeFailure', () => {
   it.each([
@@ -40,15 +59,16 @@ describe('describeFailure', () => {
     expect(JSON.stringify(detail)).not.toContain('stack/frame');
   });
 
-  it('lists every problem of an invalid request with its field path', () => {
+  it('lists every problem of an invalid request with its field path', async () => {
+    const request = {
+      EmailIdentity: 'not a domain',
+      Tags: [{ Key: 'aws:owner', Value: 'x' }],
+      Colour: 'blue',
+    };
     const detail = describeFailure({
-      request: {
-        EmailIdentity: 'not a domain',
-        Tags: [{ Key: 'aws:owner', Value: 'x' }],
-        Colour: 'blue',
-      },
+      request,
       execution_id: 'run-2',
-      error: { Error: 'ValidationError', Cause: lambdaCause('ValidationError', 'Invalid request') },
+      error: await caught(() => parseIdentityRequest(request, { keyDelivery: 'secret' })),
     });
     expect(detail.reason.code).toBe('VALIDATION_ERROR');
     const fields = detail.details.map((d) => d.field);
@@ -56,19 +76,53 @@ describe('describeFailure', () => {
     expectValidDetail('Email Identity Verification Failed', detail);
   });
 
-  it('lists the problems of an invalid DKIM change against the change schema', () => {
+  it('lists the problems of an invalid DKIM change against the change schema', async () => {
+    const request = {
+      EmailIdentity: 'example.com',
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: {},
+    };
     const detail = describeFailure({
-      request: {
-        EmailIdentity: 'example.com',
-        SigningAttributesOrigin: 'EXTERNAL',
-        SigningAttributes: {},
-      },
-      error: { Error: 'ValidationError', Cause: lambdaCause('ValidationError', 'Invalid request') },
+      request,
+      error: await caught(() => parseDkimChangeRequest(request, { keyDelivery: 'secret' })),
     });
     expect(detail.details).toContainEqual({
       field: 'SigningAttributes',
       message: expect.stringContaining('needs a key'),
     });
+  });
+
+  it('carries the details of a validation error raised after parsing: a missing key secret', async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    secrets
+      .on(GetSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    const request = {
+      EmailIdentity: 'example.com',
+      DkimSigningAttributes: {
+        DomainSigningSelector: 's1',
+        DomainSigningPrivateKeySecretArn:
+          'arn:aws:secretsmanager:us-east-1:123456789012:secret:stack/dkim-private-keys/gone-AbCdEf',
+      },
+    };
+
+    const detail = describeFailure({
+      request,
+      error: await caught(() => createIdentityStep(request)),
+    });
+    secrets.restore();
+
+    expect(detail.reason.code).toBe('VALIDATION_ERROR');
+    expect(detail.details).toEqual([
+      {
+        field: 'DkimSigningAttributes.DomainSigningPrivateKeySecretArn',
+        message: expect.stringContaining('does not exist or is scheduled for deletion'),
+      },
+    ]);
+    // The message is the summary a person reads; the details are not repeated in it as JSON.
+    expect(detail.reason.message).toMatch(/^Invalid request: DkimSigningAttributes\./);
+    expect(detail.reason.message).not.toContain('[{');
+    expectValidDetail('Email Identity Verification Failed', detail);
   });
 
   it('describes a run whose input was not even an object', () => {

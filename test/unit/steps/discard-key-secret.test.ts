@@ -5,7 +5,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { discardKeySecret, keySecretArnOf } from '#steps/discard-key-secret/discard-key-secret.js';
+import { keySecretArnOf } from '#shared/dkim/key-secret.js';
+import { discardKeySecret } from '#steps/discard-key-secret/discard-key-secret.js';
 
 const ARN =
   'arn:aws:secretsmanager:us-east-1:123456789012:secret:stack/dkim-private-keys/example.com-abc';

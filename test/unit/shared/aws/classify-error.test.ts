@@ -1,4 +1,9 @@
 import {
+  InternalServiceError,
+  ResourceNotFoundException,
+  LimitExceededException as SecretsLimitExceededException,
+} from '@aws-sdk/client-secrets-manager';
+import {
   AlreadyExistsException,
   BadRequestException,
   ConcurrentModificationException,
@@ -8,7 +13,7 @@ import {
   TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
 import { describe, expect, it } from 'vitest';
-import { awsErrorName, toStepError } from '#shared/aws/classify-error.js';
+import { awsErrorName, isThrottling, toStepError } from '#shared/aws/classify-error.js';
 import {
   ConcurrentModificationError,
   ConflictError,
@@ -52,7 +57,7 @@ describe('toStepError', () => {
     ],
     [
       'Secrets Manager InternalServiceError',
-      sdkError('InternalServiceError'),
+      new InternalServiceError({ message: 'oops', $metadata: { httpStatusCode: 500 } }),
       'ServiceUnavailableError',
     ],
     [
@@ -97,18 +102,54 @@ describe('toStepError', () => {
   });
 
   it('maps to instances of the shared error classes, which the state machine matches by name', () => {
+    const $metadata = { httpStatusCode: 400 };
     const cases: [Error, new (...args: never[]) => Error][] = [
       [sdkError('TooManyRequestsException'), ThrottlingError],
-      [sdkError('ConcurrentModificationException'), ConcurrentModificationError],
-      [sdkError('InternalServiceErrorException'), ServiceUnavailableError],
-      [sdkError('BadRequestException'), SesBadRequestError],
-      [sdkError('LimitExceededException'), SesLimitExceededError],
-      [sdkError('NotFoundException'), SesNotFoundError],
-      [sdkError('AlreadyExistsException'), ConflictError],
+      [
+        new ConcurrentModificationException({ message: 'busy', $metadata }),
+        ConcurrentModificationError,
+      ],
+      [
+        new InternalServiceErrorException({ message: 'oops', $metadata: { httpStatusCode: 500 } }),
+        ServiceUnavailableError,
+      ],
+      [new BadRequestException({ message: 'bad', $metadata }), SesBadRequestError],
+      [new LimitExceededException({ message: 'quota', $metadata }), SesLimitExceededError],
+      [new NotFoundException({ message: 'none', $metadata }), SesNotFoundError],
+      [new AlreadyExistsException({ message: 'exists', $metadata }), ConflictError],
     ];
     for (const [error, errorClass] of cases) {
       expect(toStepError(error)).toBeInstanceOf(errorClass);
     }
+  });
+
+  it.each([
+    ['a plain error named like it', sdkError('LimitExceededException')],
+    [
+      'Secrets Manager',
+      new SecretsLimitExceededException({ message: 'quota', $metadata: { httpStatusCode: 400 } }),
+    ],
+  ])(
+    'gives an SES error class only to errors the SES client raised, not to %s',
+    (_label, error) => {
+      const mapped = toStepError(
+        error,
+        'GetSecretValue arn:aws:secretsmanager:us-east-1:1:secret:k',
+      );
+      expect(mapped.name).not.toMatch(/^Ses/);
+      // The SDK's own classification: LimitExceededException is a throttle outside SES.
+      expect(mapped).toBeInstanceOf(ThrottlingError);
+    },
+  );
+
+  it.each([
+    ['NotFoundException', sdkError('NotFoundException', { $metadata: { httpStatusCode: 404 } })],
+    [
+      'a Secrets Manager ResourceNotFoundException',
+      new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 400 } }),
+    ],
+  ])('returns a %s that SES did not raise as it is', (_label, error) => {
+    expect(toStepError(error)).toBe(error);
   });
 
   it('passes one of our own errors through unchanged', () => {
@@ -126,6 +167,21 @@ describe('toStepError', () => {
     expect(mapped).toBeInstanceOf(Error);
     expect(mapped.message).toBe('GetEmailIdentity: boom');
     expect(mapped.cause).toBe('boom');
+  });
+
+  it.each<[string, unknown, boolean]>([
+    [
+      'an SES TooManyRequestsException',
+      new TooManyRequestsException({ message: 'slow', $metadata: {} }),
+      true,
+    ],
+    ['an HTTP 429', sdkError('Whatever', { $metadata: { httpStatusCode: 429 } }), true],
+    ['our own ThrottlingError', new ThrottlingError('slow'), true],
+    ['an SES quota', new LimitExceededException({ message: 'quota', $metadata: metadata }), false],
+    ['a 503', sdkError('Unknown', { $metadata: { httpStatusCode: 503 } }), false],
+    ['a string', 'ThrottlingException', false],
+  ])('isThrottling says whether %s asks us to slow down', (_label, error, expected) => {
+    expect(isThrottling(error)).toBe(expected);
   });
 
   it('reads the AWS error name of an SDK error and nothing from other values', () => {
