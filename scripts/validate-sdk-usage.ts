@@ -18,6 +18,26 @@ export const IAM_PREFIX_OF_CLIENT: Record<string, string> = {
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-eventbridge': 'events',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+  '@aws-sdk/client-sqs': 'sqs',
+};
+
+/**
+ * The document client's commands (`@aws-sdk/lib-dynamodb`) are DynamoDB operations under
+ * shorter names: UpdateCommand is UpdateItem.
+ */
+const DOCUMENT_CLIENT_OPERATIONS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  Query: 'Query',
+  Scan: 'Scan',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
 };
 
 /**
@@ -84,16 +104,19 @@ function bundleOf(handlerFile: string): Bundle {
 }
 
 const CLIENT_IMPORT =
-  /^import\s*(\{[^}]*\}|\*\s*as\s+\w+|\w+)\s*from\s*"(@aws-sdk\/client-[^"]+)";?$/gm;
+  /^import\s*(\{[^}]*\}|\*\s*as\s+\w+|\w+)\s*from\s*"(@aws-sdk\/(?:client-[^"]+|lib-dynamodb))";?$/gm;
 
 /**
  * The SDK commands a bundle uses, by client package: those its import statements name and its
  * code still refers to (esbuild keeps an external import's names even when the code that used
  * them was shaken out).
  */
-function commandsIn(bundle: Bundle, handlerFile: string): { client: string; command: string }[] {
+function commandsIn(
+  bundle: Bundle,
+  handlerFile: string,
+): { client: string; command: string; operation: string }[] {
   const code = bundle.code.replace(/^import\s[^;]*;$/gm, '');
-  const found: { client: string; command: string }[] = [];
+  const found: { client: string; command: string; operation: string }[] = [];
   for (const [, clause = '', client = ''] of bundle.code.matchAll(CLIENT_IMPORT)) {
     if (!clause.startsWith('{')) {
       throw new Error(
@@ -104,11 +127,19 @@ function commandsIn(bundle: Bundle, handlerFile: string): { client: string; comm
       const [imported = '', local = imported] = specifier.trim().split(/\s+as\s+/);
       const command = /^([A-Z][A-Za-z0-9]*)Command$/.exec(imported)?.[1];
       if (command !== undefined && new RegExp(`\\b${local}\\b`).test(code)) {
-        found.push({ client, command });
+        found.push({ client, command, operation: operationOf(client, command) });
       }
     }
   }
   return found;
+}
+
+/** The API operation a command sends: its name, but for the document client's short names. */
+function operationOf(client: string, command: string): string {
+  if (client !== '@aws-sdk/lib-dynamodb') return command;
+  const operation = DOCUMENT_CLIENT_OPERATIONS[command];
+  if (operation === undefined) throw new Error(`No DynamoDB operation known for ${command}Command`);
+  return operation;
 }
 
 export interface FunctionSdkUsage {
@@ -124,7 +155,7 @@ export interface FunctionSdkUsage {
 export function sdkUsageOf(handlerFile: string, root = process.cwd()): FunctionSdkUsage {
   const bundle = bundleOf(handlerFile);
   const sources: Record<string, string[]> = {};
-  for (const { client, command } of commandsIn(bundle, handlerFile)) {
+  for (const { client, command, operation } of commandsIn(bundle, handlerFile)) {
     const prefix = IAM_PREFIX_OF_CLIENT[client];
     if (prefix === undefined) {
       throw new Error(
@@ -134,7 +165,9 @@ export function sdkUsageOf(handlerFile: string, root = process.cwd()): FunctionS
     const users = bundle.modules.filter((module) =>
       new RegExp(`\\b${command}Command\\b`).test(readFileSync(resolve(root, module), 'utf8')),
     );
-    sources[`${prefix}:${command}`] = users.map((module) => relative(root, resolve(root, module)));
+    sources[`${prefix}:${operation}`] = users.map((module) =>
+      relative(root, resolve(root, module)),
+    );
   }
   const actions = Object.keys(sources).sort();
   const dependent = [

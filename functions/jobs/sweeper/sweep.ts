@@ -1,7 +1,7 @@
 import { ListEmailIdentitiesCommand } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import type { RegistryItem } from '#shared/registry/items.js';
-import type { IdentityRegistry } from '#shared/registry/registry.js';
+import { identitiesWithStatus, recordSesStatus } from '#shared/registry/registry.js';
 import { wake } from '#shared/runs/wake-run.js';
 import { logger } from '#shared/runtime/observability.js';
 
@@ -24,9 +24,9 @@ export interface SweepReport {
  * wakes each waiting run whose identity SES now sees differently. Its cost is one SES call per
  * thousand identities in the account, whatever the number of waiting runs.
  */
-export async function sweep(registry: IdentityRegistry, now: Date): Promise<SweepReport> {
+export async function sweep(table: string, now: Date): Promise<SweepReport> {
   const waiting: RegistryItem[] = [];
-  for await (const item of registry.allWithStatus('PENDING')) {
+  for await (const item of identitiesWithStatus(table, 'PENDING')) {
     if (item.task_token !== undefined) waiting.push(item);
   }
   if (waiting.length === 0) return { ses_pages: 0, waiting: 0, woken: 0 };
@@ -36,10 +36,10 @@ export async function sweep(registry: IdentityRegistry, now: Date): Promise<Swee
   for (const item of waiting) {
     const sesStatus = statuses.get(item.identity) ?? NOT_IN_SES;
     if (sesStatus === item.ses_status) continue;
-    await registry.recordSesStatus(item.identity, sesStatus, now);
+    await recordSesStatus(table, item.identity, sesStatus, now);
     // The first look at a run that is still pending tells it nothing new.
     if (item.ses_status === undefined && sesStatus === 'PENDING') continue;
-    if (await wake(registry, item.identity, { woken_by: 'sweeper', ses_status: sesStatus })) {
+    if (await wake(table, item.identity, { woken_by: 'sweeper', ses_status: sesStatus })) {
       woken += 1;
     }
   }

@@ -10,7 +10,14 @@ import { dynamodbClient } from '#shared/aws/clients/dynamodb.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 import type { IdentityStatus, RegistryItem, RegistryPage, RunRecord } from './items.js';
 
-/** The indexes the template defines on the table (docs: README, "The identity registry"). */
+/**
+ * The identity registry: one DynamoDB item per identity, in the table named `table`. Every write
+ * that changes who holds an identity is conditional, so two runs can never both hold one, and a
+ * run that lost its claim cannot overwrite its successor's record. Plain functions rather than a
+ * class: a function's bundle keeps only the operations it calls, and so does its IAM policy.
+ */
+
+/** The indexes the template defines on the table. */
 export const BY_STATUS_INDEX = 'ByStatus';
 export const BY_IDENTITY_INDEX = 'ByIdentity';
 
@@ -26,231 +33,230 @@ export class InvalidPageTokenError extends Error {
   override name = 'InvalidPageTokenError';
 }
 
+/** The item of an identity (strongly consistent), or undefined when the stack never managed it. */
+export async function getIdentityItem(
+  table: string,
+  identity: string,
+): Promise<RegistryItem | undefined> {
+  const output = await dynamodbClient.send(
+    new GetCommand({ TableName: table, Key: { identity }, ConsistentRead: true }),
+  );
+  return output.Item as RegistryItem | undefined;
+}
+
 /**
- * The identity registry: one DynamoDB item per identity. Every write that changes who holds an
- * identity is conditional, so two runs can never both hold one, and a run that lost its claim
- * (an operator cleared it) cannot overwrite its successor's record.
+ * Claims an identity for a new run with one conditional write: it succeeds only when no run
+ * holds the identity and the latest run is not this one (a request that already ran gets its
+ * run back, it does not run again). The item becomes PENDING with `run` as its latest run.
  */
-export class IdentityRegistry {
-  constructor(private readonly tableName: string) {}
-
-  /** The item of an identity (strongly consistent), or undefined when the stack never managed it. */
-  async get(identity: string): Promise<RegistryItem | undefined> {
+export async function claimIdentity(
+  table: string,
+  identity: string,
+  identityType: IdentityType,
+  run: RunRecord,
+  now: Date,
+): Promise<ClaimOutcome> {
+  try {
     const output = await dynamodbClient.send(
-      new GetCommand({ TableName: this.tableName, Key: { identity }, ConsistentRead: true }),
-    );
-    return output.Item as RegistryItem | undefined;
-  }
-
-  /**
-   * Claims an identity for a new run with one conditional write: it succeeds only when no run
-   * holds the identity and the latest run is not this one (a request that already ran gets its
-   * run back, it does not run again). The item becomes PENDING with `run` as its latest run.
-   */
-  async claim(
-    identity: string,
-    identityType: IdentityType,
-    run: RunRecord,
-    now: Date,
-  ): Promise<ClaimOutcome> {
-    try {
-      const output = await dynamodbClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { identity },
-          UpdateExpression:
-            'SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run',
-          ConditionExpression:
-            'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':kind': 'IDENTITY',
-            ':type': identityType,
-            ':pending': 'PENDING',
-            ':now': now.toISOString(),
-            ':null': null,
-            ':id': run.id,
-            ':run': run,
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      return { claimed: true, previous: output.Attributes as RegistryItem | undefined };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = await this.get(identity);
-      // Released between our write and our read: claim again (a race, so at most once more).
-      if (item === undefined) return this.claim(identity, identityType, run, now);
-      return { claimed: false, item };
-    }
-  }
-
-  /**
-   * Gives a claim back when its run could not start: the item returns to what it was before
-   * (or goes, if there was none), unless another run has taken it meanwhile.
-   */
-  async release(
-    identity: string,
-    runId: string,
-    previous: RegistryItem | undefined,
-  ): Promise<void> {
-    try {
-      if (previous === undefined) {
-        await dynamodbClient.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: { identity },
-            ConditionExpression: 'active_run_id = :id',
-            ExpressionAttributeValues: { ':id': runId },
-          }),
-        );
-      } else {
-        await dynamodbClient.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: previous,
-            ConditionExpression: 'active_run_id = :id',
-            ExpressionAttributeValues: { ':id': runId },
-          }),
-        );
-      }
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /**
-   * Stores the waiting run's task token, only while that run still holds the identity. Returns
-   * false when it does not (the token is then of no use to anyone).
-   */
-  async storeTaskToken(
-    identity: string,
-    runId: string,
-    token: string,
-    now: Date,
-  ): Promise<boolean> {
-    try {
-      await dynamodbClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { identity },
-          UpdateExpression: 'SET task_token = :token, updated_at = :now',
-          ConditionExpression: 'active_run_id = :id',
-          ExpressionAttributeValues: { ':token': token, ':id': runId, ':now': now.toISOString() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * Takes the waiting run's task token out of the item, so that exactly one waker (the sweeper
-   * or "check now") sends it: undefined when no run is waiting.
-   */
-  async takeTaskToken(identity: string): Promise<string | undefined> {
-    try {
-      const output = await dynamodbClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { identity },
-          UpdateExpression: 'REMOVE task_token',
-          ConditionExpression: 'attribute_exists(task_token)',
-          ReturnValues: 'ALL_OLD',
-        }),
-      );
-      return (output.Attributes as RegistryItem | undefined)?.task_token;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
-  }
-
-  /** Notes SES's VerificationStatus as the sweeper read it. */
-  async recordSesStatus(identity: string, sesStatus: string, now: Date): Promise<void> {
-    await dynamodbClient.send(
       new UpdateCommand({
-        TableName: this.tableName,
+        TableName: table,
         Key: { identity },
-        UpdateExpression: 'SET ses_status = :status, updated_at = :now',
-        // IDENTITY is one of DynamoDB's reserved words.
-        ConditionExpression: 'attribute_exists(#identity)',
-        ExpressionAttributeNames: { '#identity': 'identity' },
-        ExpressionAttributeValues: { ':status': sesStatus, ':now': now.toISOString() },
+        UpdateExpression:
+          'SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run',
+        ConditionExpression:
+          'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':kind': 'IDENTITY',
+          ':type': identityType,
+          ':pending': 'PENDING',
+          ':now': now.toISOString(),
+          ':null': null,
+          ':id': run.id,
+          ':run': run,
+        },
+        ReturnValues: 'ALL_OLD',
       }),
     );
+    return { claimed: true, previous: output.Attributes as RegistryItem | undefined };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const item = await getIdentityItem(table, identity);
+    // Released between our write and our read: claim again (a race, so at most once more).
+    if (item === undefined) return claimIdentity(table, identity, identityType, run, now);
+    return { claimed: false, item };
   }
+}
 
-  /** Puts back a task token a waker took but could not deliver, unless the run moved on. */
-  async restoreTaskToken(identity: string, token: string): Promise<void> {
-    try {
+/**
+ * Gives a claim back when its run could not start: the item returns to what it was before
+ * (or goes, if there was none), unless another run has taken it meanwhile.
+ */
+export async function releaseClaim(
+  table: string,
+  identity: string,
+  runId: string,
+  previous: RegistryItem | undefined,
+): Promise<void> {
+  const condition = {
+    ConditionExpression: 'active_run_id = :id',
+    ExpressionAttributeValues: { ':id': runId },
+  };
+  try {
+    if (previous === undefined) {
       await dynamodbClient.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { identity },
-          UpdateExpression: 'SET task_token = :token',
-          ConditionExpression:
-            'attribute_exists(active_run_id) AND attribute_not_exists(task_token)',
-          ExpressionAttributeValues: { ':token': token },
-        }),
+        new DeleteCommand({ TableName: table, Key: { identity }, ...condition }),
       );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    } else {
+      await dynamodbClient.send(new PutCommand({ TableName: table, Item: previous, ...condition }));
     }
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+}
 
-  /**
-   * One page of identities, newest change first when filtered by status, by name otherwise;
-   * from an index, never a scan. `nextToken` is what the previous page returned.
-   */
-  async list(options: {
-    status?: IdentityStatus;
-    limit: number;
-    nextToken?: string;
-  }): Promise<RegistryPage> {
-    const startKey =
-      options.nextToken === undefined ? undefined : decodePageToken(options.nextToken);
-    const output = await dynamodbClient.send(
-      new QueryCommand(
-        options.status === undefined
-          ? {
-              TableName: this.tableName,
-              IndexName: BY_IDENTITY_INDEX,
-              KeyConditionExpression: 'kind = :kind',
-              ExpressionAttributeValues: { ':kind': 'IDENTITY' },
-              Limit: options.limit,
-              ExclusiveStartKey: startKey,
-            }
-          : {
-              TableName: this.tableName,
-              IndexName: BY_STATUS_INDEX,
-              KeyConditionExpression: '#status = :status',
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: { ':status': options.status },
-              ScanIndexForward: false,
-              Limit: options.limit,
-              ExclusiveStartKey: startKey,
-            },
-      ),
+/**
+ * Stores the waiting run's task token, only while that run still holds the identity. Returns
+ * false when it does not (the token is then of no use to anyone).
+ */
+export async function storeTaskToken(
+  table: string,
+  identity: string,
+  runId: string,
+  token: string,
+  now: Date,
+): Promise<boolean> {
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression: 'SET task_token = :token, updated_at = :now',
+        ConditionExpression: 'active_run_id = :id',
+        ExpressionAttributeValues: { ':token': token, ':id': runId, ':now': now.toISOString() },
+      }),
     );
-    return {
-      items: (output.Items ?? []) as RegistryItem[],
-      next_token:
-        output.LastEvaluatedKey === undefined ? null : encodePageToken(output.LastEvaluatedKey),
-    };
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
+}
 
-  /** Every identity with a status, page by page (the sweeper's reading of the fleet). */
-  async *allWithStatus(status: IdentityStatus, pageSize = 500): AsyncGenerator<RegistryItem> {
-    let nextToken: string | undefined;
-    do {
-      const page = await this.list({ status, limit: pageSize, nextToken });
-      yield* page.items;
-      nextToken = page.next_token ?? undefined;
-    } while (nextToken !== undefined);
+/**
+ * Takes the waiting run's task token out of the item, so that exactly one waker (the sweeper
+ * or "check now") sends it: undefined when no run is waiting.
+ */
+export async function takeTaskToken(table: string, identity: string): Promise<string | undefined> {
+  try {
+    const output = await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression: 'REMOVE task_token',
+        ConditionExpression: 'attribute_exists(task_token)',
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return (output.Attributes as RegistryItem | undefined)?.task_token;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
   }
+}
+
+/** Puts back a task token a waker took but could not deliver, unless the run moved on. */
+export async function restoreTaskToken(
+  table: string,
+  identity: string,
+  token: string,
+): Promise<void> {
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression: 'SET task_token = :token',
+        ConditionExpression: 'attribute_exists(active_run_id) AND attribute_not_exists(task_token)',
+        ExpressionAttributeValues: { ':token': token },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Notes SES's VerificationStatus as the sweeper read it. */
+export async function recordSesStatus(
+  table: string,
+  identity: string,
+  sesStatus: string,
+  now: Date,
+): Promise<void> {
+  await dynamodbClient.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { identity },
+      UpdateExpression: 'SET ses_status = :status, updated_at = :now',
+      // IDENTITY is one of DynamoDB's reserved words.
+      ConditionExpression: 'attribute_exists(#identity)',
+      ExpressionAttributeNames: { '#identity': 'identity' },
+      ExpressionAttributeValues: { ':status': sesStatus, ':now': now.toISOString() },
+    }),
+  );
+}
+
+/**
+ * One page of identities, newest change first when filtered by status, by name otherwise; from
+ * an index, never a scan. `nextToken` is what the previous page returned.
+ */
+export async function listIdentities(
+  table: string,
+  options: { status?: IdentityStatus; limit: number; nextToken?: string },
+): Promise<RegistryPage> {
+  const startKey = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken);
+  const output = await dynamodbClient.send(
+    new QueryCommand(
+      options.status === undefined
+        ? {
+            TableName: table,
+            IndexName: BY_IDENTITY_INDEX,
+            KeyConditionExpression: 'kind = :kind',
+            ExpressionAttributeValues: { ':kind': 'IDENTITY' },
+            Limit: options.limit,
+            ExclusiveStartKey: startKey,
+          }
+        : {
+            TableName: table,
+            IndexName: BY_STATUS_INDEX,
+            KeyConditionExpression: '#status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':status': options.status },
+            ScanIndexForward: false,
+            Limit: options.limit,
+            ExclusiveStartKey: startKey,
+          },
+    ),
+  );
+  return {
+    items: (output.Items ?? []) as RegistryItem[],
+    next_token:
+      output.LastEvaluatedKey === undefined ? null : encodePageToken(output.LastEvaluatedKey),
+  };
+}
+
+/** Every identity with a status, page by page (the sweeper's reading of the fleet). */
+export async function* identitiesWithStatus(
+  table: string,
+  status: IdentityStatus,
+  pageSize = 500,
+): AsyncGenerator<RegistryItem> {
+  let nextToken: string | undefined;
+  do {
+    const page = await listIdentities(table, { status, limit: pageSize, nextToken });
+    yield* page.items;
+    nextToken = page.next_token ?? undefined;
+  } while (nextToken !== undefined);
 }
 
 /** Page tokens are the index's LastEvaluatedKey, opaque to callers (base64url JSON). */

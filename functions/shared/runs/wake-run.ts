@@ -5,7 +5,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
-import type { IdentityRegistry } from '#shared/registry/registry.js';
+import { restoreTaskToken, takeTaskToken } from '#shared/registry/registry.js';
 
 /** The payload a woken run receives as its AwaitVerification result. */
 export interface WakeUp {
@@ -19,12 +19,8 @@ export interface WakeUp {
  * that no other waker sends it too) and completes its AwaitVerification task. False when no run
  * was waiting, or the run stopped waiting meanwhile (it timed out, or was stopped).
  */
-export async function wake(
-  registry: IdentityRegistry,
-  identity: string,
-  wakeUp: WakeUp,
-): Promise<boolean> {
-  const token = await registry.takeTaskToken(identity);
+export async function wake(table: string, identity: string, wakeUp: WakeUp): Promise<boolean> {
+  const token = await takeTaskToken(table, identity);
   if (token === undefined) return false;
   try {
     await sfnClient.send(
@@ -41,7 +37,7 @@ export async function wake(
     }
     // Step Functions did not take it (throttled, a 5xx): the run still waits, so the next
     // waker must find its token.
-    await registry.restoreTaskToken(identity, token);
+    await restoreTaskToken(table, identity, token);
     throw error;
   }
 }

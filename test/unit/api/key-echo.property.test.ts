@@ -20,6 +20,8 @@ vi.hoisted(() => {
   process.env.STATE_MACHINE_ARN =
     'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
+  // Everything a handler can print is in scope: logs at every level (npm test keeps them quiet).
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 });
 
 import { handler as getIdentityStatus } from '#api/get-identity-status/handler.js';

@@ -3,7 +3,6 @@ import { SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '#shared/registry/items.js';
-import type { IdentityRegistry } from '#shared/registry/registry.js';
 import { REGISTRY_TABLE, startRegistryTable } from '#test/support/registry-table.js';
 
 const ses = mockClient(SESv2Client);
@@ -11,14 +10,13 @@ const sfn = mockClient(SFNClient);
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 
 let server: Awaited<ReturnType<typeof startRegistryTable>>;
-let registry: IdentityRegistry;
+let registry: typeof import('#shared/registry/registry.js');
 let sweep: typeof import('#jobs/sweeper/sweep.js').sweep;
 let counter = 0;
 
 beforeAll(async () => {
   server = await startRegistryTable();
-  const module = await import('#shared/registry/registry.js');
-  registry = new module.IdentityRegistry(REGISTRY_TABLE);
+  registry = await import('#shared/registry/registry.js');
   ({ sweep } = await import('#jobs/sweeper/sweep.js'));
 });
 afterAll(async () => {
@@ -41,9 +39,10 @@ async function waitingRun(
     reason: null,
     ended_at: null,
   };
-  await registry.claim(identity, 'DOMAIN', run, NOW);
+  await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run, NOW);
   const token = `token-${counter}`;
-  if (options.waiting !== false) await registry.storeTaskToken(identity, run.id, token, NOW);
+  if (options.waiting !== false)
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, run.id, token, NOW);
   return { identity, token };
 }
 
@@ -64,14 +63,14 @@ describe('sweep', () => {
     ses.reset();
     sfn.reset();
     // Each test starts with no waiting run left from the one before.
-    for await (const item of registry.allWithStatus('PENDING'))
-      await registry.takeTaskToken(item.identity);
+    for await (const item of registry.identitiesWithStatus(REGISTRY_TABLE, 'PENDING'))
+      await registry.takeTaskToken(REGISTRY_TABLE, item.identity);
   });
 
   it('asks SES nothing when no run is waiting', async () => {
     await waitingRun({ waiting: false });
 
-    expect(await sweep(registry, NOW)).toEqual({ ses_pages: 0, waiting: 0, woken: 0 });
+    expect(await sweep(REGISTRY_TABLE, NOW)).toEqual({ ses_pages: 0, waiting: 0, woken: 0 });
     expect(ses).not.toHaveReceivedCommand(ListEmailIdentitiesCommand);
   });
 
@@ -79,16 +78,20 @@ describe('sweep', () => {
     const run = await waitingRun();
     sesSays({ [run.identity]: 'SUCCESS' });
 
-    expect(await sweep(registry, NOW)).toEqual({ ses_pages: 1, waiting: 1, woken: 1 });
+    expect(await sweep(REGISTRY_TABLE, NOW)).toEqual({ ses_pages: 1, waiting: 1, woken: 1 });
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: run.token,
       output: JSON.stringify({ woken_by: 'sweeper', ses_status: 'SUCCESS' }),
     });
-    expect(await registry.get(run.identity)).toMatchObject({ ses_status: 'SUCCESS' });
-    expect((await registry.get(run.identity))?.task_token).toBeUndefined();
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, run.identity)).toMatchObject({
+      ses_status: 'SUCCESS',
+    });
+    expect(
+      (await registry.getIdentityItem(REGISTRY_TABLE, run.identity))?.task_token,
+    ).toBeUndefined();
 
     sfn.reset();
-    expect(await sweep(registry, NOW)).toEqual({ ses_pages: 0, waiting: 0, woken: 0 });
+    expect(await sweep(REGISTRY_TABLE, NOW)).toEqual({ ses_pages: 0, waiting: 0, woken: 0 });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
@@ -96,15 +99,15 @@ describe('sweep', () => {
     const run = await waitingRun();
     sesSays({ [run.identity]: 'PENDING' });
 
-    expect((await sweep(registry, NOW)).woken).toBe(0);
-    expect(await registry.get(run.identity)).toMatchObject({
+    expect((await sweep(REGISTRY_TABLE, NOW)).woken).toBe(0);
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, run.identity)).toMatchObject({
       ses_status: 'PENDING',
       task_token: run.token,
     });
-    expect((await sweep(registry, NOW)).woken).toBe(0);
+    expect((await sweep(REGISTRY_TABLE, NOW)).woken).toBe(0);
 
     sesSays({ [run.identity]: 'FAILED' });
-    expect((await sweep(registry, NOW)).woken).toBe(1);
+    expect((await sweep(REGISTRY_TABLE, NOW)).woken).toBe(1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       output: JSON.stringify({ woken_by: 'sweeper', ses_status: 'FAILED' }),
     });
@@ -114,7 +117,7 @@ describe('sweep', () => {
     const run = await waitingRun();
     sesSays({});
 
-    expect((await sweep(registry, NOW)).woken).toBe(1);
+    expect((await sweep(REGISTRY_TABLE, NOW)).woken).toBe(1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: run.token,
       output: JSON.stringify({ woken_by: 'sweeper', ses_status: 'NOT_FOUND' }),
@@ -131,7 +134,7 @@ describe('sweep', () => {
         EmailIdentities: [{ IdentityName: run.identity, VerificationStatus: 'SUCCESS' }],
       });
 
-    const report = await sweep(registry, NOW);
+    const report = await sweep(REGISTRY_TABLE, NOW);
 
     expect(report).toMatchObject({ ses_pages: 2, woken: 1 });
     expect(ses).toHaveReceivedCommandTimes(ListEmailIdentitiesCommand, 2);
@@ -144,6 +147,6 @@ describe('sweep', () => {
       .on(SendTaskSuccessCommand)
       .rejects(new TaskTimedOut({ message: 'timed out', $metadata: {} }));
 
-    expect((await sweep(registry, NOW)).woken).toBe(0);
+    expect((await sweep(REGISTRY_TABLE, NOW)).woken).toBe(0);
   });
 });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '#shared/registry/items.js';
-import type { IdentityRegistry } from '#shared/registry/registry.js';
 import { REGISTRY_TABLE, startRegistryTable } from '#test/support/registry-table.js';
 
 let server: Awaited<ReturnType<typeof startRegistryTable>>;
-let registry: IdentityRegistry;
+let registry: typeof import('#shared/registry/registry.js');
 let InvalidPageTokenError: typeof import('#shared/registry/registry.js').InvalidPageTokenError;
 let identityCounter = 0;
 let identity: string;
@@ -26,9 +25,8 @@ function run(id: string, requestHash = `hash-of-${id}`): RunRecord {
 
 beforeAll(async () => {
   server = await startRegistryTable();
-  const module = await import('#shared/registry/registry.js');
-  registry = new module.IdentityRegistry(REGISTRY_TABLE);
-  InvalidPageTokenError = module.InvalidPageTokenError;
+  registry = await import('#shared/registry/registry.js');
+  InvalidPageTokenError = registry.InvalidPageTokenError;
 });
 afterAll(async () => {
   await server.close();
@@ -55,12 +53,18 @@ async function endRun(runId: string) {
   );
 }
 
-describe('IdentityRegistry.claim', () => {
+describe('claimIdentity', () => {
   it('claims a new identity: the item is PENDING, held by the run, with the run as its latest', async () => {
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-a'),
+      NOW,
+    );
 
     expect(outcome).toEqual({ claimed: true, previous: undefined });
-    expect(await registry.get(identity)).toMatchObject({
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, identity)).toMatchObject({
       identity,
       kind: 'IDENTITY',
       identity_type: 'DOMAIN',
@@ -73,34 +77,54 @@ describe('IdentityRegistry.claim', () => {
   });
 
   it('refuses a different run while one holds the identity, and shows the holder', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
 
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), NOW);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-b'),
+      NOW,
+    );
 
     expect(outcome.claimed).toBe(false);
     expect(outcome.claimed === false && outcome.item.active_run_id).toBe('run-a');
   });
 
   it('does not claim again for a run that already holds the identity', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
 
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-a'),
+      NOW,
+    );
 
     expect(outcome.claimed).toBe(false);
     expect(outcome.claimed === false && outcome.item.latest_run?.id).toBe('run-a');
   });
 
   it('does not run a finished run again, but lets a new run claim the identity', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
     await endRun('run-a');
 
-    expect((await registry.claim(identity, 'DOMAIN', run('run-a'), NOW)).claimed).toBe(false);
+    expect(
+      (await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW)).claimed,
+    ).toBe(false);
     const later = new Date(NOW.getTime() + 60_000);
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), later);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-b'),
+      later,
+    );
     expect(outcome.claimed).toBe(true);
     expect(outcome.claimed && outcome.previous?.status).toBe('VERIFIED');
     // The identity keeps the day the stack first took it on.
-    expect(await registry.get(identity)).toMatchObject({
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, identity)).toMatchObject({
       created_at: NOW.toISOString(),
       updated_at: later.toISOString(),
       active_run_id: 'run-b',
@@ -110,89 +134,125 @@ describe('IdentityRegistry.claim', () => {
   it('lets exactly one of 20 different runs claiming at the same instant win', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        registry.claim(identity, 'DOMAIN', run(`run-${i}`), NOW),
+        registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run(`run-${i}`), NOW),
       ),
     );
 
     const winners = outcomes.filter((outcome) => outcome.claimed);
     expect(winners).toHaveLength(1);
-    const holder = (await registry.get(identity))?.active_run_id;
+    const holder = (await registry.getIdentityItem(REGISTRY_TABLE, identity))?.active_run_id;
     for (const outcome of outcomes) {
       if (!outcome.claimed) expect(outcome.item.active_run_id).toBe(holder);
     }
   });
 });
 
-describe('IdentityRegistry.release', () => {
+describe('releaseClaim', () => {
   it('deletes the item a failed start created', async () => {
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-a'),
+      NOW,
+    );
 
-    await registry.release(identity, 'run-a', outcome.claimed ? outcome.previous : undefined);
+    await registry.releaseClaim(
+      REGISTRY_TABLE,
+      identity,
+      'run-a',
+      outcome.claimed ? outcome.previous : undefined,
+    );
 
-    expect(await registry.get(identity)).toBeUndefined();
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, identity)).toBeUndefined();
   });
 
   it('puts back the item as it was before the claim', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
     await endRun('run-a');
-    const before = await registry.get(identity);
-    const outcome = await registry.claim(identity, 'DOMAIN', run('run-b'), NOW);
+    const before = await registry.getIdentityItem(REGISTRY_TABLE, identity);
+    const outcome = await registry.claimIdentity(
+      REGISTRY_TABLE,
+      identity,
+      'DOMAIN',
+      run('run-b'),
+      NOW,
+    );
 
-    await registry.release(identity, 'run-b', outcome.claimed ? outcome.previous : undefined);
+    await registry.releaseClaim(
+      REGISTRY_TABLE,
+      identity,
+      'run-b',
+      outcome.claimed ? outcome.previous : undefined,
+    );
 
-    expect(await registry.get(identity)).toEqual(before);
+    expect(await registry.getIdentityItem(REGISTRY_TABLE, identity)).toEqual(before);
   });
 
   it('leaves the item alone when another run holds it', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
 
-    await registry.release(identity, 'run-b', undefined);
+    await registry.releaseClaim(REGISTRY_TABLE, identity, 'run-b', undefined);
 
-    expect((await registry.get(identity))?.active_run_id).toBe('run-a');
+    expect((await registry.getIdentityItem(REGISTRY_TABLE, identity))?.active_run_id).toBe('run-a');
   });
 });
 
-describe('IdentityRegistry task tokens', () => {
+describe('task tokens in the registry', () => {
   it('stores the token of the run that holds the identity, and no other', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
 
-    expect(await registry.storeTaskToken(identity, 'run-b', 'token-b', NOW)).toBe(false);
-    expect(await registry.storeTaskToken(identity, 'run-a', 'token-a', NOW)).toBe(true);
-    expect((await registry.get(identity))?.task_token).toBe('token-a');
+    expect(await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-b', 'token-b', NOW)).toBe(
+      false,
+    );
+    expect(await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW)).toBe(
+      true,
+    );
+    expect((await registry.getIdentityItem(REGISTRY_TABLE, identity))?.task_token).toBe('token-a');
   });
 
   it('hands the token to exactly one waker', async () => {
-    await registry.claim(identity, 'DOMAIN', run('run-a'), NOW);
-    await registry.storeTaskToken(identity, 'run-a', 'token-a', NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW);
 
     const taken = await Promise.all([
-      registry.takeTaskToken(identity),
-      registry.takeTaskToken(identity),
+      registry.takeTaskToken(REGISTRY_TABLE, identity),
+      registry.takeTaskToken(REGISTRY_TABLE, identity),
     ]);
 
     expect(taken.filter((token) => token !== undefined)).toEqual(['token-a']);
-    expect((await registry.get(identity))?.task_token).toBeUndefined();
+    expect((await registry.getIdentityItem(REGISTRY_TABLE, identity))?.task_token).toBeUndefined();
   });
 
   it('has no token to hand out when no run waits', async () => {
-    expect(await registry.takeTaskToken('nobody.example.com')).toBeUndefined();
+    expect(await registry.takeTaskToken(REGISTRY_TABLE, 'nobody.example.com')).toBeUndefined();
   });
 });
 
-describe('IdentityRegistry.list', () => {
+describe('listIdentities', () => {
   it('pages through one status, newest change first, with a token per page', async () => {
     const prefix = `list-${identityCounter}`;
     const names = ['a', 'b', 'c', 'd', 'e'].map((n) => `${n}.${prefix}.example.org`);
     for (const [i, name] of names.entries()) {
       identity = name;
-      await registry.claim(name, 'DOMAIN', run(`run-${name}`), new Date(NOW.getTime() + i * 1000));
+      await registry.claimIdentity(
+        REGISTRY_TABLE,
+        name,
+        'DOMAIN',
+        run(`run-${name}`),
+        new Date(NOW.getTime() + i * 1000),
+      );
       await endRun(`run-${name}`);
     }
     const seen: string[] = [];
     let nextToken: string | undefined;
     let pages = 0;
     do {
-      const page = await registry.list({ status: 'VERIFIED', limit: 2, nextToken });
+      const page = await registry.listIdentities(REGISTRY_TABLE, {
+        status: 'VERIFIED',
+        limit: 2,
+        nextToken,
+      });
       seen.push(...page.items.map((item) => item.identity).filter((name) => names.includes(name)));
       nextToken = page.next_token ?? undefined;
       pages += 1;
@@ -202,7 +262,7 @@ describe('IdentityRegistry.list', () => {
   });
 
   it('lists every identity by name without a filter', async () => {
-    const page = await registry.list({ limit: 1000 });
+    const page = await registry.listIdentities(REGISTRY_TABLE, { limit: 1000 });
     const listed = page.items.map((item) => item.identity);
 
     expect(listed.length).toBeGreaterThan(3);
@@ -213,8 +273,8 @@ describe('IdentityRegistry.list', () => {
     ['not base64 JSON', 'not-a-token!'],
     ['JSON of the wrong shape', Buffer.from('{"TableName":"x"}').toString('base64url')],
   ])('rejects a next_token that is %s', async (_what, token) => {
-    await expect(registry.list({ limit: 10, nextToken: token })).rejects.toBeInstanceOf(
-      InvalidPageTokenError,
-    );
+    await expect(
+      registry.listIdentities(REGISTRY_TABLE, { limit: 10, nextToken: token }),
+    ).rejects.toBeInstanceOf(InvalidPageTokenError);
   });
 });
