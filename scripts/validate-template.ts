@@ -159,12 +159,60 @@ function entryPointsOf(fn: CfnResource): string[] {
   return Array.isArray(points) ? points.filter((p): p is string => typeof p === 'string') : [];
 }
 
-/** CodeUri/Handler paths exist, and every function folder is deployed. */
+/** The worker that runs the steps the state machine queues on the SES request queue. */
+export const SES_WORKER_HANDLER = 'functions/jobs/ses-worker/handler.ts';
+
+/**
+ * The steps the state machine queues for the SES request worker instead of invoking them
+ * (`sqs:sendMessage.waitForTaskToken` Tasks, by the `step` of their message), as step folders.
+ */
+export function queuedStepFolders(definitionPath: string, functionsDir = 'functions'): string[] {
+  if (!existsSync(definitionPath)) return [];
+  const states = (
+    JSON.parse(readFileSync(definitionPath, 'utf8')) as { States: Record<string, Json> }
+  ).States;
+  const folders = new Set<string>();
+  for (const state of Object.values(states) as Record<string, Json>[]) {
+    if (state.Resource !== 'arn:aws:states:::sqs:sendMessage.waitForTaskToken') continue;
+    const body = (state.Parameters as Record<string, Json> | undefined)?.MessageBody as
+      | Record<string, Json>
+      | undefined;
+    if (typeof body?.step === 'string') {
+      folders.add(
+        join(functionsDir, 'steps', body.step.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()),
+      );
+    }
+  }
+  return [...folders].sort();
+}
+
+/**
+ * CodeUri/Handler paths exist, and every function folder is deployed: as a function of its own,
+ * or, for a step the state machine queues, as part of the SES request worker, which must then
+ * import that step's handler.
+ */
 export function checkHandlerPaths(template: CfnTemplate, functionsDir = 'functions'): CheckResult {
   const { sources, problems } = functionSources(template);
   const deployed = new Set(sources.map((source) => source.codeUri));
+  const definitions = resourcesOfType(template, 'AWS::Serverless::StateMachine')
+    .map(([, machine]) => machine.Properties?.DefinitionUri)
+    .filter((uri): uri is string => typeof uri === 'string');
+  const queued = new Set(definitions.flatMap((uri) => queuedStepFolders(uri, functionsDir)));
+  const worker = existsSync(SES_WORKER_HANDLER) ? readFileSync(SES_WORKER_HANDLER, 'utf8') : '';
   for (const path of functionFolders(functionsDir)) {
-    if (!deployed.has(folderOf(path))) {
+    if (queued.has(path)) {
+      const step = path.slice(path.lastIndexOf('/') + 1);
+      if (!worker.includes(`#steps/${step}/handler.js`)) {
+        problems.push(
+          `${path} is queued by the state machine, but ${SES_WORKER_HANDLER} does not run it`,
+        );
+      }
+      if (deployed.has(folderOf(path))) {
+        problems.push(
+          `${path} is queued by the state machine and also deployed as a function of its own`,
+        );
+      }
+    } else if (!deployed.has(folderOf(path))) {
       problems.push(`${path}/handler.ts has no AWS::Serverless::Function in the template`);
     }
   }
@@ -228,6 +276,8 @@ export function checkFunctionPolicies(template: CfnTemplate): CheckResult {
 const INTEGRATION_ACTIONS: Record<string, string> = {
   'arn:aws:states:::lambda:invoke': 'lambda:InvokeFunction',
   'arn:aws:states:::events:putEvents': 'events:PutEvents',
+  'arn:aws:states:::sqs:sendMessage': 'sqs:SendMessage',
+  'arn:aws:states:::dynamodb:updateItem': 'dynamodb:UpdateItem',
 };
 const LOGGING_AND_TRACING = new Set([
   'logs:CreateLogDelivery',
@@ -318,7 +368,8 @@ export function checkTaskTimeouts(template: CfnTemplate): CheckResult {
     const states = (JSON.parse(readFileSync(uri, 'utf8')) as { States: Record<string, Json> })
       .States;
     for (const [stateName, state] of Object.entries(states) as [string, Record<string, Json>][]) {
-      if (state.Type !== 'Task') continue;
+      // A callback task's timeout is its wait for the token; the function only hands it over.
+      if (state.Type !== 'Task' || String(state.Resource).endsWith('.waitForTaskToken')) continue;
       const functionName = (state.Parameters as Record<string, Json> | undefined)?.FunctionName;
       const placeholder = /^\$\{(\w+)\}$/.exec(String(functionName ?? ''))?.[1];
       const arn = placeholder === undefined ? undefined : substitutions[placeholder];

@@ -186,6 +186,70 @@ export async function restoreTaskToken(
   }
 }
 
+/** What a run's look found, as the registry keeps it for GET, "check now" and offboarding. */
+export interface CheckRecord {
+  dkim_status: string | null;
+  /** The records SES needs, and where the stack published them (provider, zone, records). */
+  records: unknown[];
+  published: unknown;
+  probe: unknown[];
+  checked_at: string;
+}
+
+/**
+ * Records a run's look at its identity, while that run holds it (returns false otherwise): the
+ * records, where they were published, SES's DKIM status and our probe's findings.
+ */
+export async function recordCheck(
+  table: string,
+  identity: string,
+  runId: string,
+  check: CheckRecord,
+): Promise<boolean> {
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, checked_at = :at, updated_at = :at',
+        ConditionExpression: 'active_run_id = :id',
+        ExpressionAttributeValues: {
+          ':dkim': check.dkim_status,
+          ':records': JSON.stringify(check.records),
+          ':published': JSON.stringify(check.published),
+          ':probe': JSON.stringify(check.probe),
+          ':at': check.checked_at,
+          ':id': runId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Notes what a person's "check now" found in DNS. */
+export async function recordProbe(
+  table: string,
+  identity: string,
+  probe: unknown[],
+  checkedAt: string,
+): Promise<void> {
+  await dynamodbClient.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { identity },
+      UpdateExpression: 'SET probe_json = :probe, checked_at = :at',
+      ConditionExpression: 'attribute_exists(#identity)',
+      ExpressionAttributeNames: { '#identity': 'identity' },
+      ExpressionAttributeValues: { ':probe': JSON.stringify(probe), ':at': checkedAt },
+    }),
+  );
+}
+
 /** Notes SES's VerificationStatus as the sweeper read it. */
 export async function recordSesStatus(
   table: string,
