@@ -5,7 +5,7 @@
  * imported only after their environment points at the sandbox, exactly as Lambda would start
  * them, so one process holds one stack.
  */
-import '#sandbox/engine/promise-with-resolvers.js';
+import '#sandbox/asl-runner/promise-with-resolvers.js';
 // Before anything that binds node:crypto or node:dns at load time.
 import '#sandbox/engine/real-work.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -14,13 +14,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type ApiServer, startApiServer } from '#sandbox/api/server.js';
+import { LOCAL_ACCOUNT, loadDefinition } from '#sandbox/asl-runner/definition.js';
+import { importHandler, importStepHandlers } from '#sandbox/asl-runner/handlers.js';
+import { type LambdaHandler, lambdaContext } from '#sandbox/asl-runner/local-tasks.js';
 import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
 import { type AwsEndpoint, startAwsEndpoint } from '#sandbox/aws/endpoint.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
-import { loadDefinition } from '#sandbox/engine/definition.js';
 import { LocalStateMachine } from '#sandbox/engine/executions.js';
-import { type LambdaHandler, lambdaContext } from '#sandbox/engine/local-tasks.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
 import { VirtualClock } from './clock.js';
 
@@ -48,6 +49,8 @@ export interface StackOptions {
   sesFaults?: FaultOptions;
   /** Virtual ms per real ms cap while idle (server mode); unlimited by default. */
   maxSpeed?: number;
+  /** The AWS region the sandbox pretends to be in. Default us-east-1. */
+  region?: string;
   /** Powertools log level of the handlers. Default SILENT: stdout belongs to the CLI's output. */
   logLevel?: string;
 }
@@ -82,6 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   if (booted) throw new Error('The sandbox stack is already running in this process');
   booted = true;
   const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
 
   const clock = new VirtualClock(
     options.maxSpeed === undefined ? {} : { maxSpeed: options.maxSpeed },
@@ -117,12 +121,12 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       services: [...emulators.services, states].map(tracked),
     });
     const dnsPort = emulators.dnsServer?.port ?? 0;
-    const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINE_NAME}`;
+    const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
 
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: endpoint.url,
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: 'sandbox',
       AWS_SECRET_ACCESS_KEY: 'sandbox',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -144,16 +148,16 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     const { definition, functionNames } = await loadDefinition({
       eventBusName: EVENT_BUS_NAME,
       eventSource: EVENT_SOURCE,
+      region,
     });
-    const folders = [
-      ...functionNames.map((name) => `steps/${name}`),
-      ...API_FUNCTIONS.map((name) => `api/${name}`),
-    ];
-    const handlers: Record<string, LambdaHandler> = Object.fromEntries(
-      await Promise.all(
-        folders.map(async (folder) => [folderName(folder), await importHandler(folder)] as const),
+    const handlers: Record<string, LambdaHandler> = {
+      ...(await importStepHandlers(functionNames)),
+      ...Object.fromEntries(
+        await Promise.all(
+          API_FUNCTIONS.map(async (name) => [name, await importHandler(`api/${name}`)] as const),
+        ),
       ),
-    );
+    };
 
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),
@@ -168,6 +172,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       handlers,
       eventBridge: clients.eventBridge,
       now: () => clock.now(),
+      region,
     });
     states.register(stateMachine);
 
@@ -176,7 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       const handler = handlers[functionName];
       if (!handler) throw new Error(`No handler named ${functionName}`);
       invocations += 1;
-      return handler(event, lambdaContext(functionName, `sandbox-${invocations}`));
+      return handler(event, lambdaContext(functionName, `sandbox-${invocations}`, region));
     };
     api?.attach({ invoke, emulators, stateMachine });
 
@@ -229,20 +234,4 @@ async function functionClients() {
     sesv2.sesv2Client,
     sfn.sfnClient,
   ];
-}
-
-/** `steps/create-identity` → `create-identity`: functions are known by their folder's name. */
-function folderName(folder: string): string {
-  return folder.slice(folder.lastIndexOf('/') + 1);
-}
-
-/** Imports functions/<room>/<name>/handler.ts, as Lambda loads the bundle built from it. */
-async function importHandler(folder: string): Promise<LambdaHandler> {
-  // A computed URL (not a template literal in import()), so vitest resolves it as tsx does.
-  const url = new URL(`../functions/${folder}/handler.ts`, import.meta.url).href;
-  const module = (await import(/* @vite-ignore */ url)) as { handler?: unknown };
-  if (typeof module.handler !== 'function') {
-    throw new Error(`functions/${folder}/handler.ts exports no handler`);
-  }
-  return module.handler as LambdaHandler;
 }
