@@ -173,6 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       eventBridge: clients.eventBridge,
       now: () => clock.now(),
       region,
+      runTask: (work) => clock.runWork(work),
     });
     states.register(stateMachine);
 
@@ -181,7 +182,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       const handler = handlers[functionName];
       if (!handler) throw new Error(`No handler named ${functionName}`);
       invocations += 1;
-      return handler(event, lambdaContext(functionName, `sandbox-${invocations}`, region));
+      const context = lambdaContext(functionName, `sandbox-${invocations}`, region);
+      return clock.runWork(() => handler(event, context));
     };
     api?.attach({ invoke, emulators, stateMachine });
 

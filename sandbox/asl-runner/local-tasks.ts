@@ -105,9 +105,14 @@ function taskRunner(stateName: string, state: AslState, options: LocalTaskOption
 
 let invocationCount = 0;
 
-/** The context Lambda passes a handler; Powertools reads it for its log keys. */
+/**
+ * The context Lambda passes a handler; Powertools reads it for its log keys. Local runs model no
+ * Lambda time-out, so it has no remaining time to report: middy then sets no timer of its own
+ * (it checks for `getRemainingTimeInMillis`), which on a virtual clock would otherwise invent a
+ * time-out that depends on how long the work slept, not on the function's configuration.
+ */
 export function lambdaContext(functionName: string, awsRequestId: string, region: string): Context {
-  return {
+  const context: Omit<Context, 'getRemainingTimeInMillis'> = {
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: functionArn(functionName, { region }),
@@ -116,11 +121,11 @@ export function lambdaContext(functionName: string, awsRequestId: string, region
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
+  return context as Context;
 }
 
 async function invokeLambda(

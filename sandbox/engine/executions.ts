@@ -375,39 +375,46 @@ export class LocalStateMachine {
     const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, run] of Object.entries(bound)) {
       const { resourceType, resource } = resourceOf(this.tasks.get(stateName)?.Resource);
-      wrapped[stateName] = async (input) => {
-        // The state's Entered event is dispatched synchronously but recorded a turn later.
-        await new Promise<void>((resolve) => realSetImmediate(resolve));
-        this.record(execution, 'TaskScheduled', {
-          taskScheduledEventDetails: {
-            resourceType,
-            resource,
-            region: this.options.region,
-            parameters: JSON.stringify(input ?? null),
-          },
-        });
-        this.record(execution, 'TaskStarted', {
-          taskStartedEventDetails: { resourceType, resource },
-        });
-        try {
-          const output = await run(input);
-          this.record(execution, 'TaskSucceeded', {
-            taskSucceededEventDetails: {
+      const runTask = this.options.runTask ?? ((work) => work());
+      wrapped[stateName] = (input) =>
+        runTask(async () => {
+          // The state's Entered event is dispatched synchronously but recorded a turn later.
+          await new Promise<void>((resolve) => realSetImmediate(resolve));
+          this.record(execution, 'TaskScheduled', {
+            taskScheduledEventDetails: {
               resourceType,
               resource,
-              output: JSON.stringify(output ?? null),
-              outputDetails: { truncated: false },
+              region: this.options.region,
+              parameters: JSON.stringify(input ?? null),
             },
           });
-          return output;
-        } catch (error) {
-          const err = error as Error;
-          this.record(execution, 'TaskFailed', {
-            taskFailedEventDetails: { resourceType, resource, error: err.name, cause: err.message },
+          this.record(execution, 'TaskStarted', {
+            taskStartedEventDetails: { resourceType, resource },
           });
-          throw error;
-        }
-      };
+          try {
+            const output = await run(input);
+            this.record(execution, 'TaskSucceeded', {
+              taskSucceededEventDetails: {
+                resourceType,
+                resource,
+                output: JSON.stringify(output ?? null),
+                outputDetails: { truncated: false },
+              },
+            });
+            return output;
+          } catch (error) {
+            const err = error as Error;
+            this.record(execution, 'TaskFailed', {
+              taskFailedEventDetails: {
+                resourceType,
+                resource,
+                error: err.name,
+                cause: err.message,
+              },
+            });
+            throw error;
+          }
+        });
     }
     return wrapped;
   }

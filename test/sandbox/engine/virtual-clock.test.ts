@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '#sandbox/clock.js';
+
+// Real time, captured before the clock fakes the timers: work the clock cannot see.
+const realSetTimeout = globalThis.setTimeout;
+const realDelay = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+
+describe('the virtual clock', () => {
+  let clock: VirtualClock;
+
+  beforeEach(() => {
+    clock = new VirtualClock({ start: Date.parse('2026-11-23T10:00:00Z') });
+    clock.install();
+  });
+  afterEach(() => clock.uninstall());
+
+  it('never moves time while work under runWork is busy, even with work it cannot see', async () => {
+    let timeoutFired = false;
+    // A Task's TimeoutSeconds, set by the engine outside the work.
+    setTimeout(() => {
+      timeoutFired = true;
+    }, 60_000);
+
+    await clock.runWork(async () => {
+      // File I/O and a real pause: neither is an SDK attempt nor a DNS query.
+      await readFile(new URL(import.meta.url));
+      await realDelay(50);
+      expect(timeoutFired).toBe(false);
+    });
+
+    expect(clock.elapsedMs()).toBe(0);
+    await realDelay(50);
+    expect(timeoutFired).toBe(true);
+  });
+
+  it('moves time while the work sleeps on a timer it set itself', async () => {
+    const slept = await clock.runWork(async () => {
+      const before = clock.nowMs();
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      return clock.nowMs() - before;
+    });
+
+    expect(slept).toBe(30_000);
+  });
+
+  it('holds time again once the work wakes up, until it sleeps again or ends', async () => {
+    let otherFired = false;
+    setTimeout(() => {
+      otherFired = true;
+    }, 45_000);
+
+    await clock.runWork(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      await realDelay(50);
+      // Awake and busy: the timer 15 s later has not fired.
+      expect(otherFired).toBe(false);
+    });
+  });
+
+  it('holds time again once the work clears the timer it would have slept on', async () => {
+    let otherFired = false;
+    setTimeout(() => {
+      otherFired = true;
+    }, 45_000);
+
+    await clock.runWork(async () => {
+      const deadline = setTimeout(() => undefined, 10_000);
+      clearTimeout(deadline);
+      await realDelay(50);
+      expect(otherFired).toBe(false);
+    });
+  });
+});
