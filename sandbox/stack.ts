@@ -13,16 +13,18 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type ApiServer, startApiServer } from '#sandbox/api/server.js';
+import { type ApiDependencies, createApiServer } from '#sandbox/api/server.js';
 import { LOCAL_ACCOUNT, loadDefinition } from '#sandbox/asl-runner/definition.js';
 import { importHandler, importStepHandlers } from '#sandbox/asl-runner/handlers.js';
 import { type LambdaHandler, lambdaContext } from '#sandbox/asl-runner/local-tasks.js';
 import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
-import { type AwsEndpoint, startAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
+import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
 import { LocalStateMachine } from '#sandbox/engine/executions.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
+import { assertPortFree, type PortSpec } from '#sandbox/ports.js';
 import { VirtualClock } from './clock.js';
 
 /** The API's Lambda functions, by folder name under functions/api/. */
@@ -66,11 +68,14 @@ export interface SandboxClients {
 export interface SandboxStack {
   clock: VirtualClock;
   emulators: Emulators;
+  /** The DNS server SES and the steps query (fault injection: `failName`). */
+  dnsServer: SandboxDnsServer;
   stateMachine: LocalStateMachine;
   awsUrl: string;
   awsPort: number;
   dnsPort: number;
   apiUrl: string | undefined;
+  region: string;
   /** SDK clients pointed at the sandbox, their requests counted by the clock. */
   clients: SandboxClients;
   /** Calls a Lambda handler of functions/ in-process, with a Lambda-like context. */
@@ -80,12 +85,44 @@ export interface SandboxStack {
 
 let booted = false;
 
-/** Boots the sandbox. One per process: the handlers read their environment once, at import. */
+/** The variables that move the sandbox's ports, named in the error when a port is taken. */
+export const PORT_VARIABLES = {
+  api: 'SANDBOX_API_PORT',
+  aws: 'SANDBOX_AWS_PORT',
+  dns: 'SANDBOX_DNS_PORT',
+} as const;
+
+/**
+ * Boots the sandbox. One per process: the handlers read their environment once, at import.
+ *
+ * A fixed port that is taken fails at once (PortInUseError, naming it and its variable), before
+ * anything else starts. The ports accept connections only once the stack is ready: a fixed port
+ * is opened last; a port left to the system (0) is bound early, since the handlers need the
+ * endpoint's address before they load, and answers nothing before the stack is ready (nobody
+ * else knows it until then anyway).
+ */
 export async function startStack(options: StackOptions = {}): Promise<SandboxStack> {
   if (booted) throw new Error('The sandbox stack is already running in this process');
   booted = true;
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? 'us-east-1';
+  const ports = {
+    api: {
+      port: options.apiPort === false ? 0 : (options.apiPort ?? 0),
+      host,
+      variable: PORT_VARIABLES.api,
+    },
+    aws: { port: options.awsPort ?? 0, host, variable: PORT_VARIABLES.aws },
+    dns: { port: options.dnsPort ?? 0, host, variable: PORT_VARIABLES.dns },
+  } satisfies Record<string, PortSpec>;
+  try {
+    if (options.apiPort !== false) await assertPortFree(ports.api, ['TCP']);
+    await assertPortFree(ports.aws, ['TCP']);
+    await assertPortFree(ports.dns, ['UDP', 'TCP']);
+  } catch (error) {
+    booted = false;
+    throw error;
+  }
 
   const clock = new VirtualClock(
     options.maxSpeed === undefined ? {} : { maxSpeed: options.maxSpeed },
@@ -98,29 +135,45 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     handle: (request) => clock.track(service.handle(request)),
   });
 
-  let api: ApiServer | undefined;
-  let emulators: Emulators | undefined;
-  let endpoint: AwsEndpoint | undefined;
+  let openApi!: (dependencies: ApiDependencies) => void;
+  const apiReady = new Promise<ApiDependencies>((resolve) => {
+    openApi = resolve;
+  });
+  const ready = apiReady.then(() => undefined);
+
+  const emulators = await createEmulators({
+    now: () => clock.now(),
+    region,
+    zones: options.zones ?? ['example.com'],
+    dns: false,
+    ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
+  });
+  const states = new StepFunctionsService();
+  const api =
+    options.apiPort === false
+      ? undefined
+      : createApiServer({ ...ports.api, clock, ready: apiReady });
+  const endpoint = createAwsEndpoint({
+    ...ports.aws,
+    ready,
+    services: [...emulators.services, states].map(tracked),
+  });
+  const dnsServer = createDnsServer({ zones: emulators.route53, ...ports.dns, ready });
+  const listeners = [
+    [api, ports.api],
+    [endpoint, ports.aws],
+    [dnsServer, ports.dns],
+  ] as const;
+  const closeServers = () =>
+    Promise.allSettled([api?.close(), endpoint.close(), dnsServer.close(), emulators.close()]);
+
   try {
-    if (options.apiPort !== false) {
-      api = await startApiServer({ host, port: options.apiPort ?? 0, clock });
+    // Ports left to the system first: the environment below needs them.
+    for (const [server, spec] of listeners) {
+      if (server && spec.port === 0) await server.listen();
     }
-    emulators = await createEmulators({
-      now: () => clock.now(),
-      zones: options.zones ?? ['example.com'],
-      dns: { port: options.dnsPort ?? 0, host },
-      ses: {
-        ...(options.sesFaults && { faults: options.sesFaults }),
-        ...(api && { apiBaseUrl: api.url }),
-      },
-    });
-    const states = new StepFunctionsService();
-    endpoint = await startAwsEndpoint({
-      host,
-      port: options.awsPort ?? 0,
-      services: [...emulators.services, states].map(tracked),
-    });
-    const dnsPort = emulators.dnsServer?.port ?? 0;
+    emulators.ses.setDnsServers([dnsServer.address]);
+    if (api) emulators.ses.setApiBaseUrl(api.url);
     const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
 
     Object.assign(process.env, {
@@ -130,7 +183,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       AWS_ACCESS_KEY_ID: 'sandbox',
       AWS_SECRET_ACCESS_KEY: 'sandbox',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      DNS_RESOLVERS: `${host}:${dnsPort}`,
+      DNS_RESOLVERS: dnsServer.address,
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
       POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
@@ -185,39 +238,37 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       const context = lambdaContext(functionName, `sandbox-${invocations}`, region);
       return clock.runWork(() => handler(event, context));
     };
-    api?.attach({ invoke, emulators, stateMachine });
 
-    const started = { api, emulators, endpoint };
+    // Ready: serve, then open the fixed ports.
+    openApi({ invoke, emulators });
+    for (const [server, spec] of listeners) {
+      if (server && spec.port !== 0) await server.listen();
+    }
+
     return {
       clock,
       emulators,
+      dnsServer,
       stateMachine,
       awsUrl: endpoint.url,
       awsPort: endpoint.port,
-      dnsPort,
+      dnsPort: dnsServer.port,
       apiUrl: api?.url,
+      region,
       clients,
       invoke,
       stop: async () => {
-        await closeAll(started);
+        await closeServers();
         for (const client of Object.values(clients)) client.destroy();
         clock.uninstall();
       },
     };
   } catch (error) {
-    await closeAll({ api, emulators, endpoint });
+    await closeServers();
     clock.uninstall();
     booted = false;
     throw error;
   }
-}
-
-async function closeAll(parts: {
-  api: ApiServer | undefined;
-  emulators: Emulators | undefined;
-  endpoint: AwsEndpoint | undefined;
-}) {
-  await Promise.allSettled([parts.api?.close(), parts.endpoint?.close(), parts.emulators?.close()]);
 }
 
 /** The SDK clients the functions share (functions/shared/aws/clients), to count their requests. */

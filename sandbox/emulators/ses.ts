@@ -232,6 +232,11 @@ export class SesEmulator implements EmulatedService {
     this.checker.setServers(servers);
   }
 
+  /** Where the confirmation links of verification messages point (the sandbox API). */
+  setApiBaseUrl(url: string): void {
+    this.options.apiBaseUrl = url;
+  }
+
   /** Calls `listener` after every DNS check SES runs; returns a function that unsubscribes. */
   onCheck(listener: (event: DkimCheckEvent) => void): () => void {
     this.checkListeners.add(listener);

@@ -40,12 +40,12 @@ const ROUTE_FIELDS = {
  * ConflictError (409) or an AWS SDK error.
  */
 export async function requestDkimChange(
-  rawIdentity: string,
+  pathIdentity: string,
   body: unknown,
   config: RequestDkimChangeConfig,
   options: { idempotencyKey?: string } = {},
 ): Promise<RequestedDkimChange> {
-  const request = dkimChangeRequestOf(rawIdentity, body, options.idempotencyKey);
+  const request = dkimChangeRequestOf(pathIdentity, body, options.idempotencyKey);
   const key = request.SigningAttributes?.DomainSigningPrivateKey;
   const run = await startRun(
     {
@@ -76,7 +76,7 @@ export async function requestDkimChange(
  * parameter), the body's under their field paths.
  */
 export function dkimChangeRequestOf(
-  rawIdentity: string,
+  pathIdentity: string,
   body: unknown,
   idempotencyKey?: string,
 ): DkimChangeRequest {
@@ -97,7 +97,7 @@ export function dkimChangeRequestOf(
   let request: DkimChangeRequest | undefined;
   try {
     request = parseDkimChangeRequest(
-      { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: decodedPath(rawIdentity) },
+      { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: pathIdentity },
       { keyDelivery: 'inline' },
     );
   } catch (error) {
@@ -108,15 +108,6 @@ export function dkimChangeRequestOf(
   }
   if (issues.length > 0 || request === undefined) throw new ValidationError(issues);
   return request;
-}
-
-function decodedPath(raw: string): string {
-  try {
-    // REST API path parameters arrive as sent; HTTP API ones are decoded already.
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 /**
