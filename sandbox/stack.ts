@@ -19,6 +19,7 @@ import { importHandler, importStepHandlers } from '#sandbox/asl-runner/handlers.
 import { type LambdaHandler, lambdaContext } from '#sandbox/asl-runner/local-tasks.js';
 import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
 import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import { CallMetrics } from '#sandbox/aws/metrics.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
 import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
@@ -76,6 +77,8 @@ export interface SandboxStack {
   dnsPort: number;
   apiUrl: string | undefined;
   region: string;
+  /** Calls per emulated service operation (GET /sandbox/metrics). */
+  metrics: CallMetrics;
   /** SDK clients pointed at the sandbox, their requests counted by the clock. */
   clients: SandboxClients;
   /** Calls a Lambda handler of functions/ in-process, with a Lambda-like context. */
@@ -132,6 +135,9 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   // Every request to a server of the sandbox is real work until its response is written.
   const tracked = (service: EmulatedService): EmulatedService => ({
     signingName: service.signingName,
+    serviceName: service.serviceName,
+    operations: service.operations,
+    operationOf: (request) => service.operationOf(request),
     handle: (request) => clock.track(service.handle(request)),
   });
 
@@ -149,6 +155,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
   });
   const states = new StepFunctionsService();
+  const metrics = new CallMetrics([...emulators.services, states]);
   const api =
     options.apiPort === false
       ? undefined
@@ -156,6 +163,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   const endpoint = createAwsEndpoint({
     ...ports.aws,
     ready,
+    metrics,
     services: [...emulators.services, states].map(tracked),
   });
   const dnsServer = createDnsServer({ zones: emulators.route53, ...ports.dns, ready });
@@ -240,7 +248,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     };
 
     // Ready: serve, then open the fixed ports.
-    openApi({ invoke, emulators });
+    openApi({ invoke, emulators, metrics: () => metrics.snapshot() });
     for (const [server, spec] of listeners) {
       if (server && spec.port !== 0) await server.listen();
     }
@@ -255,6 +263,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       dnsPort: dnsServer.port,
       apiUrl: api?.url,
       region,
+      metrics,
       clients,
       invoke,
       stop: async () => {

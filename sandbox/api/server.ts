@@ -16,6 +16,8 @@ import { explainListenError, type PortSpec } from '#sandbox/ports.js';
 export interface ApiDependencies {
   invoke(functionName: string, event: unknown): Promise<unknown>;
   emulators: Emulators;
+  /** Calls per emulated service operation, for GET /sandbox/metrics. */
+  metrics(): unknown;
 }
 
 interface Reply {
@@ -186,6 +188,11 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
       path: '/sandbox/health',
       // The ports open only once the stack is ready, so whoever can ask gets a yes.
       page: () => jsonReply(200, { ready: true }),
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/metrics',
+      page: () => jsonReply(200, { calls: dependencies.metrics() }),
     },
     {
       method: 'GET',

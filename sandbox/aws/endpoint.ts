@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { explainListenError, type PortSpec } from '#sandbox/ports.js';
+import { type CallMetrics, outcomeOf } from './metrics.js';
 import type { AwsRequest, AwsResponse, EmulatedService } from './service.js';
 
 export interface AwsEndpointOptions {
@@ -13,6 +14,8 @@ export interface AwsEndpointOptions {
   ready?: Promise<unknown>;
   /** The variable that moves the port, for the error when it is taken. */
   variable?: string;
+  /** Counts each call by service operation and outcome. */
+  metrics?: CallMetrics;
 }
 
 export interface AwsEndpoint {
@@ -116,6 +119,11 @@ export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
           );
         } else {
           result = await service.handle(awsRequest);
+          options.metrics?.record(
+            service.serviceName,
+            service.operationOf(awsRequest) ?? 'UnknownOperation',
+            outcomeOf(result),
+          );
         }
       } catch (error) {
         // An emulator bug must still reach the client as a 5xx, not a hung connection.

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
+import {
+  type AwsRequest,
+  type AwsResponse,
+  type EmulatedService,
+  targetOperation,
+} from '#sandbox/aws/service.js';
 import {
   AwsServiceError,
   awsJsonError,
@@ -100,6 +105,9 @@ const busNameOf = (value: unknown) => {
  */
 export class EventBridgeEmulator implements EmulatedService {
   readonly signingName = 'events';
+  readonly serviceName = 'events';
+  readonly operations = ['PutEvents'] as const;
+  readonly operationOf = targetOperation;
   private readonly delivered: DeliveredEvent[] = [];
   private readonly listeners = new Set<(event: DeliveredEvent) => void>();
   private readonly rules: EventRule[] = [];

@@ -125,6 +125,7 @@ function xmlError(error: AwsServiceError): AwsResponse {
     status: error.status,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() },
     body,
+    errorCode: error.code,
   };
 }
 
@@ -156,6 +157,16 @@ const stripPrefix = (id: string, prefix: string) =>
  */
 export class Route53Emulator implements EmulatedService {
   readonly signingName = 'route53';
+  readonly serviceName = 'route53';
+  readonly operations = [
+    'CreateHostedZone',
+    'GetHostedZone',
+    'ListHostedZones',
+    'ListHostedZonesByName',
+    'ChangeResourceRecordSets',
+    'ListResourceRecordSets',
+    'GetChange',
+  ] as const;
   private readonly now: Now;
   private readonly insyncDelayMs: number;
   private readonly zones = new Map<string, HostedZone>();
@@ -257,31 +268,55 @@ export class Route53Emulator implements EmulatedService {
     }
   }
 
-  private route(request: AwsRequest): AwsResponse {
-    const segments = request.path.split('/').filter(Boolean).map(decodeURIComponent);
-    if (segments[0] !== '2013-04-01') {
-      throw new AwsServiceError('InvalidInput', `Unknown Route 53 API path ${request.path}`);
-    }
-    const [, resource, id, sub] = segments;
+  /** The operation a request calls, from its method and path (REST-XML). */
+  operationOf(request: AwsRequest): string | undefined {
+    const [version, resource, id, sub] = request.path.split('/').filter(Boolean);
+    if (version !== '2013-04-01') return undefined;
     const method = request.method;
-    if (resource === 'hostedzone' && method === 'POST' && !id)
-      return this.createHostedZone(request);
-    if (resource === 'hostedzone' && method === 'GET' && !id)
-      return this.listHostedZones(request.query);
-    if (resource === 'hostedzone' && method === 'GET' && id && !sub) return this.getHostedZone(id);
-    if (resource === 'hostedzonesbyname' && method === 'GET')
-      return this.listHostedZonesByName(request.query);
-    if (resource === 'hostedzone' && id && sub === 'rrset' && method === 'POST') {
-      return this.changeResourceRecordSets(id, request.body);
+    if (resource === 'hostedzone' && !id) {
+      return method === 'POST'
+        ? 'CreateHostedZone'
+        : method === 'GET'
+          ? 'ListHostedZones'
+          : undefined;
     }
-    if (resource === 'hostedzone' && id && sub === 'rrset' && method === 'GET') {
-      return this.listResourceRecordSets(id, request.query);
+    if (resource === 'hostedzone' && !sub && method === 'GET') return 'GetHostedZone';
+    if (resource === 'hostedzonesbyname' && method === 'GET') return 'ListHostedZonesByName';
+    if (resource === 'hostedzone' && sub === 'rrset') {
+      return method === 'POST'
+        ? 'ChangeResourceRecordSets'
+        : method === 'GET'
+          ? 'ListResourceRecordSets'
+          : undefined;
     }
-    if (resource === 'change' && id && method === 'GET') return this.getChange(id);
-    throw new AwsServiceError(
-      'InvalidInput',
-      `The sandbox Route 53 does not implement ${method} ${request.path}`,
-    );
+    if (resource === 'change' && id && method === 'GET') return 'GetChange';
+    return undefined;
+  }
+
+  private route(request: AwsRequest): AwsResponse {
+    const operation = this.operationOf(request);
+    const id = decodeURIComponent(request.path.split('/').filter(Boolean)[2] ?? '');
+    switch (operation) {
+      case 'CreateHostedZone':
+        return this.createHostedZone(request);
+      case 'ListHostedZones':
+        return this.listHostedZones(request.query);
+      case 'GetHostedZone':
+        return this.getHostedZone(id);
+      case 'ListHostedZonesByName':
+        return this.listHostedZonesByName(request.query);
+      case 'ChangeResourceRecordSets':
+        return this.changeResourceRecordSets(id, request.body);
+      case 'ListResourceRecordSets':
+        return this.listResourceRecordSets(id, request.query);
+      case 'GetChange':
+        return this.getChange(id);
+      default:
+        throw new AwsServiceError(
+          'InvalidInput',
+          `The sandbox Route 53 does not implement ${request.method} ${request.path}`,
+        );
+    }
   }
 
   private parseBody(body: Buffer): Record<string, unknown> {

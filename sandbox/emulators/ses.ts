@@ -7,8 +7,10 @@ import {
   epochSeconds,
   FaultInjector,
   type FaultOptions,
+  matchRestRoute,
   type Now,
   parseJsonBody,
+  type RestRoute,
   systemNow,
 } from './wire.js';
 
@@ -105,6 +107,40 @@ export interface SesEmulatorOptions {
   faults?: FaultOptions;
 }
 
+/** The operations the emulated SES serves, as the SDK and botocore call them. */
+const SES_ROUTES = [
+  { method: 'POST', path: '/v2/email/identities', operation: 'CreateEmailIdentity' },
+  // botocore lists with a GET and a query; the newer JavaScript SDK with a POST and a body.
+  { method: 'GET', path: '/v2/email/identities', operation: 'ListEmailIdentities' },
+  { method: 'POST', path: '/v2/email/list-identities', operation: 'ListEmailIdentities' },
+  { method: 'GET', path: '/v2/email/identities/{EmailIdentity}', operation: 'GetEmailIdentity' },
+  {
+    method: 'DELETE',
+    path: '/v2/email/identities/{EmailIdentity}',
+    operation: 'DeleteEmailIdentity',
+  },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/dkim/signing',
+    operation: 'PutEmailIdentityDkimSigningAttributes',
+  },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/dkim',
+    operation: 'PutEmailIdentityDkimAttributes',
+  },
+] as const satisfies readonly RestRoute[];
+
+/** A list call's `NextToken` and `PageSize`, from the query (GET) or the body (POST). */
+function listQueryOf(request: AwsRequest): URLSearchParams {
+  if (request.method !== 'POST') return request.query;
+  const body = parseJsonBody(request.body);
+  const query = new URLSearchParams();
+  if (body.NextToken !== undefined) query.set('NextToken', String(body.NextToken));
+  if (body.PageSize !== undefined) query.set('PageSize', String(body.PageSize));
+  return query;
+}
+
 function randomToken(): string {
   let token = '';
   for (let i = 0; i < 32; i++) token += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
@@ -133,6 +169,7 @@ function restJsonError(error: AwsServiceError): AwsResponse {
       'x-amzn-errortype': `${error.code}:http://internal.amazon.com/coral/com.amazonaws.sesv2/`,
     },
     body: JSON.stringify({ message: error.message }),
+    errorCode: error.code,
   };
 }
 
@@ -200,6 +237,8 @@ const keyLengthOf = (value: unknown): KeyLength | undefined => {
  */
 export class SesEmulator implements EmulatedService {
   readonly signingName = 'ses';
+  readonly serviceName = 'sesv2';
+  readonly operations = [...new Set(SES_ROUTES.map((route) => route.operation))];
   private readonly identities = new Map<string, IdentityState>();
   private readonly messages: MailboxMessage[] = [];
   private readonly checkListeners = new Set<(event: DkimCheckEvent) => void>();
@@ -286,70 +325,36 @@ export class SesEmulator implements EmulatedService {
     }
   }
 
-  private async route(request: AwsRequest): Promise<AwsResponse> {
-    const segments = request.path.split('/').filter(Boolean);
-    if (
-      segments[0] !== 'v2' ||
-      segments[1] !== 'email' ||
-      (segments[2] !== 'identities' && segments[2] !== 'list-identities')
-    ) {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `The sandbox SES does not implement ${request.method} ${request.path}`,
-        404,
-      );
-    }
-    // Newer SDKs list with `POST /v2/email/list-identities` (body); botocore with a GET (query).
-    if (request.method === 'POST' && segments[2] === 'list-identities' && segments.length === 3) {
-      this.admit('ListEmailIdentities');
-      const body = parseJsonBody(request.body);
-      const query = new URLSearchParams();
-      if (body.NextToken !== undefined) query.set('NextToken', String(body.NextToken));
-      if (body.PageSize !== undefined) query.set('PageSize', String(body.PageSize));
-      return this.list(query);
-    }
-    const identity = segments[3] !== undefined ? decodeURIComponent(segments[3]) : undefined;
-    const rest = segments.slice(4).join('/');
-    const operation =
-      identity === undefined
-        ? request.method === 'POST'
-          ? 'CreateEmailIdentity'
-          : request.method === 'GET'
-            ? 'ListEmailIdentities'
-            : undefined
-        : rest === ''
-          ? request.method === 'GET'
-            ? 'GetEmailIdentity'
-            : request.method === 'DELETE'
-              ? 'DeleteEmailIdentity'
-              : undefined
-          : request.method === 'PUT' && rest === 'dkim/signing'
-            ? 'PutEmailIdentityDkimSigningAttributes'
-            : request.method === 'PUT' && rest === 'dkim'
-              ? 'PutEmailIdentityDkimAttributes'
-              : undefined;
-    if (!operation) {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `The sandbox SES does not implement ${request.method} ${request.path}`,
-        404,
-      );
-    }
-    this.admit(operation);
+  /** The operation a request calls, from its method and path (REST-JSON). */
+  operationOf(request: AwsRequest): string | undefined {
+    return matchRestRoute(SES_ROUTES, request.method, request.path)?.operation;
+  }
 
+  private async route(request: AwsRequest): Promise<AwsResponse> {
+    const route = matchRestRoute(SES_ROUTES, request.method, request.path);
+    if (!route) {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `The sandbox SES does not implement ${request.method} ${request.path}`,
+        404,
+      );
+    }
+    const { operation, parameters } = route;
+    this.admit(operation);
+    const identity = parameters.EmailIdentity as string;
     switch (operation) {
       case 'CreateEmailIdentity':
         return this.create(parseJsonBody(request.body));
       case 'ListEmailIdentities':
-        return this.list(request.query);
+        return this.list(listQueryOf(request));
       case 'GetEmailIdentity':
-        return this.get(identity as string);
+        return this.get(identity);
       case 'DeleteEmailIdentity':
-        return this.delete(identity as string);
+        return this.delete(identity);
       case 'PutEmailIdentityDkimSigningAttributes':
-        return this.putSigningAttributes(identity as string, parseJsonBody(request.body));
+        return this.putSigningAttributes(identity, parseJsonBody(request.body));
       default:
-        return this.putDkimAttributes(identity as string, parseJsonBody(request.body));
+        return this.putDkimAttributes(identity, parseJsonBody(request.body));
     }
   }
 

@@ -46,6 +46,7 @@ export function awsJsonError(error: AwsServiceError): AwsResponse {
       'x-amzn-errortype': error.code,
     },
     body: JSON.stringify({ __type: error.code, Message: error.message }),
+    errorCode: error.code,
   };
 }
 
@@ -149,4 +150,40 @@ export function numberFromEnv(
     throw new Error(`${name} must be a number in [${range.min ?? '-∞'}, ${range.max ?? '∞'}]`);
   }
   return value;
+}
+
+/** One operation of a REST protocol: `PUT /v2/email/identities/{EmailIdentity}/dkim`. */
+export interface RestRoute {
+  method: string;
+  path: string;
+  operation: string;
+}
+
+/** The route a request takes, with its URI parameters decoded, or undefined. */
+export function matchRestRoute(
+  routes: readonly RestRoute[],
+  method: string,
+  path: string,
+): { operation: string; parameters: Record<string, string> } | undefined {
+  const segments = path.split('/').filter(Boolean);
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const parts = route.path.split('/').filter(Boolean);
+    if (parts.length !== segments.length) continue;
+    const parameters: Record<string, string> = {};
+    const matches = parts.every((part, index) => {
+      const segment = segments[index] as string;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        try {
+          parameters[part.slice(1, -1)] = decodeURIComponent(segment);
+          return true;
+        } catch {
+          return false;
+        }
+      }
+      return part === segment;
+    });
+    if (matches) return { operation: route.operation, parameters };
+  }
+  return undefined;
 }

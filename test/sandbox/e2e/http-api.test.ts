@@ -128,3 +128,28 @@ describe('a client that hangs up before its reply', () => {
     expect(clock.body.elapsed_seconds).toBeGreaterThan(60);
   }, 30_000);
 });
+
+describe('GET /sandbox/metrics', () => {
+  it('counts the calls of every emulated service operation: ok, throttled, failed', async () => {
+    await postIdentity(stack, { EmailIdentity: 'counted.example.com' });
+    await terminalEventOf(stack, 'counted.example.com');
+    // A call SES fails: an identity it does not know.
+    await call('GET', '/identities/unknown.example.com');
+
+    const { status, body } = await getJson<{
+      calls: Record<string, { ok: number; throttled: number; failed: number }>;
+    }>(`${stack.apiUrl}/sandbox/metrics`);
+
+    expect(status).toBe(200);
+    expect(body.calls['sesv2:CreateEmailIdentity']?.ok).toBeGreaterThanOrEqual(1);
+    expect(body.calls['sesv2:GetEmailIdentity']?.failed).toBeGreaterThanOrEqual(1);
+    expect(body.calls['route53:ChangeResourceRecordSets']?.ok).toBeGreaterThanOrEqual(1);
+    expect(body.calls['events:PutEvents']?.ok).toBeGreaterThanOrEqual(2);
+    expect(body.calls['stepfunctions:StartExecution']?.ok).toBeGreaterThanOrEqual(1);
+    // Every operation is listed, called or not.
+    expect(body.calls['secretsmanager:CreateSecret']).toEqual({ ok: 0, throttled: 0, failed: 0 });
+    for (const counts of Object.values(body.calls)) {
+      expect(Object.keys(counts).sort()).toEqual(['failed', 'ok', 'throttled']);
+    }
+  }, 30_000);
+});
