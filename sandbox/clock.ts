@@ -41,14 +41,18 @@ let active: VirtualClock | undefined;
 interface WorkScope {
   /** Pending timers the work set outside an HTTP attempt: what it sleeps on, by timer id. */
   sleeps: Set<number>;
-  /** SDK attempts in flight: timers set meanwhile are the HTTP client's own watchdogs. */
-  attempts: number;
   /** Held while the work is not asleep. */
   hold: Release | undefined;
   done: boolean;
 }
 
 const workScope = new AsyncLocalStorage<WorkScope>();
+/**
+ * Set inside an SDK attempt: timers created there are the HTTP client's own watchdogs (socket
+ * and connection time-outs), not sleeps. Per attempt, so that a retry back-off of one call is a
+ * sleep even while another call of the same work is in flight.
+ */
+const inAttempt = new AsyncLocalStorage<true>();
 
 type TimerFunction = (callback: unknown, delay?: number, ...args: unknown[]) => unknown;
 type ClearFunction = (id: unknown) => void;
@@ -177,7 +181,7 @@ export class VirtualClock implements Clock {
    * the work spent asleep, never while it was busy.
    */
   async runWork<T>(work: () => Promise<T>): Promise<T> {
-    const scope: WorkScope = { sleeps: new Set(), attempts: 0, hold: this.busy(), done: false };
+    const scope: WorkScope = { sleeps: new Set(), hold: this.busy(), done: false };
     try {
       return await workScope.run(scope, work);
     } finally {
@@ -207,12 +211,9 @@ export class VirtualClock implements Clock {
     add(
       (next) => async (args) => {
         const release = this.busy();
-        const scope = workScope.getStore();
-        if (scope) scope.attempts += 1;
         try {
-          return await next(args);
+          return await inAttempt.run(true, () => next(args));
         } finally {
-          if (scope) scope.attempts -= 1;
           release();
         }
       },
@@ -264,7 +265,7 @@ export class VirtualClock implements Clock {
       const fakeClear = timers[clear] as ClearFunction;
       timers[set] = (callback: unknown, delay?: number, ...args: unknown[]) => {
         const scope = workScope.getStore();
-        if (!scope || scope.done || scope.attempts > 0 || typeof callback !== 'function') {
+        if (!scope || scope.done || inAttempt.getStore() || typeof callback !== 'function') {
           return fakeSet(callback, delay, ...args);
         }
         let key: number | undefined;

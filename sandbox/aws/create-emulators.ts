@@ -38,18 +38,30 @@ export interface Emulators {
 }
 
 /**
- * SES stress and fault settings from the environment: `SANDBOX_SES_RATE_LIMIT` (requests per
- * second per operation), `SANDBOX_SES_FAULT_RATE` and `SANDBOX_SES_THROTTLE_RATE` (0..1),
+ * SES's rate and faults from the environment: `SANDBOX_SES_RATE_LIMIT` (requests per second per
+ * operation, account-wide, on the virtual clock; default 1, as SES documents; 0 turns it off),
+ * `SANDBOX_SES_THROTTLE_RATE` and `SANDBOX_SES_FAULT_RATE` (0..1), `SANDBOX_SES_FAULT_AFTER_SHARE`
+ * (0..1, the share of faults that strike after the operation took effect; default 0.5),
  * `SANDBOX_SES_FAULT_SEED`.
  */
 export function sesFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultOptions {
-  const rateLimit = numberFromEnv(env, 'SANDBOX_SES_RATE_LIMIT', { min: 0 });
-  const faultRate = numberFromEnv(env, 'SANDBOX_SES_FAULT_RATE', { min: 0, max: 1 });
-  const throttleRate = numberFromEnv(env, 'SANDBOX_SES_THROTTLE_RATE', { min: 0, max: 1 });
-  const seed = numberFromEnv(env, 'SANDBOX_SES_FAULT_SEED');
+  return faultsFromEnv(env, 'SANDBOX_SES');
+}
+
+/**
+ * The same knobs for one service, under `prefix`: `<prefix>_RATE_LIMIT`, `<prefix>_THROTTLE_RATE`,
+ * `<prefix>_FAULT_RATE`, `<prefix>_FAULT_AFTER_SHARE`, `<prefix>_FAULT_SEED`.
+ */
+function faultsFromEnv(env: NodeJS.ProcessEnv, prefix: string): FaultOptions {
+  const rateLimit = numberFromEnv(env, `${prefix}_RATE_LIMIT`, { min: 0 });
+  const faultRate = numberFromEnv(env, `${prefix}_FAULT_RATE`, { min: 0, max: 1 });
+  const faultAfterShare = numberFromEnv(env, `${prefix}_FAULT_AFTER_SHARE`, { min: 0, max: 1 });
+  const throttleRate = numberFromEnv(env, `${prefix}_THROTTLE_RATE`, { min: 0, max: 1 });
+  const seed = numberFromEnv(env, `${prefix}_FAULT_SEED`);
   return {
     ...(rateLimit !== undefined && { rateLimit }),
     ...(faultRate !== undefined && { faultRate }),
+    ...(faultAfterShare !== undefined && { faultAfterShare }),
     ...(throttleRate !== undefined && { throttleRate }),
     ...(seed !== undefined && { seed }),
   };

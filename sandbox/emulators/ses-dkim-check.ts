@@ -18,7 +18,7 @@ export interface SoaInfo {
 
 /** What to look for: Easy DKIM CNAMEs, or a BYODKIM TXT carrying a known public key. */
 export type DkimExpectation =
-  | { origin: 'AWS_SES'; domain: string; tokens: string[] }
+  | { origin: 'AWS_SES'; domain: string; tokens: string[]; signingHostedZone: string }
   | { origin: 'EXTERNAL'; domain: string; selector: string; publicKeyDer: Buffer };
 
 // Worst first: a check reports the most serious problem among the records.
@@ -88,7 +88,11 @@ export class DkimChecker {
   async check(expected: DkimExpectation): Promise<RecordCheck> {
     const results =
       expected.origin === 'AWS_SES'
-        ? await Promise.all(expected.tokens.map((token) => this.checkCname(expected.domain, token)))
+        ? await Promise.all(
+            expected.tokens.map((token) =>
+              this.checkCname(expected.domain, token, expected.signingHostedZone),
+            ),
+          )
         : [await this.checkTxt(expected.domain, expected.selector, expected.publicKeyDer)];
     for (const errorType of SEVERITY) {
       if (results.some((result) => !result.ok && result.errorType === errorType)) {
@@ -112,10 +116,15 @@ export class DkimChecker {
     }
   }
 
-  private async checkCname(domain: string, token: string): Promise<RecordCheck> {
+  private async checkCname(
+    domain: string,
+    token: string,
+    signingHostedZone: string,
+  ): Promise<RecordCheck> {
     try {
       const targets = await this.resolver.resolveCname(`${token}._domainkey.${domain}`);
-      const wanted = `${token}.dkim.amazonses.com`;
+      // The region's Easy DKIM zone: a CNAME into another region's zone is a wrong value.
+      const wanted = `${token}.${signingHostedZone}`;
       return targets.some((target) => trimDot(target) === wanted)
         ? { ok: true }
         : { ok: false, errorType: 'INVALID_VALUE' };

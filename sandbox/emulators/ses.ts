@@ -15,7 +15,8 @@ import {
 } from './wire.js';
 
 const HOUR = 3_600_000;
-const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// Easy DKIM tokens are 32 characters of base32 (RFC 4648's alphabet, lower case).
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const SELECTOR = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))$/;
 const BASE64 = /^[a-zA-Z0-9+/]+={0,2}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -41,9 +42,16 @@ interface IdentityState {
   status: DkimStatus;
   /** Only the public half is kept: enough to check the TXT record, nothing to leak. */
   publicKeyDer?: Buffer;
+  /** Easy DKIM: the length of the next key pair SES generates. */
   nextKeyLength?: KeyLength;
+  /** Easy DKIM: the length of the key pair in use. */
   currentKeyLength?: KeyLength;
+  /** Easy DKIM: when SES last generated a key pair. */
   lastKeyGeneration?: Date;
+  /** Easy DKIM: when the next key pair, of `nextKeyLength`, is generated (a pending change). */
+  keyGenerationAt?: Date;
+  /** Easy DKIM: when `NextSigningKeyLength` was last changed (limited to once a day). */
+  lastKeyLengthChange?: Date;
   /** When the current verification attempt started; FAILED comes this long after it. */
   pendingSince: Date;
   nextCheckAt?: Date;
@@ -98,13 +106,43 @@ export interface SesEmulatorOptions {
   verificationWindowMs?: number;
   /** How long an address's confirmation link stays valid. Default 24 hours. */
   emailLinkValidityMs?: number;
-  /** Minimum time between two signing key length changes. Default 24 hours. */
+  /** Minimum time between two changes of `NextSigningKeyLength`. Default 24 hours. */
   keyChangeIntervalMs?: number;
+  /**
+   * Virtual milliseconds from a key length change to the generation of the key pair of that
+   * length, when `CurrentSigningKeyLength` and `LastKeyGenerationTimestamp` change. SES does not
+   * say when it generates the next key; the sandbox takes an hour. Default 1 hour.
+   */
+  keyGenerationDelayMs?: number;
   /** Base of the confirmation links in verification messages (the sandbox API). */
   apiBaseUrl?: string;
   /** Identities per account before LimitExceededException. Default 10 000. */
   maxIdentities?: number;
   faults?: FaultOptions;
+}
+
+/**
+ * The domains Easy DKIM's CNAMEs point into, where a region has its own
+ * (https://docs.aws.amazon.com/general/latest/gr/ses.html#ses_dkim_domains); every other region
+ * uses dkim.amazonses.com. SES returns it as `DkimAttributes.SigningHostedZone`.
+ */
+const REGIONAL_DKIM_DOMAINS: Record<string, string> = {
+  'af-south-1': 'dkim.af-south-1.amazonses.com',
+  'ap-northeast-3': 'dkim.ap-northeast-3.amazonses.com',
+  'ap-south-2': 'dkim.ap-south-2.amazonses.com',
+  'ap-southeast-3': 'dkim.ap-southeast-3.amazonses.com',
+  'ap-southeast-5': 'dkim.ap-southeast-5.amazonses.com',
+  'ca-west-1': 'dkim.ca-west-1.amazonses.com',
+  'eu-central-2': 'dkim.eu-central-2.amazonses.com',
+  'eu-south-1': 'dkim.eu-south-1.amazonses.com',
+  'il-central-1': 'dkim.il-central-1.amazonses.com',
+  'me-central-1': 'dkim.me-central-1.amazonses.com',
+  'us-gov-east-1': 'dkim.us-gov-east-1.amazonses.com',
+};
+
+/** The Easy DKIM hosted zone SES answers with in `region`. */
+export function signingHostedZoneFor(region: string): string {
+  return REGIONAL_DKIM_DOMAINS[region] ?? 'dkim.amazonses.com';
 }
 
 /** The operations the emulated SES serves, as the SDK and botocore call them. */
@@ -246,6 +284,8 @@ export class SesEmulator implements EmulatedService {
   private readonly checker: DkimChecker;
   private readonly faults: FaultInjector;
   private readonly now: Now;
+  /** Where Easy DKIM's CNAMEs point in this region. */
+  readonly signingHostedZone: string;
   private readonly options: Required<
     Omit<SesEmulatorOptions, 'now' | 'dnsServers' | 'dnsTimeoutMs' | 'faults'>
   >;
@@ -253,7 +293,13 @@ export class SesEmulator implements EmulatedService {
   constructor(options: SesEmulatorOptions = {}) {
     this.now = options.now ?? systemNow;
     this.checker = new DkimChecker(options.dnsServers, options.dnsTimeoutMs);
-    this.faults = new FaultInjector(options.faults);
+    // SES documents one request per second for its identity actions, account-wide: on by
+    // default, per operation, on the emulator's clock; `rateLimit: 0` turns it off.
+    this.faults = new FaultInjector(
+      { ...options.faults, rateLimit: options.faults?.rateLimit ?? 1, rateScope: 'operation' },
+      this.now,
+    );
+    this.signingHostedZone = signingHostedZoneFor(options.region ?? 'us-east-1');
     this.options = {
       region: options.region ?? 'us-east-1',
       firstCheckDelayMs: options.firstCheckDelayMs ?? 60_000,
@@ -261,6 +307,7 @@ export class SesEmulator implements EmulatedService {
       verificationWindowMs: options.verificationWindowMs ?? 72 * HOUR,
       emailLinkValidityMs: options.emailLinkValidityMs ?? 24 * HOUR,
       keyChangeIntervalMs: options.keyChangeIntervalMs ?? 24 * HOUR,
+      keyGenerationDelayMs: options.keyGenerationDelayMs ?? HOUR,
       apiBaseUrl: options.apiBaseUrl ?? 'http://127.0.0.1:3000',
       maxIdentities: options.maxIdentities ?? 10_000,
     };
@@ -340,7 +387,26 @@ export class SesEmulator implements EmulatedService {
       );
     }
     const { operation, parameters } = route;
-    this.admit(operation);
+    const decision = this.faults.decide(operation);
+    if (decision === 'throttle') {
+      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
+    }
+    if (decision === 'fault-before') {
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+    }
+    const response = await this.dispatch(operation, parameters, request);
+    if (decision === 'fault-after') {
+      // The operation took effect; its reply is lost.
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+    }
+    return response;
+  }
+
+  private async dispatch(
+    operation: string,
+    parameters: Record<string, string>,
+    request: AwsRequest,
+  ): Promise<AwsResponse> {
     const identity = parameters.EmailIdentity as string;
     switch (operation) {
       case 'CreateEmailIdentity':
@@ -356,15 +422,6 @@ export class SesEmulator implements EmulatedService {
       default:
         return this.putDkimAttributes(identity, parseJsonBody(request.body));
     }
-  }
-
-  /** Applies the rate limit and fault injection to one request of `operation`. */
-  private admit(operation: string): void {
-    const decision = this.faults.decide(operation);
-    if (decision === 'throttle')
-      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
-    if (decision === 'fault')
-      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
   }
 
   private find(name: string): IdentityState {
@@ -437,8 +494,8 @@ export class SesEmulator implements EmulatedService {
         identity.tokens = [randomToken(), randomToken(), randomToken()];
         identity.nextKeyLength = keyLengthOf(attributes?.NextSigningKeyLength) ?? 'RSA_2048_BIT';
         identity.currentKeyLength = identity.nextKeyLength;
+        identity.lastKeyGeneration = now;
       }
-      identity.lastKeyGeneration = now;
       this.resetVerification(identity, now);
     } else {
       this.sendVerificationMessage(identity, now);
@@ -461,8 +518,21 @@ export class SesEmulator implements EmulatedService {
     identity.publicKeyDer = readPrivateKey(privateKey).publicKeyDer;
     identity.origin = 'EXTERNAL';
     identity.tokens = [selector];
+    // The key lengths and key generation SES reports are Easy DKIM's.
     identity.nextKeyLength = undefined;
     identity.currentKeyLength = undefined;
+    identity.lastKeyGeneration = undefined;
+    identity.keyGenerationAt = undefined;
+    identity.lastKeyLengthChange = undefined;
+  }
+
+  /** Generates the pending Easy DKIM key pair if its time has come. */
+  private generatePendingKey(identity: IdentityState): void {
+    const due = identity.keyGenerationAt;
+    if (!due || due.getTime() > this.now().getTime()) return;
+    identity.currentKeyLength = identity.nextKeyLength;
+    identity.lastKeyGeneration = due;
+    identity.keyGenerationAt = undefined;
   }
 
   private sendVerificationMessage(identity: IdentityState, at: Date): void {
@@ -509,7 +579,12 @@ export class SesEmulator implements EmulatedService {
     const domain = identity.name;
     const [result, soa] = await Promise.all([
       identity.origin === 'AWS_SES'
-        ? this.checker.check({ origin: 'AWS_SES', domain, tokens: identity.tokens })
+        ? this.checker.check({
+            origin: 'AWS_SES',
+            domain,
+            tokens: identity.tokens,
+            signingHostedZone: this.signingHostedZone,
+          })
         : this.checker.check({
             origin: 'EXTERNAL',
             domain,
@@ -561,6 +636,7 @@ export class SesEmulator implements EmulatedService {
   }
 
   private dkimAttributes(identity: IdentityState): Record<string, unknown> {
+    this.generatePendingKey(identity);
     if (identity.type === 'EMAIL_ADDRESS') {
       // An address has no DKIM of its own; it would inherit its domain's.
       return {
@@ -575,7 +651,7 @@ export class SesEmulator implements EmulatedService {
       Status: identity.status,
       Tokens: identity.tokens,
       SigningAttributesOrigin: identity.origin,
-      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: this.signingHostedZone }),
       ...(identity.nextKeyLength && { NextSigningKeyLength: identity.nextKeyLength }),
       ...(identity.currentKeyLength && { CurrentSigningKeyLength: identity.currentKeyLength }),
       ...(identity.lastKeyGeneration && {
@@ -656,7 +732,6 @@ export class SesEmulator implements EmulatedService {
         attributes.DomainSigningSelector,
         attributes.DomainSigningPrivateKey,
       );
-      identity.lastKeyGeneration = now;
       this.resetVerification(identity, now);
     } else if (origin === 'AWS_SES') {
       const requested = keyLengthOf(attributes.NextSigningKeyLength);
@@ -669,15 +744,8 @@ export class SesEmulator implements EmulatedService {
         identity.currentKeyLength = identity.nextKeyLength;
         identity.lastKeyGeneration = now;
         this.resetVerification(identity, now);
-      } else if (requested && requested !== identity.nextKeyLength) {
-        const last = identity.lastKeyGeneration?.getTime() ?? 0;
-        if (now.getTime() - last < this.options.keyChangeIntervalMs) {
-          throw badRequest('The signing key length can only be changed once every 24 hours.');
-        }
-        // Easy DKIM rotates behind the same CNAMEs: the tokens, and so the records, stay.
-        identity.nextKeyLength = requested;
-        identity.currentKeyLength = requested;
-        identity.lastKeyGeneration = now;
+      } else if (requested !== undefined) {
+        this.changeNextKeyLength(identity, requested, now);
       }
     } else {
       throw badRequest(
@@ -687,8 +755,35 @@ export class SesEmulator implements EmulatedService {
     return restJsonResponse({
       DkimStatus: identity.status,
       DkimTokens: identity.tokens,
-      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: this.signingHostedZone }),
     });
+  }
+
+  /**
+   * Easy DKIM's key length, as SES documents it: `NextSigningKeyLength` is the length of the
+   * *future* key pair and "can be changed at most once per day"; `CurrentSigningKeyLength` is the
+   * pair in use and `LastKeyGenerationTimestamp` when it was made
+   * (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DkimAttributes.html). A change
+   * to the length already configured is refused, and so is a second change within 24 hours of
+   * the last; the first change after creation is allowed
+   * (https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim.html, "DKIM signing
+   * key length"). The new pair is generated later, behind the same CNAMEs: only then do the
+   * current length and the generation time move.
+   */
+  private changeNextKeyLength(identity: IdentityState, requested: KeyLength, now: Date): void {
+    this.generatePendingKey(identity);
+    if (requested === identity.nextKeyLength) {
+      throw badRequest(`The next signing key length is already ${requested}.`);
+    }
+    const last = identity.lastKeyLengthChange;
+    if (last && now.getTime() - last.getTime() < this.options.keyChangeIntervalMs) {
+      throw badRequest(
+        `The signing key length can be changed at most once a day; it was last changed at ${last.toISOString()}.`,
+      );
+    }
+    identity.nextKeyLength = requested;
+    identity.lastKeyLengthChange = now;
+    identity.keyGenerationAt = new Date(now.getTime() + this.options.keyGenerationDelayMs);
   }
 
   private putDkimAttributes(name: string, body: Record<string, unknown>): AwsResponse {

@@ -71,4 +71,30 @@ describe('the virtual clock', () => {
       expect(otherFired).toBe(false);
     });
   });
+
+  it('lets work sleep on a retry back-off while another SDK attempt of the same work is in flight', async () => {
+    // The clock's per-attempt middleware, as trackClient adds it to an SDK client.
+    let middleware!: (next: () => Promise<unknown>) => (args: unknown) => Promise<unknown>;
+    clock.trackClient({
+      middlewareStack: {
+        add: (added: never) => {
+          middleware = added;
+        },
+      },
+    });
+
+    const slept = await clock.runWork(async () => {
+      let finish!: (value: unknown) => void;
+      const otherAttempt = middleware(() => new Promise((resolve) => (finish = resolve)))({});
+      const before = clock.nowMs();
+      // A back-off set while the other call's HTTP attempt is still out.
+      const backOff = new Promise((resolve) => setTimeout(resolve, 500));
+      finish('response');
+      await otherAttempt;
+      await backOff;
+      return clock.nowMs() - before;
+    });
+
+    expect(slept).toBe(500);
+  });
 });
