@@ -102,6 +102,24 @@ export class DkimChecker {
     return { ok: true };
   }
 
+  /**
+   * A custom MAIL FROM domain's MX record: SES wants one that points to its feedback endpoint
+   * in the region, `feedback-smtp.{region}.amazonses.com`
+   * (https://docs.aws.amazon.com/ses/latest/dg/mail-from.html). `MailFromDomainStatus` depends
+   * on the MX record alone (API_MailFromAttributes); the SPF record matters to receivers.
+   */
+  async checkMailFromMx(domain: string, region: string): Promise<RecordCheck> {
+    const wanted = `feedback-smtp.${region}.amazonses.com`;
+    try {
+      const records = await this.resolver.resolveMx(domain);
+      return records.some((record) => trimDot(record.exchange) === wanted)
+        ? { ok: true }
+        : { ok: false, errorType: 'INVALID_VALUE' };
+    } catch (error) {
+      return { ok: false, errorType: errorTypeOf(error) };
+    }
+  }
+
   /** The domain's SOA, which SES reports in `VerificationInfo.SOARecord`. */
   async soa(domain: string): Promise<SoaInfo | undefined> {
     try {

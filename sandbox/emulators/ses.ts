@@ -1,8 +1,12 @@
 import { createPrivateKey, createPublicKey, randomInt, randomUUID } from 'node:crypto';
 import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { isValidDomainName } from './dns-names.js';
+import { badRequest, pageOf, type Tag, validateTags } from './ses-common.js';
+import { ConfigurationSets, configurationSetNotFound } from './ses-configuration-sets.js';
 import { DkimChecker, type DnsCheckError, type SoaInfo } from './ses-dkim-check.js';
+import { Tenants } from './ses-tenants.js';
 import {
+  ACCOUNT_ID,
   AwsServiceError,
   epochSeconds,
   FaultInjector,
@@ -24,11 +28,6 @@ const KEY_LENGTHS = ['RSA_1024_BIT', 'RSA_2048_BIT'] as const;
 
 export type DkimStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
 type KeyLength = (typeof KEY_LENGTHS)[number];
-
-interface Tag {
-  Key: string;
-  Value: string;
-}
 
 interface IdentityState {
   name: string;
@@ -63,6 +62,19 @@ interface IdentityState {
   generation: number;
   checking?: Promise<void>;
   email?: { token: string; sentAt: Date; confirmed: boolean };
+  mailFrom?: MailFromState;
+}
+
+/** A custom MAIL FROM domain and what SES's MX checks found. */
+interface MailFromState {
+  domain: string;
+  behavior: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
+  status: 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE';
+  /** When it was set; FAILED comes a verification window after it without the record. */
+  since: Date;
+  nextCheckAt: Date;
+  generation: number;
+  checking?: Promise<void>;
 }
 
 /** A verification message SES "sent" to an email address identity. */
@@ -167,16 +179,50 @@ const SES_ROUTES = [
     path: '/v2/email/identities/{EmailIdentity}/dkim',
     operation: 'PutEmailIdentityDkimAttributes',
   },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/mail-from',
+    operation: 'PutEmailIdentityMailFromAttributes',
+  },
+  { method: 'POST', path: '/v2/email/configuration-sets', operation: 'CreateConfigurationSet' },
+  {
+    method: 'GET',
+    path: '/v2/email/configuration-sets/{ConfigurationSetName}',
+    operation: 'GetConfigurationSet',
+  },
+  // botocore lists with a GET and a query; the newer JavaScript SDK with a POST and a body.
+  { method: 'GET', path: '/v2/email/configuration-sets', operation: 'ListConfigurationSets' },
+  { method: 'POST', path: '/v2/email/list-configuration-sets', operation: 'ListConfigurationSets' },
+  {
+    method: 'DELETE',
+    path: '/v2/email/configuration-sets/{ConfigurationSetName}',
+    operation: 'DeleteConfigurationSet',
+  },
+  { method: 'POST', path: '/v2/email/tenants', operation: 'CreateTenant' },
+  { method: 'POST', path: '/v2/email/tenants/get', operation: 'GetTenant' },
+  { method: 'POST', path: '/v2/email/tenants/list', operation: 'ListTenants' },
+  { method: 'POST', path: '/v2/email/tenants/delete', operation: 'DeleteTenant' },
+  {
+    method: 'POST',
+    path: '/v2/email/tenants/resources',
+    operation: 'CreateTenantResourceAssociation',
+  },
+  {
+    method: 'POST',
+    path: '/v2/email/tenants/resources/delete',
+    operation: 'DeleteTenantResourceAssociation',
+  },
+  { method: 'POST', path: '/v2/email/tenants/resources/list', operation: 'ListTenantResources' },
+  { method: 'POST', path: '/v2/email/resources/tenants/list', operation: 'ListResourceTenants' },
 ] as const satisfies readonly RestRoute[];
 
 /** A list call's `NextToken` and `PageSize`, from the query (GET) or the body (POST). */
-function listQueryOf(request: AwsRequest): URLSearchParams {
-  if (request.method !== 'POST') return request.query;
-  const body = parseJsonBody(request.body);
-  const query = new URLSearchParams();
-  if (body.NextToken !== undefined) query.set('NextToken', String(body.NextToken));
-  if (body.PageSize !== undefined) query.set('PageSize', String(body.PageSize));
-  return query;
+function listRequestOf(request: AwsRequest): { PageSize?: unknown; NextToken?: unknown } {
+  if (request.method === 'POST') return parseJsonBody(request.body);
+  return {
+    ...(request.query.has('PageSize') && { PageSize: request.query.get('PageSize') }),
+    ...(request.query.has('NextToken') && { NextToken: request.query.get('NextToken') }),
+  };
 }
 
 function randomToken(): string {
@@ -185,7 +231,6 @@ function randomToken(): string {
   return token;
 }
 
-const badRequest = (message: string) => new AwsServiceError('BadRequestException', message, 400);
 const notFound = (identity: string) =>
   new AwsServiceError('NotFoundException', `Email identity ${identity} does not exist.`, 404);
 
@@ -232,31 +277,6 @@ function readPrivateKey(base64: string): { publicKeyDer: Buffer; bits: number } 
   );
 }
 
-function validateTags(tags: unknown): Tag[] {
-  if (tags === undefined) return [];
-  if (!Array.isArray(tags)) throw badRequest('Tags must be a list.');
-  if (tags.length > 50) throw badRequest('Too many tags: at most 50 are allowed.');
-  const keys = new Set<string>();
-  return tags.map((raw) => {
-    const tag = (raw ?? {}) as Record<string, unknown>;
-    const key = tag.Key;
-    const value = tag.Value ?? '';
-    if (
-      typeof key !== 'string' ||
-      key.length < 1 ||
-      key.length > 128 ||
-      key.toLowerCase().startsWith('aws:')
-    ) {
-      throw badRequest(`Invalid tag key: ${String(key)}`);
-    }
-    if (typeof value !== 'string' || value.length > 256)
-      throw badRequest(`Invalid value for tag ${key}.`);
-    if (keys.has(key)) throw badRequest(`Duplicate tag key: ${key}`);
-    keys.add(key);
-    return { Key: key, Value: value };
-  });
-}
-
 const keyLengthOf = (value: unknown): KeyLength | undefined => {
   if (value === undefined) return undefined;
   if (!KEY_LENGTHS.includes(value as KeyLength)) {
@@ -283,6 +303,8 @@ export class SesEmulator implements EmulatedService {
   private readonly messageListeners = new Set<(message: MailboxMessage) => void>();
   private readonly checker: DkimChecker;
   private readonly faults: FaultInjector;
+  private readonly configurationSets: ConfigurationSets;
+  private readonly tenants: Tenants;
   private readonly now: Now;
   /** Where Easy DKIM's CNAMEs point in this region. */
   readonly signingHostedZone: string;
@@ -300,6 +322,13 @@ export class SesEmulator implements EmulatedService {
       this.now,
     );
     this.signingHostedZone = signingHostedZoneFor(options.region ?? 'us-east-1');
+    this.configurationSets = new ConfigurationSets(this.now);
+    this.tenants = new Tenants({
+      region: options.region ?? 'us-east-1',
+      account: ACCOUNT_ID,
+      now: this.now,
+      resourceExists: (arn) => this.resourceExists(arn),
+    });
     this.options = {
       region: options.region ?? 'us-east-1',
       firstCheckDelayMs: options.firstCheckDelayMs ?? 60_000,
@@ -408,11 +437,40 @@ export class SesEmulator implements EmulatedService {
     request: AwsRequest,
   ): Promise<AwsResponse> {
     const identity = parameters.EmailIdentity as string;
+    const configurationSet = parameters.ConfigurationSetName as string;
     switch (operation) {
+      case 'PutEmailIdentityMailFromAttributes':
+        return this.putMailFrom(identity, parseJsonBody(request.body));
+      case 'CreateConfigurationSet':
+        return restJsonResponse(this.configurationSets.create(parseJsonBody(request.body)));
+      case 'GetConfigurationSet':
+        return restJsonResponse(this.configurationSets.get(configurationSet));
+      case 'ListConfigurationSets':
+        return restJsonResponse(this.configurationSets.list(listRequestOf(request)));
+      case 'DeleteConfigurationSet':
+        this.configurationSets.delete(configurationSet);
+        this.tenants.forgetResource(this.arnOf('configuration-set', configurationSet));
+        return restJsonResponse({});
+      case 'CreateTenant':
+        return restJsonResponse(this.tenants.create(parseJsonBody(request.body)));
+      case 'GetTenant':
+        return restJsonResponse(this.tenants.get(parseJsonBody(request.body)));
+      case 'ListTenants':
+        return restJsonResponse(this.tenants.list(parseJsonBody(request.body)));
+      case 'DeleteTenant':
+        return restJsonResponse(this.tenants.delete(parseJsonBody(request.body)));
+      case 'CreateTenantResourceAssociation':
+        return restJsonResponse(this.tenants.associate(parseJsonBody(request.body)));
+      case 'DeleteTenantResourceAssociation':
+        return restJsonResponse(this.tenants.disassociate(parseJsonBody(request.body)));
+      case 'ListTenantResources':
+        return restJsonResponse(this.tenants.listResources(parseJsonBody(request.body)));
+      case 'ListResourceTenants':
+        return restJsonResponse(this.tenants.listResourceTenants(parseJsonBody(request.body)));
       case 'CreateEmailIdentity':
         return this.create(parseJsonBody(request.body));
       case 'ListEmailIdentities':
-        return this.list(listQueryOf(request));
+        return this.list(listRequestOf(request));
       case 'GetEmailIdentity':
         return this.get(identity);
       case 'DeleteEmailIdentity':
@@ -465,6 +523,13 @@ export class SesEmulator implements EmulatedService {
       );
     }
     const tags = validateTags(body.Tags);
+    // SES answers NotFoundException for a default configuration set that does not exist.
+    if (
+      typeof body.ConfigurationSetName === 'string' &&
+      !this.configurationSets.has(body.ConfigurationSetName)
+    ) {
+      throw configurationSetNotFound(body.ConfigurationSetName);
+    }
     const attributes = body.DkimSigningAttributes as Record<string, unknown> | undefined;
     if (attributes !== undefined && type === 'EMAIL_ADDRESS') {
       throw badRequest('DkimSigningAttributes can only be set for a domain identity.');
@@ -662,7 +727,7 @@ export class SesEmulator implements EmulatedService {
 
   private async get(name: string): Promise<AwsResponse> {
     const identity = this.find(name);
-    await this.refresh(identity);
+    await Promise.all([this.refresh(identity), this.refreshMailFrom(identity)]);
     const lastChecked = identity.type === 'DOMAIN' ? identity.lastChecked : identity.email?.sentAt;
     return restJsonResponse({
       IdentityType: identity.type,
@@ -672,6 +737,13 @@ export class SesEmulator implements EmulatedService {
       Policies: {},
       Tags: identity.tags,
       ...(identity.configurationSetName && { ConfigurationSetName: identity.configurationSetName }),
+      ...(identity.mailFrom && {
+        MailFromAttributes: {
+          MailFromDomain: identity.mailFrom.domain,
+          MailFromDomainStatus: identity.mailFrom.status,
+          BehaviorOnMxFailure: identity.mailFrom.behavior,
+        },
+      }),
       VerificationStatus: this.verificationStatus(identity),
       VerificationInfo: {
         ...(lastChecked && { LastCheckedTimestamp: epochSeconds(lastChecked) }),
@@ -682,23 +754,14 @@ export class SesEmulator implements EmulatedService {
     });
   }
 
-  private async list(query: URLSearchParams): Promise<AwsResponse> {
-    const pageSizeRaw = query.get('PageSize');
-    const pageSize = pageSizeRaw === null ? 100 : Number(pageSizeRaw);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw badRequest('PageSize must be between 1 and 1000.');
-    }
-    const all = [...this.identities.values()];
-    let start = 0;
-    const nextToken = query.get('NextToken');
-    if (nextToken) {
-      const after = Buffer.from(nextToken, 'base64url').toString('utf8');
-      start = all.findIndex((identity) => identity.name.toLowerCase() === after) + 1;
-      if (start === 0) throw badRequest('Invalid NextToken.');
-    }
-    const page = all.slice(start, start + pageSize);
+  private async list(request: { PageSize?: unknown; NextToken?: unknown }): Promise<AwsResponse> {
+    const { page, nextToken } = pageOf(
+      [...this.identities.values()],
+      (identity) => identity.name.toLowerCase(),
+      request,
+      { fallback: 100, max: 1000 },
+    );
     await Promise.all(page.map((identity) => this.refresh(identity)));
-    const last = page.at(-1);
     return restJsonResponse({
       EmailIdentities: page.map((identity) => ({
         IdentityType: identity.type,
@@ -706,17 +769,103 @@ export class SesEmulator implements EmulatedService {
         SendingEnabled: this.verifiedForSending(identity),
         VerificationStatus: this.verificationStatus(identity),
       })),
-      ...(last &&
-        start + pageSize < all.length && {
-          NextToken: Buffer.from(last.name.toLowerCase()).toString('base64url'),
-        }),
+      ...(nextToken && { NextToken: nextToken }),
     });
   }
 
   private delete(name: string): AwsResponse {
-    this.find(name);
+    const identity = this.find(name);
     this.identities.delete(name.toLowerCase());
+    this.tenants.forgetResource(this.arnOf('identity', identity.name));
     return restJsonResponse({});
+  }
+
+  /** `arn:aws:ses:region:account:identity/example.com`, and so on. */
+  private arnOf(kind: 'identity' | 'configuration-set', name: string): string {
+    return `arn:aws:ses:${this.options.region}:${ACCOUNT_ID}:${kind}/${name}`;
+  }
+
+  /** Whether a resource a tenant may hold exists: an identity or a configuration set. */
+  private resourceExists(arn: string): boolean {
+    const [, partition, service, region, account, resource = ''] = arn.split(':');
+    if (partition !== 'aws' || service !== 'ses') return false;
+    if (region !== this.options.region || account !== ACCOUNT_ID) return false;
+    const slash = resource.indexOf('/');
+    const [kind, name] = [resource.slice(0, slash), resource.slice(slash + 1)];
+    if (kind === 'identity') return this.identities.has(name.toLowerCase());
+    if (kind === 'configuration-set') return this.configurationSets.has(name);
+    return false;
+  }
+
+  /**
+   * PutEmailIdentityMailFromAttributes: a custom MAIL FROM domain, a subdomain of the identity,
+   * checked by SES through its MX record on the same schedule as DKIM; an empty domain turns it
+   * off (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutEmailIdentityMailFromAttributes.html).
+   */
+  private putMailFrom(name: string, body: Record<string, unknown>): AwsResponse {
+    const identity = this.find(name);
+    const domain = body.MailFromDomain;
+    if (domain === undefined || domain === null || domain === '') {
+      identity.mailFrom = undefined;
+      return restJsonResponse({});
+    }
+    const parent =
+      identity.type === 'DOMAIN'
+        ? identity.name
+        : (identity.name.split('@')[1] ?? '').toLowerCase();
+    if (
+      typeof domain !== 'string' ||
+      !isValidDomainName(domain) ||
+      !domain.toLowerCase().endsWith(`.${parent}`)
+    ) {
+      throw badRequest(`The MAIL FROM domain must be a subdomain of ${parent}.`);
+    }
+    const behavior = body.BehaviorOnMxFailure ?? 'USE_DEFAULT_VALUE';
+    if (behavior !== 'USE_DEFAULT_VALUE' && behavior !== 'REJECT_MESSAGE') {
+      throw badRequest(`Invalid BehaviorOnMxFailure: ${String(behavior)}.`);
+    }
+    const now = this.now();
+    identity.mailFrom = {
+      domain: domain.toLowerCase(),
+      behavior,
+      status: 'PENDING',
+      since: now,
+      nextCheckAt: new Date(now.getTime() + this.options.firstCheckDelayMs),
+      generation: (identity.mailFrom?.generation ?? 0) + 1,
+    };
+    return restJsonResponse({});
+  }
+
+  /** Runs the MAIL FROM check if one is due; concurrent reads share it. */
+  private async refreshMailFrom(identity: IdentityState): Promise<void> {
+    const mailFrom = identity.mailFrom;
+    if (!mailFrom) return;
+    if (mailFrom.checking) return mailFrom.checking;
+    const at = this.now();
+    if (at.getTime() < mailFrom.nextCheckAt.getTime()) return;
+    mailFrom.checking = this.checker
+      .checkMailFromMx(mailFrom.domain, this.options.region)
+      .then((result) => {
+        // Changed or turned off while the query ran: the result is about another setting.
+        if (identity.mailFrom !== mailFrom) return;
+        if (result.ok) {
+          mailFrom.status = 'SUCCESS';
+        } else if (result.errorType === 'DNS_SERVER_ERROR') {
+          mailFrom.status = 'TEMPORARY_FAILURE';
+        } else if (
+          mailFrom.status === 'SUCCESS' ||
+          at.getTime() - mailFrom.since.getTime() >= this.options.verificationWindowMs
+        ) {
+          // "can't find the required MX record, or the record no longer exists"
+          mailFrom.status = 'FAILED';
+        }
+        // SES keeps looking, so a record added late, or fixed, still counts.
+        mailFrom.nextCheckAt = new Date(at.getTime() + this.options.checkIntervalMs);
+      })
+      .finally(() => {
+        mailFrom.checking = undefined;
+      });
+    return mailFrom.checking;
   }
 
   private putSigningAttributes(name: string, body: Record<string, unknown>): AwsResponse {

@@ -19,6 +19,9 @@ export class AwsServiceError extends Error {
   }
 }
 
+/** The account every emulated resource belongs to. */
+export const ACCOUNT_ID = '000000000000';
+
 /** The clock every emulator reads, so that the sandbox's virtual clock drives modelled time. */
 export type Now = () => Date;
 
