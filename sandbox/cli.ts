@@ -177,7 +177,9 @@ export async function main(argv: string[]): Promise<number> {
   const wallStart = performance.now();
   // Loaded after validation, so an invalid request exits without booting anything.
   const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
-  const { zonesFromEnv, sesFaultsFromEnv } = await import('#sandbox/aws/create-emulators.js');
+  const { zonesFromEnv, sesFaultsFromEnv, route53FromEnv } = await import(
+    '#sandbox/aws/create-emulators.js'
+  );
   const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
   // One run, unattended: as fast as idle allows unless SANDBOX_TIME_SCALE says otherwise.
@@ -187,6 +189,7 @@ export async function main(argv: string[]): Promise<number> {
     zones: zonesFromEnv(),
     region: regionFromEnv(),
     sesFaults: sesFaultsFromEnv(),
+    route53: route53FromEnv(),
     ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
   try {

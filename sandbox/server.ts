@@ -9,7 +9,7 @@
  * The ports open only once the stack is ready (GET /sandbox/health answers then); a taken port
  * fails at once, naming it and the variable that moves it.
  */
-import { sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
+import { route53FromEnv, sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
 import { DEFAULT_TIME_SCALE, portFromEnv, regionFromEnv, timeScaleFromEnv } from './env.js';
 import { PortInUseError } from './ports.js';
 import { printProgress } from './progress.js';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     zones: zonesFromEnv(),
     region: regionFromEnv(),
     sesFaults: sesFaultsFromEnv(),
+    route53: route53FromEnv(),
     ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
 

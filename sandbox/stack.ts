@@ -22,6 +22,7 @@ import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
 import { CallMetrics } from '#sandbox/aws/metrics.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
 import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
+import type { Route53EmulatorOptions } from '#sandbox/emulators/route53.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
 import { LocalStateMachine } from '#sandbox/engine/executions.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
@@ -49,7 +50,10 @@ export interface StackOptions {
   apiPort?: number | false;
   /** Hosted zones created at start. Default `['example.com']`. */
   zones?: string[];
+  /** SES's rate and faults (its documented rate by default). */
   sesFaults?: FaultOptions;
+  /** Route 53's rate and faults (its documented account rate by default). */
+  route53?: Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'>;
   /** Virtual ms per real ms cap while idle (server mode); unlimited by default. */
   maxSpeed?: number;
   /** The AWS region the sandbox pretends to be in. Default us-east-1. */
@@ -153,6 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     zones: options.zones ?? ['example.com'],
     dns: false,
     ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
+    ...(options.route53 && { route53: options.route53 }),
   });
   const states = new StepFunctionsService();
   const metrics = new CallMetrics([...emulators.services, states]);

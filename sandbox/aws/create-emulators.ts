@@ -3,7 +3,11 @@ import {
   EventBridgeEmulator,
   type EventBridgeEmulatorOptions,
 } from '#sandbox/emulators/eventbridge.js';
-import { type HostedZone, Route53Emulator } from '#sandbox/emulators/route53.js';
+import {
+  type HostedZone,
+  Route53Emulator,
+  type Route53EmulatorOptions,
+} from '#sandbox/emulators/route53.js';
 import { SecretsManagerEmulator } from '#sandbox/emulators/secrets-manager.js';
 import { SesEmulator, type SesEmulatorOptions } from '#sandbox/emulators/ses.js';
 import { type FaultOptions, type Now, numberFromEnv, systemNow } from '#sandbox/emulators/wire.js';
@@ -19,6 +23,8 @@ export interface EmulatorsOptions {
   dns?: boolean | { port?: number; host?: string };
   /** Virtual milliseconds before a Route 53 change is INSYNC. */
   route53InsyncDelayMs?: number;
+  /** Route 53's rate and faults (its account rate by default). */
+  route53?: Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'>;
   ses?: Omit<SesEmulatorOptions, 'now' | 'region' | 'dnsServers'>;
   events?: Omit<EventBridgeEmulatorOptions, 'now' | 'region'>;
 }
@@ -67,6 +73,27 @@ function faultsFromEnv(env: NodeJS.ProcessEnv, prefix: string): FaultOptions {
   };
 }
 
+/**
+ * Route 53's rate and faults from the environment: `SANDBOX_ROUTE53_RATE_LIMIT` (requests per
+ * second, account-wide, on the virtual clock; default 10 with bursts of 50, as Route 53 documents;
+ * 0 turns it off), `SANDBOX_ROUTE53_THROTTLE_RATE`, `SANDBOX_ROUTE53_FAULT_RATE`,
+ * `SANDBOX_ROUTE53_FAULT_AFTER_SHARE`, `SANDBOX_ROUTE53_FAULT_SEED`, and
+ * `SANDBOX_ROUTE53_PRIOR_REQUEST_RATE` (0..1: the share of change batches sent while the zone's
+ * previous change is PENDING that get PriorRequestNotComplete).
+ */
+export function route53FromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'> {
+  const priorRequestRate = numberFromEnv(env, 'SANDBOX_ROUTE53_PRIOR_REQUEST_RATE', {
+    min: 0,
+    max: 1,
+  });
+  return {
+    faults: faultsFromEnv(env, 'SANDBOX_ROUTE53'),
+    ...(priorRequestRate !== undefined && { priorRequestRate }),
+  };
+}
+
 /** `SANDBOX_ZONES` (comma-separated), default `example.com`. */
 export function zonesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = env.SANDBOX_ZONES;
@@ -101,6 +128,7 @@ export async function createEmulators(options: EmulatorsOptions = {}): Promise<E
   const now = options.now ?? systemNow;
   const region = options.region ?? 'us-east-1';
   const route53 = new Route53Emulator({
+    ...options.route53,
     now,
     ...(options.route53InsyncDelayMs !== undefined && {
       insyncDelayMs: options.route53InsyncDelayMs,

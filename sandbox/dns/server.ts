@@ -126,9 +126,11 @@ function answer(zones: ZoneSource, faults: Set<string>, request: Packet): Packet
   for (let hop = 0; hop < 8; hop++) {
     const found = zones.lookup(current);
     if (found.kind === 'no-zone') {
+      // No sandbox zone holds the name. On the internet a resolver would find that domain's
+      // records simply missing, so answer as a resolver would: NXDOMAIN, not authoritative.
       if (hop === 0) {
         response.header.aa = 0;
-        response.header.rcode = RCODE.REFUSED;
+        response.header.rcode = RCODE.NXDOMAIN;
       }
       return response;
     }
@@ -167,8 +169,9 @@ export interface DnsServerHandle extends Omit<SandboxDnsServer, 'port' | 'addres
 
 /**
  * Creates the sandbox's authoritative DNS server (UDP and TCP, one port) for the Route 53
- * emulator's public zones: INSYNC records only, NXDOMAIN and NODATA with the zone's SOA, REFUSED
- * outside every zone, and SERVFAIL on demand for fault injection. It answers no query before
+ * emulator's public zones: INSYNC records only, NXDOMAIN and NODATA with the zone's SOA,
+ * NXDOMAIN (as a resolver answers a missing name) outside every zone, and SERVFAIL on demand for
+ * fault injection. It answers no query before
  * `ready` settles.
  */
 export function createDnsServer(
