@@ -300,8 +300,14 @@ export class VirtualClock implements Clock {
       const fake = this.fake;
       if (!this.running || !fake) return;
       if (fake.countTimers() === 0) {
-        // Nothing scheduled: sleep a real instant, or until new work comes and goes.
+        // Nothing scheduled: time still flows while the sandbox waits for someone, at the pace
+        // asked for (at least real time), so what depends on elapsed time (SES's and Route 53's
+        // rate buckets, a confirmation link's expiry) sees the seconds between two commands.
+        const started = performance.now();
         await this.realPause(5);
+        if (this.inFlight > 0 || !this.running || fake.countTimers() > 0) continue;
+        const step = Math.floor((performance.now() - started) * (this.maxSpeed ?? 1));
+        if (step > 0) this.tickSafely(fake, step);
         continue;
       }
       if (this.maxSpeed !== undefined) {

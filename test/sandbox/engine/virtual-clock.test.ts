@@ -98,3 +98,20 @@ describe('the virtual clock', () => {
     expect(slept).toBe(500);
   });
 });
+
+describe('the virtual clock with nothing scheduled', () => {
+  it('still flows, at most at its pace, so rate buckets refill between two commands', async () => {
+    const clock = new VirtualClock({ maxSpeed: 60 });
+    clock.install();
+    try {
+      const started = performance.now();
+      await realDelay(200);
+      const real = performance.now() - started;
+
+      expect(clock.elapsedMs()).toBeGreaterThan(0);
+      expect(clock.elapsedMs()).toBeLessThanOrEqual(60 * real);
+    } finally {
+      clock.uninstall();
+    }
+  });
+});
