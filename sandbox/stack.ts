@@ -54,7 +54,7 @@ export interface StackOptions {
   sesFaults?: FaultOptions;
   /** Route 53's rate and faults (its documented account rate by default). */
   route53?: Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'>;
-  /** Virtual ms per real ms cap while idle (server mode); unlimited by default. */
+  /** At most this many virtual ms per real ms (SANDBOX_TIME_SCALE); as fast as idle allows by default. */
   maxSpeed?: number;
   /** The AWS region the sandbox pretends to be in. Default us-east-1. */
   region?: string;
