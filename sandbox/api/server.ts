@@ -85,7 +85,7 @@ function match(template: string, segments: string[]): Record<string, string> | u
   return parameters;
 }
 
-/** `Wed, 23/Nov/2026:10:00:00 +0000` without the weekday: HTTP API's `requestContext.time`. */
+/** `23/Nov/2026:10:00:00 +0000`: HTTP API's `requestContext.time`. */
 function requestTime(now: Date): string {
   const months = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
   const pad = (n: number) => String(n).padStart(2, '0');
