@@ -106,15 +106,8 @@ export async function getIdentityStatus(
   };
 }
 
-function normalisedIdentity(raw: string): string {
-  let decoded = raw;
-  try {
-    // REST API path parameters arrive as sent; an address's @ is often percent-encoded.
-    decoded = decodeURIComponent(raw);
-  } catch {
-    // Not valid percent-encoding: validate it as it is.
-  }
-  const { value, problems } = normaliseEmailIdentity(decoded);
+function normalisedIdentity(identity: string): string {
+  const { value, problems } = normaliseEmailIdentity(identity);
   if (problems.length > 0) {
     throw new ValidationError(problems.map((message) => ({ field: 'identity', message })));
   }
