@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
 import { type IdentityRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { ValidationError } from '#shared/workflow/errors.js';
+import { DEFAULT_TIME_SCALE, regionFromEnv, timeScaleFromEnv } from './env.js';
 import { formatDuration, printProgress } from './progress.js';
 
 const USAGE = `Usage: npm start -- [identity] [options]
@@ -38,7 +39,8 @@ Options:
 
 The sandbox hosts the zones in SANDBOX_ZONES (default example.com): identities under them
 verify; any other domain goes the manual way and, since nobody adds its records, times out
-after 72 virtual hours.`;
+after 72 virtual hours. SANDBOX_REGION (default us-east-1) is the region SES answers as;
+SANDBOX_TIME_SCALE (default max) caps virtual seconds per real second.`;
 
 const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
 
@@ -175,13 +177,20 @@ export async function main(argv: string[]): Promise<number> {
   const wallStart = performance.now();
   // Loaded after validation, so an invalid request exits without booting anything.
   const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
-  const { zonesFromEnv, sesFaultsFromEnv } = await import('#sandbox/aws/create-emulators.js');
+  const { zonesFromEnv, sesFaultsFromEnv, route53FromEnv } = await import(
+    '#sandbox/aws/create-emulators.js'
+  );
   const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  // One run, unattended: as fast as idle allows unless SANDBOX_TIME_SCALE says otherwise.
+  const timeScale = timeScaleFromEnv(DEFAULT_TIME_SCALE.start);
   const stack = await startStack({
     apiPort: false,
     zones: zonesFromEnv(),
+    region: regionFromEnv(),
     sesFaults: sesFaultsFromEnv(),
+    route53: route53FromEnv(),
+    ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
   try {
     const { request } = parsed;

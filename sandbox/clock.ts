@@ -6,7 +6,15 @@
  * when no real work is in flight (an HTTP request, a DNS query, a key being generated), so
  * 72 hours pass in seconds and the run stays causal: nothing can happen "later" before what
  * happens "now" is finished.
+ *
+ * A Task's work (and an API handler's) runs under `runWork`: time stands still while it works and
+ * moves only while it sleeps on a timer it set itself (an SDK retry back-off, Route 53 INSYNC
+ * polling), as the same code would sleep in Lambda. Its SDK attempts, DNS queries and key
+ * generation count as real work on their own; whatever else it does between them (reading the
+ * SDK's config files, importing a module, computing) counts too, because the work holds time
+ * until it sleeps.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import FakeTimers, { type Clock as FakeClock } from '@sinonjs/fake-timers';
 import type { Clock } from '#shared/runtime/clock.js';
 
@@ -28,6 +36,32 @@ type InstalledClock = FakeClock & {
 };
 
 let active: VirtualClock | undefined;
+
+/** One piece of work under `runWork`: a Task's handler, an API handler. */
+interface WorkScope {
+  /** Pending timers the work set outside an HTTP attempt: what it sleeps on, by timer id. */
+  sleeps: Set<number>;
+  /** Held while the work is not asleep. */
+  hold: Release | undefined;
+  done: boolean;
+}
+
+const workScope = new AsyncLocalStorage<WorkScope>();
+/**
+ * Set inside an SDK attempt: timers created there are the HTTP client's own watchdogs (socket
+ * and connection time-outs), not sleeps. Per attempt, so that a retry back-off of one call is a
+ * sleep even while another call of the same work is in flight.
+ */
+const inAttempt = new AsyncLocalStorage<true>();
+
+type TimerFunction = (callback: unknown, delay?: number, ...args: unknown[]) => unknown;
+type ClearFunction = (id: unknown) => void;
+const timerKey = (id: unknown): number | undefined => {
+  if (typeof id === 'number') return id;
+  // fake-timers' Node-style timer objects convert to their numeric id.
+  if (id !== null && typeof id === 'object') return Number(id);
+  return undefined;
+};
 
 /** The installed clock, if any (real-work tracking outside the stack reports to it). */
 export function activeClock(): VirtualClock | undefined {
@@ -83,6 +117,7 @@ export class VirtualClock implements Clock {
       shouldClearNativeTimers: true,
       loopLimit: 1_000_000,
     }) as InstalledClock;
+    this.watchWorkTimers();
     this.running = true;
     active = this;
     void this.drive();
@@ -140,6 +175,22 @@ export class VirtualClock implements Clock {
     return this.busy();
   }
 
+  /**
+   * Runs a Task's (or an API handler's) work: time stands still while it works and moves while
+   * it sleeps on timers it set itself, so a Task's own `TimeoutSeconds` can only pass in time
+   * the work spent asleep, never while it was busy.
+   */
+  async runWork<T>(work: () => Promise<T>): Promise<T> {
+    const scope: WorkScope = { sleeps: new Set(), hold: this.busy(), done: false };
+    try {
+      return await workScope.run(scope, work);
+    } finally {
+      scope.done = true;
+      scope.hold?.();
+      scope.hold = undefined;
+    }
+  }
+
   /** Runs real work with time standing still until it settles. */
   async track<T>(work: Promise<T> | (() => Promise<T>)): Promise<T> {
     const release = this.busy();
@@ -161,7 +212,7 @@ export class VirtualClock implements Clock {
       (next) => async (args) => {
         const release = this.busy();
         try {
-          return await next(args);
+          return await inAttempt.run(true, () => next(args));
         } finally {
           release();
         }
@@ -189,14 +240,74 @@ export class VirtualClock implements Clock {
     }
   }
 
+  /**
+   * Wraps the faked global timers so that a timer set by work under `runWork` (outside an HTTP
+   * attempt) lets that work sleep: its hold is released while any such timer is pending, and
+   * taken again when the last one fires or is cleared.
+   */
+  private watchWorkTimers(): void {
+    const timers = globalThis as unknown as Record<string, TimerFunction | ClearFunction>;
+    const owners = new Map<number, WorkScope>();
+    const wake = (key: number | undefined) => {
+      const scope = key === undefined ? undefined : owners.get(key);
+      if (!scope || key === undefined) return;
+      owners.delete(key);
+      scope.sleeps.delete(key);
+      if (!scope.done && scope.hold === undefined && scope.sleeps.size === 0) {
+        scope.hold = this.busy();
+      }
+    };
+    for (const [set, clear] of [
+      ['setTimeout', 'clearTimeout'],
+      ['setInterval', 'clearInterval'],
+    ] as const) {
+      const fakeSet = timers[set] as TimerFunction;
+      const fakeClear = timers[clear] as ClearFunction;
+      timers[set] = (callback: unknown, delay?: number, ...args: unknown[]) => {
+        const scope = workScope.getStore();
+        if (!scope || scope.done || inAttempt.getStore() || typeof callback !== 'function') {
+          return fakeSet(callback, delay, ...args);
+        }
+        let key: number | undefined;
+        const id = fakeSet(
+          (...callbackArgs: unknown[]) => {
+            // An interval keeps its owner asleep until it is cleared.
+            if (set === 'setTimeout') wake(key);
+            (callback as (...a: unknown[]) => void)(...callbackArgs);
+          },
+          delay,
+          ...args,
+        );
+        key = timerKey(id);
+        if (key !== undefined) {
+          scope.sleeps.add(key);
+          owners.set(key, scope);
+          scope.hold?.();
+          scope.hold = undefined;
+        }
+        return id;
+      };
+      timers[clear] = (id: unknown) => {
+        wake(timerKey(id));
+        fakeClear(id);
+      };
+    }
+  }
+
   private async drive(): Promise<void> {
     while (this.running) {
       await this.settled();
       const fake = this.fake;
       if (!this.running || !fake) return;
       if (fake.countTimers() === 0) {
-        // Nothing scheduled: sleep a real instant, or until new work comes and goes.
+        // Nothing scheduled: time still flows while the sandbox waits for someone, at the pace
+        // asked for (at least real time), so what depends on elapsed time (SES's and Route 53's
+        // rate buckets, a confirmation link's expiry) sees the seconds between two commands.
+        const started = performance.now();
         await this.realPause(5);
+        if (this.inFlight > 0 || !this.running || fake.countTimers() > 0) continue;
+        const step = Math.floor((performance.now() - started) * (this.maxSpeed ?? 1));
+        if (step > 0) this.tickSafely(fake, step);
         continue;
       }
       if (this.maxSpeed !== undefined) {

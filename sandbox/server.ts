@@ -2,83 +2,81 @@
  * `npm run sandbox`: the whole sandbox kept running until SIGINT/SIGTERM. API on
  * 127.0.0.1:3000 (SANDBOX_API_PORT), AWS endpoint on 127.0.0.1:4566 (SANDBOX_AWS_PORT), DNS on
  * 127.0.0.1:5300 over UDP and TCP (SANDBOX_DNS_PORT), zones from SANDBOX_ZONES (default
- * example.com). Virtual time runs whenever the stack is idle; SANDBOX_TIME_SCALE caps it (virtual
- * seconds per real second) for when a person wants to act mid-run.
+ * example.com), region from SANDBOX_REGION (default us-east-1). Virtual time runs at
+ * SANDBOX_TIME_SCALE virtual seconds per real second, 60 by default (a 72-hour wait lasts 72 real
+ * minutes: time to open the mailbox or add a record by hand), or as fast as idle allows (`max`).
+ *
+ * The ports open only once the stack is ready (GET /sandbox/health answers then); a taken port
+ * fails at once, naming it and the variable that moves it.
  */
-import { sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
+import { route53FromEnv, sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
+import { DEFAULT_TIME_SCALE, portFromEnv, regionFromEnv, timeScaleFromEnv } from './env.js';
+import { PortInUseError } from './ports.js';
 import { printProgress } from './progress.js';
 import { startStack } from './stack.js';
 
-function portFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`${name} must be a port number, got "${raw}"`);
-  }
-  return port;
-}
-
-function timeScaleFromEnv(): number | undefined {
-  const raw = process.env.SANDBOX_TIME_SCALE;
-  if (raw === undefined || raw === '') return undefined;
-  const scale = Number(raw);
-  if (!Number.isFinite(scale) || scale <= 0) {
-    throw new Error(`SANDBOX_TIME_SCALE must be a positive number, got "${raw}"`);
-  }
-  return scale;
-}
-
 const err = (line: string) => process.stderr.write(`${line}\n`);
-const timeScale = timeScaleFromEnv();
 
-const stack = await startStack({
-  host: process.env.SANDBOX_HOST ?? '127.0.0.1',
-  apiPort: portFromEnv('SANDBOX_API_PORT', 3000),
-  awsPort: portFromEnv('SANDBOX_AWS_PORT', 4566),
-  dnsPort: portFromEnv('SANDBOX_DNS_PORT', 5300),
-  zones: zonesFromEnv(),
-  sesFaults: sesFaultsFromEnv(),
-  ...(timeScale !== undefined && { maxSpeed: timeScale }),
-});
+async function main(): Promise<void> {
+  const timeScale = timeScaleFromEnv(DEFAULT_TIME_SCALE.sandbox);
+  const stack = await startStack({
+    host: process.env.SANDBOX_HOST ?? '127.0.0.1',
+    apiPort: portFromEnv('SANDBOX_API_PORT', 3000),
+    awsPort: portFromEnv('SANDBOX_AWS_PORT', 4566),
+    dnsPort: portFromEnv('SANDBOX_DNS_PORT', 5300),
+    zones: zonesFromEnv(),
+    region: regionFromEnv(),
+    sesFaults: sesFaultsFromEnv(),
+    route53: route53FromEnv(),
+    ...(timeScale !== undefined && { maxSpeed: timeScale }),
+  });
 
-err(`Sandbox running (Ctrl-C to stop)
+  err(`Sandbox ready (Ctrl-C to stop)
   API           ${stack.apiUrl}   POST /identities, GET /identities/{identity},
-                PUT /identities/{identity}/dkim,
+                PUT /identities/{identity}/dkim, GET /sandbox/health, GET /sandbox/metrics,
                 GET /sandbox/mailbox, GET /sandbox/confirm/{token}, GET /sandbox/events
   AWS endpoint  ${stack.awsUrl}   aws --endpoint-url ${stack.awsUrl} sesv2|route53|events|stepfunctions|secretsmanager ...
   DNS           127.0.0.1:${stack.dnsPort} (UDP and TCP)   dig @127.0.0.1 -p ${stack.dnsPort} ...
   Zones         ${[...stack.emulators.zones.entries()].map(([name, zone]) => `${name} (${zone.id})`).join(', ')}
+  Region        ${stack.region}
   State machine ${stack.stateMachine.arn}
-  Virtual time  ${timeScale === undefined ? 'runs whenever the sandbox is idle' : `at most ${timeScale}x real time`}`);
+  Virtual time  ${timeScale === undefined ? 'as fast as the sandbox is idle (SANDBOX_TIME_SCALE=max)' : `${timeScale} virtual seconds per real second (SANDBOX_TIME_SCALE)`}`);
 
-// Progress of every run on stderr, and each delivered event, as it arrives, on stdout.
-printProgress(
-  (listener) => stack.stateMachine.subscribe(listener),
-  (line) => err(line),
-  undefined,
-  (execution) => execution.name.slice(0, 24),
-);
-stack.stateMachine.subscribe((execution, event) => {
-  if (event.type === 'ExecutionStarted') err(`Execution started: ${execution.name}`);
-});
-stack.emulators.events.onEvent((event) => {
-  const { eventBusName: _bus, ...envelope } = event;
-  process.stdout.write(`${JSON.stringify(envelope)}\n`);
-});
-
-let stopping = false;
-const shutdown = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  err(`${signal}: stopping the sandbox`);
-  stack.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      err(`sandbox: ${String(error)}`);
-      process.exit(1);
-    },
+  // Progress of every run on stderr, and each delivered event, as it arrives, on stdout.
+  printProgress(
+    (listener) => stack.stateMachine.subscribe(listener),
+    (line) => err(line),
+    undefined,
+    (execution) => execution.name.slice(0, 24),
   );
-};
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+  stack.stateMachine.subscribe((execution, event) => {
+    if (event.type === 'ExecutionStarted') err(`Execution started: ${execution.name}`);
+  });
+  stack.emulators.events.onEvent((event) => {
+    const { eventBusName: _bus, ...envelope } = event;
+    process.stdout.write(`${JSON.stringify(envelope)}\n`);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    err(`${signal}: stopping the sandbox`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        err(`sandbox: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  // A taken port or a malformed setting is the person's to fix: one line, no stack trace.
+  const known = error instanceof PortInUseError || /^SANDBOX_/.test((error as Error).message);
+  err(`sandbox: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@
  * imported only after their environment points at the sandbox, exactly as Lambda would start
  * them, so one process holds one stack.
  */
-import '#sandbox/engine/promise-with-resolvers.js';
+import '#sandbox/asl-runner/promise-with-resolvers.js';
 // Before anything that binds node:crypto or node:dns at load time.
 import '#sandbox/engine/real-work.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -13,15 +13,20 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type ApiServer, startApiServer } from '#sandbox/api/server.js';
+import { type ApiDependencies, createApiServer } from '#sandbox/api/server.js';
+import { LOCAL_ACCOUNT, loadDefinition } from '#sandbox/asl-runner/definition.js';
+import { importHandler, importStepHandlers } from '#sandbox/asl-runner/handlers.js';
+import { type LambdaHandler, lambdaContext } from '#sandbox/asl-runner/local-tasks.js';
 import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
-import { type AwsEndpoint, startAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import { CallMetrics } from '#sandbox/aws/metrics.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
+import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
+import type { Route53EmulatorOptions } from '#sandbox/emulators/route53.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
-import { loadDefinition } from '#sandbox/engine/definition.js';
 import { LocalStateMachine } from '#sandbox/engine/executions.js';
-import { type LambdaHandler, lambdaContext } from '#sandbox/engine/local-tasks.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
+import { assertPortFree, type PortSpec } from '#sandbox/ports.js';
 import { VirtualClock } from './clock.js';
 
 /** The API's Lambda functions, by folder name under functions/api/. */
@@ -45,9 +50,14 @@ export interface StackOptions {
   apiPort?: number | false;
   /** Hosted zones created at start. Default `['example.com']`. */
   zones?: string[];
+  /** SES's rate and faults (its documented rate by default). */
   sesFaults?: FaultOptions;
-  /** Virtual ms per real ms cap while idle (server mode); unlimited by default. */
+  /** Route 53's rate and faults (its documented account rate by default). */
+  route53?: Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'>;
+  /** At most this many virtual ms per real ms (SANDBOX_TIME_SCALE); as fast as idle allows by default. */
   maxSpeed?: number;
+  /** The AWS region the sandbox pretends to be in. Default us-east-1. */
+  region?: string;
   /** Powertools log level of the handlers. Default SILENT: stdout belongs to the CLI's output. */
   logLevel?: string;
 }
@@ -63,11 +73,16 @@ export interface SandboxClients {
 export interface SandboxStack {
   clock: VirtualClock;
   emulators: Emulators;
+  /** The DNS server SES and the steps query (fault injection: `failName`). */
+  dnsServer: SandboxDnsServer;
   stateMachine: LocalStateMachine;
   awsUrl: string;
   awsPort: number;
   dnsPort: number;
   apiUrl: string | undefined;
+  region: string;
+  /** Calls per emulated service operation (GET /sandbox/metrics). */
+  metrics: CallMetrics;
   /** SDK clients pointed at the sandbox, their requests counted by the clock. */
   clients: SandboxClients;
   /** Calls a Lambda handler of functions/ in-process, with a Lambda-like context. */
@@ -77,11 +92,44 @@ export interface SandboxStack {
 
 let booted = false;
 
-/** Boots the sandbox. One per process: the handlers read their environment once, at import. */
+/** The variables that move the sandbox's ports, named in the error when a port is taken. */
+export const PORT_VARIABLES = {
+  api: 'SANDBOX_API_PORT',
+  aws: 'SANDBOX_AWS_PORT',
+  dns: 'SANDBOX_DNS_PORT',
+} as const;
+
+/**
+ * Boots the sandbox. One per process: the handlers read their environment once, at import.
+ *
+ * A fixed port that is taken fails at once (PortInUseError, naming it and its variable), before
+ * anything else starts. The ports accept connections only once the stack is ready: a fixed port
+ * is opened last; a port left to the system (0) is bound early, since the handlers need the
+ * endpoint's address before they load, and answers nothing before the stack is ready (nobody
+ * else knows it until then anyway).
+ */
 export async function startStack(options: StackOptions = {}): Promise<SandboxStack> {
   if (booted) throw new Error('The sandbox stack is already running in this process');
   booted = true;
   const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const ports = {
+    api: {
+      port: options.apiPort === false ? 0 : (options.apiPort ?? 0),
+      host,
+      variable: PORT_VARIABLES.api,
+    },
+    aws: { port: options.awsPort ?? 0, host, variable: PORT_VARIABLES.aws },
+    dns: { port: options.dnsPort ?? 0, host, variable: PORT_VARIABLES.dns },
+  } satisfies Record<string, PortSpec>;
+  try {
+    if (options.apiPort !== false) await assertPortFree(ports.api, ['TCP']);
+    await assertPortFree(ports.aws, ['TCP']);
+    await assertPortFree(ports.dns, ['UDP', 'TCP']);
+  } catch (error) {
+    booted = false;
+    throw error;
+  }
 
   const clock = new VirtualClock(
     options.maxSpeed === undefined ? {} : { maxSpeed: options.maxSpeed },
@@ -91,42 +139,64 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   // Every request to a server of the sandbox is real work until its response is written.
   const tracked = (service: EmulatedService): EmulatedService => ({
     signingName: service.signingName,
+    serviceName: service.serviceName,
+    operations: service.operations,
+    operationOf: (request) => service.operationOf(request),
     handle: (request) => clock.track(service.handle(request)),
   });
 
-  let api: ApiServer | undefined;
-  let emulators: Emulators | undefined;
-  let endpoint: AwsEndpoint | undefined;
+  let openApi!: (dependencies: ApiDependencies) => void;
+  const apiReady = new Promise<ApiDependencies>((resolve) => {
+    openApi = resolve;
+  });
+  const ready = apiReady.then(() => undefined);
+
+  const emulators = await createEmulators({
+    now: () => clock.now(),
+    region,
+    zones: options.zones ?? ['example.com'],
+    dns: false,
+    ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
+    ...(options.route53 && { route53: options.route53 }),
+  });
+  const states = new StepFunctionsService();
+  const metrics = new CallMetrics([...emulators.services, states]);
+  const api =
+    options.apiPort === false
+      ? undefined
+      : createApiServer({ ...ports.api, clock, ready: apiReady });
+  const endpoint = createAwsEndpoint({
+    ...ports.aws,
+    ready,
+    metrics,
+    services: [...emulators.services, states].map(tracked),
+  });
+  const dnsServer = createDnsServer({ zones: emulators.route53, ...ports.dns, ready });
+  const listeners = [
+    [api, ports.api],
+    [endpoint, ports.aws],
+    [dnsServer, ports.dns],
+  ] as const;
+  const closeServers = () =>
+    Promise.allSettled([api?.close(), endpoint.close(), dnsServer.close(), emulators.close()]);
+
   try {
-    if (options.apiPort !== false) {
-      api = await startApiServer({ host, port: options.apiPort ?? 0, clock });
+    // Ports left to the system first: the environment below needs them.
+    for (const [server, spec] of listeners) {
+      if (server && spec.port === 0) await server.listen();
     }
-    emulators = await createEmulators({
-      now: () => clock.now(),
-      zones: options.zones ?? ['example.com'],
-      dns: { port: options.dnsPort ?? 0, host },
-      ses: {
-        ...(options.sesFaults && { faults: options.sesFaults }),
-        ...(api && { apiBaseUrl: api.url }),
-      },
-    });
-    const states = new StepFunctionsService();
-    endpoint = await startAwsEndpoint({
-      host,
-      port: options.awsPort ?? 0,
-      services: [...emulators.services, states].map(tracked),
-    });
-    const dnsPort = emulators.dnsServer?.port ?? 0;
-    const stateMachineArn = `arn:aws:states:us-east-1:000000000000:stateMachine:${STATE_MACHINE_NAME}`;
+    emulators.ses.setDnsServers([dnsServer.address]);
+    if (api) emulators.ses.setApiBaseUrl(api.url);
+    const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
 
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: endpoint.url,
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: 'sandbox',
       AWS_SECRET_ACCESS_KEY: 'sandbox',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      DNS_RESOLVERS: `${host}:${dnsPort}`,
+      DNS_RESOLVERS: dnsServer.address,
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
       POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
@@ -144,16 +214,16 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     const { definition, functionNames } = await loadDefinition({
       eventBusName: EVENT_BUS_NAME,
       eventSource: EVENT_SOURCE,
+      region,
     });
-    const folders = [
-      ...functionNames.map((name) => `steps/${name}`),
-      ...API_FUNCTIONS.map((name) => `api/${name}`),
-    ];
-    const handlers: Record<string, LambdaHandler> = Object.fromEntries(
-      await Promise.all(
-        folders.map(async (folder) => [folderName(folder), await importHandler(folder)] as const),
+    const handlers: Record<string, LambdaHandler> = {
+      ...(await importStepHandlers(functionNames)),
+      ...Object.fromEntries(
+        await Promise.all(
+          API_FUNCTIONS.map(async (name) => [name, await importHandler(`api/${name}`)] as const),
+        ),
       ),
-    );
+    };
 
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),
@@ -168,6 +238,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       handlers,
       eventBridge: clients.eventBridge,
       now: () => clock.now(),
+      region,
+      runTask: (work) => clock.runWork(work),
     });
     states.register(stateMachine);
 
@@ -176,41 +248,41 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       const handler = handlers[functionName];
       if (!handler) throw new Error(`No handler named ${functionName}`);
       invocations += 1;
-      return handler(event, lambdaContext(functionName, `sandbox-${invocations}`));
+      const context = lambdaContext(functionName, `sandbox-${invocations}`, region);
+      return clock.runWork(() => handler(event, context));
     };
-    api?.attach({ invoke, emulators, stateMachine });
 
-    const started = { api, emulators, endpoint };
+    // Ready: serve, then open the fixed ports.
+    openApi({ invoke, emulators, metrics: () => metrics.snapshot() });
+    for (const [server, spec] of listeners) {
+      if (server && spec.port !== 0) await server.listen();
+    }
+
     return {
       clock,
       emulators,
+      dnsServer,
       stateMachine,
       awsUrl: endpoint.url,
       awsPort: endpoint.port,
-      dnsPort,
+      dnsPort: dnsServer.port,
       apiUrl: api?.url,
+      region,
+      metrics,
       clients,
       invoke,
       stop: async () => {
-        await closeAll(started);
+        await closeServers();
         for (const client of Object.values(clients)) client.destroy();
         clock.uninstall();
       },
     };
   } catch (error) {
-    await closeAll({ api, emulators, endpoint });
+    await closeServers();
     clock.uninstall();
     booted = false;
     throw error;
   }
-}
-
-async function closeAll(parts: {
-  api: ApiServer | undefined;
-  emulators: Emulators | undefined;
-  endpoint: AwsEndpoint | undefined;
-}) {
-  await Promise.allSettled([parts.api?.close(), parts.endpoint?.close(), parts.emulators?.close()]);
 }
 
 /** The SDK clients the functions share (functions/shared/aws/clients), to count their requests. */
@@ -229,20 +301,4 @@ async function functionClients() {
     sesv2.sesv2Client,
     sfn.sfnClient,
   ];
-}
-
-/** `steps/create-identity` → `create-identity`: functions are known by their folder's name. */
-function folderName(folder: string): string {
-  return folder.slice(folder.lastIndexOf('/') + 1);
-}
-
-/** Imports functions/<room>/<name>/handler.ts, as Lambda loads the bundle built from it. */
-async function importHandler(folder: string): Promise<LambdaHandler> {
-  // A computed URL (not a template literal in import()), so vitest resolves it as tsx does.
-  const url = new URL(`../functions/${folder}/handler.ts`, import.meta.url).href;
-  const module = (await import(/* @vite-ignore */ url)) as { handler?: unknown };
-  if (typeof module.handler !== 'function') {
-    throw new Error(`functions/${folder}/handler.ts exports no handler`);
-  }
-  return module.handler as LambdaHandler;
 }

@@ -2,7 +2,8 @@
 # Conformance of the sandbox's Step Functions emulator with an independent client, this
 # machine's AWS CLI v1: starts `npm run sandbox` (sandbox/server.ts) on free ports, runs the
 # workflow through `aws stepfunctions`, reads the executions, their history and the records the
-# run wrote back, and always stops the sandbox. Exits non-zero on any failed check.
+# run wrote back, then checks start-up, failures AWS would not produce and the HTTP API with
+# curl, and always stops the sandbox. Exits non-zero on any failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +11,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib/conformance-env.sh
 
 : >"$workdir/server.log"
-# A paced clock (60 virtual seconds per real second) leaves time to stop a 72-hour run mid-way.
-SANDBOX_API_PORT=0 SANDBOX_AWS_PORT=0 SANDBOX_DNS_PORT=0 SANDBOX_TIME_SCALE=60 \
+# The default pace of `npm run sandbox` (60 virtual seconds per real second) leaves time to
+# stop a 72-hour run mid-way.
+SANDBOX_API_PORT=0 SANDBOX_AWS_PORT=0 SANDBOX_DNS_PORT=0 \
   node --import tsx sandbox/server.ts >"$workdir/events" 2>"$workdir/server.log" &
 server_pid=$!
+server_pids+=("$server_pid")
 url=""
 for _ in $(seq 1 200); do
   url="$(sed -n 's/^  AWS endpoint  \(http:[^ ]*\).*/\1/p' "$workdir/server.log")"
@@ -22,7 +25,8 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 [[ -n "$url" ]] || { echo "sandbox did not report its endpoint" >&2; exit 1; }
-echo "sandbox at $url"
+api="$(sed -n 's/^  API           \(http:[^ ]*\).*/\1/p' "$workdir/server.log")"
+echo "sandbox at $url, API at $api"
 
 fail() { echo "not ok - $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
@@ -99,5 +103,65 @@ all="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --page-
 aborted="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --status-filter ABORTED --query 'executions[].name' --output text)"
 [[ "$aborted" == "conformance-2" ]] || fail "list-executions --status-filter ABORTED (found $aborted)"
 ok "aws stepfunctions list-executions: pagination and status filter"
+
+grep -q '60 virtual seconds per real second' "$workdir/server.log" || fail "npm run sandbox runs at 60 virtual seconds per real second by default"
+ok "npm run sandbox: 60 virtual seconds per real second by default"
+
+# Start-up a person can script: health once ready; a taken port fails at once, naming it.
+[[ "$(curl -s "$api/sandbox/health")" == '{"ready":true}' ]] || fail "GET /sandbox/health answers {\"ready\":true}"
+ok "GET /sandbox/health"
+api_port="${api##*:}"
+if SANDBOX_API_PORT="$api_port" SANDBOX_AWS_PORT=0 SANDBOX_DNS_PORT=0 timeout 30 \
+  node --import tsx sandbox/server.ts >/dev/null 2>"$workdir/second.log"; then
+  fail "a second sandbox on a taken API port must fail"
+fi
+grep -q "TCP port $api_port on 127.0.0.1 is already in use: set SANDBOX_API_PORT" "$workdir/second.log" \
+  || { cat "$workdir/second.log" >&2; fail "the error names the port and SANDBOX_API_PORT"; }
+if grep -q '    at ' "$workdir/second.log"; then fail "a taken port is one line, not a stack trace"; fi
+ok "a taken API port fails at once, naming it and SANDBOX_API_PORT"
+
+# Failures AWS would not produce: an invalid request ends VALIDATION_ERROR every time.
+for run in 1 2 3; do
+  invalid="$(aws_ stepfunctions start-execution --state-machine-arn "$machine" --name "invalid-$run" \
+    --input '{"EmailIdentity":"bad..domain"}' --query executionArn --output text)"
+  [[ "$(wait_for "$invalid")" == "FAILED" ]] || fail "the invalid run $run fails"
+  [[ "$(aws_ stepfunctions describe-execution --execution-arn "$invalid" --query error --output text)" == "VALIDATION_ERROR" ]] \
+    || fail "the invalid run $run fails with VALIDATION_ERROR, not a time-out"
+done
+ok "aws stepfunctions start-execution of {\"EmailIdentity\":\"bad..domain\"}: VALIDATION_ERROR, 3 of 3"
+
+# A DKIM change with manual DNS on an Easy DKIM identity, through the HTTP API.
+curl -s -XPUT "$api/identities/conformance.example.com/dkim" -H 'content-type: application/json' \
+  -d '{"SigningAttributesOrigin":"AWS_SES","Dns":{"Provider":"manual"}}' >"$workdir/put.json"
+change_arn="$(json "$workdir/put.json" 'd["data"]["execution_arn"]')"
+[[ "$(wait_for "$change_arn")" == "SUCCEEDED" ]] || fail "the DKIM change run succeeds"
+ok "PUT /identities/{identity}/dkim, manual DNS on Easy DKIM: SUCCEEDED"
+
+# Clients that hang up early do not freeze virtual time for the runs after them.
+for run in 1 2 3; do
+  curl -s -m 0.02 -XPOST "$api/identities" -H 'content-type: application/json' \
+    -d "{\"EmailIdentity\":\"hangup-$run.example.com\"}" >/dev/null || true
+done
+curl -s -XPOST "$api/identities" -H 'content-type: application/json' \
+  -d '{"EmailIdentity":"after-hangup.example.com"}' >"$workdir/after.json"
+[[ "$(wait_for "$(json "$workdir/after.json" 'd["data"]["execution_arn"]')")" == "SUCCEEDED" ]] \
+  || fail "a run after clients hung up still succeeds"
+ok "clients hanging up (curl -m 0.02) leave virtual time running"
+
+# The router: malformed percent-encoding 400, a known path with another method 405.
+[[ "$(curl -s -o /dev/null -w '%{http_code}' "$api/identities/%")" == "400" ]] || fail "GET /identities/% is 400"
+[[ "$(curl -s -o /dev/null -w '%{http_code}' -XPUT "$api/identities/%E0%A4%A/dkim" -d '{}')" == "400" ]] \
+  || fail "PUT /identities/%E0%A4%A/dkim is 400"
+[[ "$(curl -s -o /dev/null -w '%{http_code}' -XDELETE "$api/identities/x.example.com")" == "405" ]] \
+  || fail "DELETE /identities/{identity} is 405"
+ok "the HTTP API: 400 for malformed paths, 405 for another method"
+
+# Calls per emulated service operation.
+curl -s "$api/sandbox/metrics" >"$workdir/metrics.json"
+[[ "$(json "$workdir/metrics.json" 'd["calls"]["stepfunctions:StartExecution"]["ok"] >= 6')" == "True" ]] \
+  || fail "GET /sandbox/metrics counts StartExecution"
+[[ "$(json "$workdir/metrics.json" 'sorted(d["calls"]["sesv2:CreateEmailIdentity"])')" == "['failed', 'ok', 'throttled']" ]] \
+  || fail "GET /sandbox/metrics gives ok, throttled, failed"
+ok "GET /sandbox/metrics"
 
 echo "sandbox Step Functions conformance: all checks passed"

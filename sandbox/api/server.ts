@@ -1,29 +1,23 @@
 /**
- * The sandbox's HTTP API: the project's API routes served by the real API handlers, called with
- * the event API Gateway (REST, Lambda proxy) would give them, plus the sandbox's own pages: the
- * mailbox SES "sends" address verifications to, their confirmation links, and the events
- * delivered on the bus.
+ * The sandbox's HTTP API, standing in for API Gateway's HTTP API: the project's routes served by
+ * the real API handlers, each called with the payload format 2.0 event the deployed HTTP API
+ * sends, plus the sandbox's own pages (the mailbox SES "sends" address verifications to, their
+ * confirmation links, the events delivered on the bus, the clock, health and call metrics).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { finished } from 'node:stream';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { Emulators } from '#sandbox/aws/create-emulators.js';
 import type { VirtualClock } from '#sandbox/clock.js';
-import type { LocalStateMachine } from '#sandbox/engine/executions.js';
+import { explainListenError, type PortSpec } from '#sandbox/ports.js';
 
 export interface ApiDependencies {
   invoke(functionName: string, event: unknown): Promise<unknown>;
   emulators: Emulators;
-  stateMachine: LocalStateMachine;
-}
-
-export interface ApiServer {
-  url: string;
-  port: number;
-  /** Connects the routes once the stack behind them is up (the port is needed earlier). */
-  attach(dependencies: ApiDependencies): void;
-  close(): Promise<void>;
+  /** Calls per emulated service operation, for GET /sandbox/metrics. */
+  metrics(): unknown;
 }
 
 interface Reply {
@@ -32,74 +26,125 @@ interface Reply {
   body: string;
 }
 
-const jsonReply = (status: number, body: unknown): Reply => ({
+const jsonReply = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => ({
   status,
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
 
+/** The project's error envelope, for the sandbox's own pages. */
 const errorReply = (status: number, code: string, message: string): Reply =>
   jsonReply(status, { success: false, error: { code, message } });
 
-/** The REST API (v1) proxy event API Gateway builds for a request. */
-export function apiGatewayEvent(
-  request: { method: string; url: URL; headers: Record<string, string>; body: string },
-  resource: string,
-  pathParameters: Record<string, string> | null,
-  now: Date,
-): APIGatewayProxyEvent {
-  const query = request.url.searchParams;
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of query) {
-    single[key] = value;
-    multi[key] = [...(multi[key] ?? []), value];
+/** What API Gateway itself answers when no route takes a request: `{"message": ...}`. */
+const gatewayReply = (status: number, message: string, headers?: Record<string, string>): Reply =>
+  jsonReply(status, { message }, headers);
+
+/** A request as the router sees it: the path already split and decoded once. */
+interface Request {
+  method: string;
+  url: URL;
+  /** The decoded path, as API Gateway's HTTP API passes it in `rawPath`. */
+  path: string;
+  segments: string[];
+  headers: Record<string, string>;
+  body: string;
+}
+
+type Page = (request: Request, parameters: Record<string, string>) => Reply | Promise<Reply>;
+
+/** One route: `METHOD /path/{parameter}`, served by an API handler or a sandbox page. */
+interface Route {
+  method: string;
+  path: string;
+  functionName?: string;
+  page?: Page;
+}
+
+/** The HTTP API's routes (template.yaml), by the folder of their handler under functions/api/. */
+export const API_ROUTES = [
+  { method: 'POST', path: '/identities', functionName: 'start-verification' },
+  { method: 'GET', path: '/identities/{identity}', functionName: 'get-identity-status' },
+  { method: 'PUT', path: '/identities/{identity}/dkim', functionName: 'request-dkim-change' },
+] as const satisfies readonly Route[];
+
+/** The parameters of `path` if it matches `template` (`/identities/{identity}`), else undefined. */
+function match(template: string, segments: string[]): Record<string, string> | undefined {
+  const parts = template.split('/').filter(Boolean);
+  if (parts.length !== segments.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [index, part] of parts.entries()) {
+    const segment = segments[index] as string;
+    if (part.startsWith('{') && part.endsWith('}')) {
+      if (segment === '') return undefined;
+      parameters[part.slice(1, -1)] = segment;
+    } else if (part !== segment) {
+      return undefined;
+    }
   }
+  return parameters;
+}
+
+/** `23/Nov/2026:10:00:00 +0000`: HTTP API's `requestContext.time`. */
+function requestTime(now: Date): string {
+  const months = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${pad(now.getUTCDate())}/${months[now.getUTCMonth()]}/${now.getUTCFullYear()}:` +
+    `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`
+  );
+}
+
+/**
+ * The payload format 2.0 event API Gateway's HTTP API gives a Lambda proxy integration
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+ * The HTTP API decodes the path before it routes: `rawPath` and `pathParameters` arrive decoded
+ * (aws/aws-lambda-dotnet#1901; live captures cited in middleapi/standard-server#93), so the
+ * handlers never decode them again.
+ */
+export function httpApiEvent(
+  request: Request,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  now: Date,
+): APIGatewayProxyEventV2 {
+  const query: Record<string, string> = {};
+  for (const [key, value] of request.url.searchParams) {
+    // Repeated parameters are joined with commas, as HTTP APIs do.
+    query[key] = key in query ? `${query[key]},${value}` : value;
+  }
+  const { cookie, ...headers } = request.headers;
+  const host = request.headers.host ?? 'localhost';
   const requestId = randomUUID();
   return {
-    resource,
-    path: request.url.pathname,
-    httpMethod: request.method,
-    headers: request.headers,
-    multiValueHeaders: Object.fromEntries(
-      Object.entries(request.headers).map(([key, value]) => [key, [value]]),
-    ),
-    queryStringParameters: query.size > 0 ? single : null,
-    multiValueQueryStringParameters: query.size > 0 ? multi : null,
-    pathParameters,
-    stageVariables: null,
-    body: request.body === '' ? null : request.body,
-    isBase64Encoded: false,
+    version: '2.0',
+    routeKey,
+    rawPath: request.path,
+    rawQueryString: request.url.search.replace(/^\?/, ''),
+    ...(cookie !== undefined && { cookies: cookie.split(';').map((part) => part.trim()) }),
+    headers,
+    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
     requestContext: {
       accountId: '000000000000',
       apiId: 'sandbox',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: request.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
         sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: request.headers['user-agent'] ?? null,
-        userArn: null,
+        userAgent: request.headers['user-agent'] ?? '',
       },
-      path: `/sandbox${request.url.pathname}`,
-      stage: 'sandbox',
       requestId,
-      requestTimeEpoch: now.getTime(),
-      resourceId: 'sandbox',
-      resourcePath: resource,
+      routeKey,
+      stage: '$default',
+      time: requestTime(now),
+      timeEpoch: now.getTime(),
     },
+    ...(Object.keys(pathParameters).length > 0 && { pathParameters }),
+    ...(request.body !== '' && { body: request.body }),
+    isBase64Encoded: false,
   };
 }
 
@@ -117,121 +162,197 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-/** Starts the API server; routes answer 503 until `attach` connects them. */
-export async function startApiServer(options: {
-  host: string;
-  port: number;
-  clock: VirtualClock;
-}): Promise<ApiServer> {
-  let dependencies: ApiDependencies | undefined;
+/** Splits and decodes the path once; undefined when its percent-encoding is malformed. */
+function decodePath(pathname: string): string[] | undefined {
+  try {
+    return pathname.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
 
-  const route = async (request: IncomingMessage): Promise<Reply> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const method = request.method ?? 'GET';
-    // Reading the body is real work; the handler's own SDK calls are counted by the clients,
-    // and it may wait on virtual time (an SDK retry backoff), so the call itself is not.
-    const body = await options.clock.track(readBody(request));
-    if (!dependencies) return errorReply(503, 'INTERNAL_ERROR', 'The sandbox is starting');
-    const { invoke, emulators } = dependencies;
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const gatewayRequest = { method, url, headers: headersOf(request), body };
+export interface ApiServer {
+  /** Starts accepting connections; a taken port is a PortInUseError. */
+  listen(): Promise<void>;
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
 
-    const callHandler = async (
-      functionName: string,
-      resource: string,
-      pathParameters: Record<string, string> | null,
-    ) => {
-      const event = apiGatewayEvent(gatewayRequest, resource, pathParameters, options.clock.now());
-      const result = (await invoke(functionName, event)) as APIGatewayProxyResult;
-      return {
-        status: result.statusCode,
-        headers: Object.fromEntries(
-          Object.entries(result.headers ?? {}).map(([key, value]) => [key, String(value)]),
-        ),
-        body: result.body,
-      };
-    };
-
-    if (segments[0] === 'identities') {
-      if (segments.length === 1 && method === 'POST') {
-        return callHandler('start-verification', '/identities', null);
-      }
-      if (segments.length === 2 && method === 'GET') {
-        return callHandler('get-identity-status', '/identities/{identity}', {
-          identity: segments[1] as string,
-        });
-      }
-      if (segments.length === 3 && segments[2] === 'dkim' && method === 'PUT') {
-        return callHandler('request-dkim-change', '/identities/{identity}/dkim', {
-          identity: segments[1] as string,
-        });
-      }
-    }
-    if (segments[0] === 'sandbox' && method === 'GET') {
-      if (segments[1] === 'mailbox' && segments.length === 2) {
-        const to = url.searchParams.get('to') ?? undefined;
-        return jsonReply(200, { messages: emulators.ses.mailbox(to) });
-      }
-      if (segments[1] === 'mailbox' && segments.length === 3) {
-        const message = emulators.ses.message(segments[2] as string);
+/** The sandbox's pages, served beside the API's routes. */
+function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Route[] {
+  const { emulators } = dependencies;
+  return [
+    {
+      method: 'GET',
+      path: '/sandbox/health',
+      // The ports open only once the stack is ready, so whoever can ask gets a yes.
+      page: () => jsonReply(200, { ready: true }),
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/metrics',
+      page: () => jsonReply(200, { calls: dependencies.metrics() }),
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/mailbox',
+      page: (request) =>
+        jsonReply(200, {
+          messages: emulators.ses.mailbox(request.url.searchParams.get('to') ?? undefined),
+        }),
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/mailbox/{id}',
+      page: (_request, { id }) => {
+        const message = emulators.ses.message(id as string);
         return message
           ? jsonReply(200, message)
           : errorReply(404, 'NOT_FOUND', 'No such message in the sandbox mailbox');
-      }
-      if (segments[1] === 'confirm' && segments.length === 3) {
-        const result = emulators.ses.confirm(segments[2] as string);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/confirm/{token}',
+      page: (_request, { token }) => {
+        const result = emulators.ses.confirm(token as string);
         const status = result.status === 'unknown' ? 404 : result.status === 'expired' ? 410 : 200;
         return jsonReply(status, result);
-      }
-      if (segments[1] === 'events' && segments.length === 2) {
-        const detailType = url.searchParams.get('detail-type');
-        const identity = url.searchParams.get('identity');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/events',
+      page: (request) => {
+        const detailType = request.url.searchParams.get('detail-type');
+        const identity = request.url.searchParams.get('identity');
         const events = emulators.events
           .events()
           .filter((event) => !detailType || event['detail-type'] === detailType)
           .filter((event) => !identity || event.detail.identity === identity);
         return jsonReply(200, { events });
-      }
-      if (segments[1] === 'clock' && segments.length === 2) {
-        return jsonReply(200, {
-          now: options.clock.now().toISOString(),
-          elapsed_seconds: Math.round(options.clock.elapsedMs() / 1000),
-        });
-      }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/sandbox/clock',
+      page: () =>
+        jsonReply(200, {
+          now: clock.now().toISOString(),
+          elapsed_seconds: Math.round(clock.elapsedMs() / 1000),
+        }),
+    },
+  ];
+}
+
+/**
+ * Creates the API server (not yet listening). Each request is routed once, on its path decoded
+ * once: an API route calls its handler with the HTTP API's event and answers with the handler's
+ * result; no matching path is 404, a known path with another method 405 (with `Allow`), and a
+ * path whose percent-encoding is malformed 400, in API Gateway's `{"message"}` form. Requests
+ * wait for `ready`, which brings what the routes need once the stack is up.
+ */
+export function createApiServer(options: {
+  host: string;
+  port: number;
+  clock: VirtualClock;
+  ready: Promise<ApiDependencies>;
+  /** The variable that moves the port, for the error when it is taken. */
+  variable?: string;
+}): ApiServer {
+  const { clock } = options;
+  const spec: PortSpec = {
+    port: options.port,
+    host: options.host,
+    variable: options.variable ?? 'SANDBOX_API_PORT',
+  };
+  const routes = options.ready.then((dependencies) => ({
+    dependencies,
+    table: [...API_ROUTES, ...sandboxRoutes(dependencies, clock)] as Route[],
+  }));
+
+  const route = async (incoming: IncomingMessage): Promise<Reply> => {
+    const url = new URL(incoming.url ?? '/', 'http://localhost');
+    const method = incoming.method ?? 'GET';
+    // Reading the body is real work; the handler runs under the clock's runWork.
+    const body = await clock.track(readBody(incoming));
+    const { dependencies, table } = await routes;
+    const segments = decodePath(url.pathname);
+    if (segments === undefined) return gatewayReply(400, 'Bad Request');
+    const request: Request = {
+      method,
+      url,
+      path: `/${segments.join('/')}`,
+      segments,
+      headers: headersOf(incoming),
+      body,
+    };
+
+    const matching = table
+      .map((candidate) => ({ candidate, parameters: match(candidate.path, segments) }))
+      .filter((found) => found.parameters !== undefined);
+    const chosen = matching.find((found) => found.candidate.method === method);
+    if (!chosen) {
+      if (matching.length === 0) return gatewayReply(404, 'Not Found');
+      const allow = [...new Set(matching.map((found) => found.candidate.method))].join(', ');
+      return gatewayReply(405, 'Method Not Allowed', { allow });
     }
-    return errorReply(404, 'NOT_FOUND', `No route for ${method} ${url.pathname}`);
+    const { candidate, parameters = {} } = chosen;
+    if (candidate.page) return candidate.page(request, parameters);
+
+    const routeKey = `${candidate.method} ${candidate.path}`;
+    const event = httpApiEvent(request, routeKey, parameters, clock.now());
+    const result = (await dependencies.invoke(
+      candidate.functionName as string,
+      event,
+    )) as APIGatewayProxyResult;
+    return {
+      status: result.statusCode,
+      headers: Object.fromEntries(
+        Object.entries(result.headers ?? {}).map(([key, value]) => [key, String(value)]),
+      ),
+      body: result.body,
+    };
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     route(request)
       .catch((error: unknown) => errorReply(500, 'INTERNAL_ERROR', (error as Error).message))
       .then((reply) => {
-        const release = options.clock.busy();
+        // Writing the reply is real work until the response is done or the client is gone;
+        // `finished` calls back even when the client hung up before the reply was ready.
+        const release = clock.busy();
+        finished(response, () => release());
         response.writeHead(reply.status, {
           ...reply.headers,
           'content-length': Buffer.byteLength(reply.body),
         });
-        response.end(reply.body, release);
-        response.once('close', release);
+        response.end(reply.body);
       });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  let port = spec.port;
   return {
-    url: `http://${options.host}:${port}`,
-    port,
-    attach: (deps) => {
-      dependencies = deps;
+    get url() {
+      return `http://${spec.host}:${port}`;
     },
+    get port() {
+      return port;
+    },
+    listen: () =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (error: unknown) => reject(explainListenError(error, spec, 'TCP'));
+        server.once('error', onError);
+        server.listen(spec.port, spec.host, () => {
+          server.off('error', onError);
+          port = (server.address() as AddressInfo).port;
+          resolve();
+        });
+      }),
     close: () =>
       new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

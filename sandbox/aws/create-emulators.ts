@@ -3,7 +3,11 @@ import {
   EventBridgeEmulator,
   type EventBridgeEmulatorOptions,
 } from '#sandbox/emulators/eventbridge.js';
-import { type HostedZone, Route53Emulator } from '#sandbox/emulators/route53.js';
+import {
+  type HostedZone,
+  Route53Emulator,
+  type Route53EmulatorOptions,
+} from '#sandbox/emulators/route53.js';
 import { SecretsManagerEmulator } from '#sandbox/emulators/secrets-manager.js';
 import { SesEmulator, type SesEmulatorOptions } from '#sandbox/emulators/ses.js';
 import { type FaultOptions, type Now, numberFromEnv, systemNow } from '#sandbox/emulators/wire.js';
@@ -19,6 +23,8 @@ export interface EmulatorsOptions {
   dns?: boolean | { port?: number; host?: string };
   /** Virtual milliseconds before a Route 53 change is INSYNC. */
   route53InsyncDelayMs?: number;
+  /** Route 53's rate and faults (its account rate by default). */
+  route53?: Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'>;
   ses?: Omit<SesEmulatorOptions, 'now' | 'region' | 'dnsServers'>;
   events?: Omit<EventBridgeEmulatorOptions, 'now' | 'region'>;
 }
@@ -38,20 +44,53 @@ export interface Emulators {
 }
 
 /**
- * SES stress and fault settings from the environment: `SANDBOX_SES_RATE_LIMIT` (requests per
- * second per operation), `SANDBOX_SES_FAULT_RATE` and `SANDBOX_SES_THROTTLE_RATE` (0..1),
+ * SES's rate and faults from the environment: `SANDBOX_SES_RATE_LIMIT` (requests per second per
+ * operation, account-wide, on the virtual clock; default 1, as SES documents; 0 turns it off),
+ * `SANDBOX_SES_THROTTLE_RATE` and `SANDBOX_SES_FAULT_RATE` (0..1), `SANDBOX_SES_FAULT_AFTER_SHARE`
+ * (0..1, the share of faults that strike after the operation took effect; default 0.5),
  * `SANDBOX_SES_FAULT_SEED`.
  */
 export function sesFaultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultOptions {
-  const rateLimit = numberFromEnv(env, 'SANDBOX_SES_RATE_LIMIT', { min: 0 });
-  const faultRate = numberFromEnv(env, 'SANDBOX_SES_FAULT_RATE', { min: 0, max: 1 });
-  const throttleRate = numberFromEnv(env, 'SANDBOX_SES_THROTTLE_RATE', { min: 0, max: 1 });
-  const seed = numberFromEnv(env, 'SANDBOX_SES_FAULT_SEED');
+  return faultsFromEnv(env, 'SANDBOX_SES');
+}
+
+/**
+ * The same knobs for one service, under `prefix`: `<prefix>_RATE_LIMIT`, `<prefix>_THROTTLE_RATE`,
+ * `<prefix>_FAULT_RATE`, `<prefix>_FAULT_AFTER_SHARE`, `<prefix>_FAULT_SEED`.
+ */
+function faultsFromEnv(env: NodeJS.ProcessEnv, prefix: string): FaultOptions {
+  const rateLimit = numberFromEnv(env, `${prefix}_RATE_LIMIT`, { min: 0 });
+  const faultRate = numberFromEnv(env, `${prefix}_FAULT_RATE`, { min: 0, max: 1 });
+  const faultAfterShare = numberFromEnv(env, `${prefix}_FAULT_AFTER_SHARE`, { min: 0, max: 1 });
+  const throttleRate = numberFromEnv(env, `${prefix}_THROTTLE_RATE`, { min: 0, max: 1 });
+  const seed = numberFromEnv(env, `${prefix}_FAULT_SEED`);
   return {
     ...(rateLimit !== undefined && { rateLimit }),
     ...(faultRate !== undefined && { faultRate }),
+    ...(faultAfterShare !== undefined && { faultAfterShare }),
     ...(throttleRate !== undefined && { throttleRate }),
     ...(seed !== undefined && { seed }),
+  };
+}
+
+/**
+ * Route 53's rate and faults from the environment: `SANDBOX_ROUTE53_RATE_LIMIT` (requests per
+ * second, account-wide, on the virtual clock; default 10 with bursts of 50, as Route 53 documents;
+ * 0 turns it off), `SANDBOX_ROUTE53_THROTTLE_RATE`, `SANDBOX_ROUTE53_FAULT_RATE`,
+ * `SANDBOX_ROUTE53_FAULT_AFTER_SHARE`, `SANDBOX_ROUTE53_FAULT_SEED`, and
+ * `SANDBOX_ROUTE53_PRIOR_REQUEST_RATE` (0..1: the share of change batches sent while the zone's
+ * previous change is PENDING that get PriorRequestNotComplete).
+ */
+export function route53FromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<Route53EmulatorOptions, 'faults' | 'priorRequestRate'> {
+  const priorRequestRate = numberFromEnv(env, 'SANDBOX_ROUTE53_PRIOR_REQUEST_RATE', {
+    min: 0,
+    max: 1,
+  });
+  return {
+    faults: faultsFromEnv(env, 'SANDBOX_ROUTE53'),
+    ...(priorRequestRate !== undefined && { priorRequestRate }),
   };
 }
 
@@ -89,6 +128,7 @@ export async function createEmulators(options: EmulatorsOptions = {}): Promise<E
   const now = options.now ?? systemNow;
   const region = options.region ?? 'us-east-1';
   const route53 = new Route53Emulator({
+    ...options.route53,
     now,
     ...(options.route53InsyncDelayMs !== undefined && {
       insyncDelayMs: options.route53InsyncDelayMs,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { explainListenError, type PortSpec } from '#sandbox/ports.js';
+import { type CallMetrics, outcomeOf } from './metrics.js';
 import type { AwsRequest, AwsResponse, EmulatedService } from './service.js';
 
 export interface AwsEndpointOptions {
@@ -8,11 +10,19 @@ export interface AwsEndpointOptions {
   port: number;
   host?: string;
   services: EmulatedService[];
+  /** Requests wait until this settles (a stack still booting answers nothing). */
+  ready?: Promise<unknown>;
+  /** The variable that moves the port, for the error when it is taken. */
+  variable?: string;
+  /** Counts each call by service operation and outcome. */
+  metrics?: CallMetrics;
 }
 
 export interface AwsEndpoint {
-  url: string;
-  port: number;
+  /** Starts accepting connections; a taken port is a PortInUseError. */
+  listen(): Promise<void>;
+  readonly url: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
@@ -72,19 +82,27 @@ function send(response: ServerResponse, result: AwsResponse): void {
 }
 
 /**
- * Starts the sandbox's one-port AWS endpoint: one HTTP server that routes every request to the
- * emulated service named in its SigV4 credential scope, as LocalStack does, so SDK clients and
- * the AWS CLI reach every service through one URL.
+ * Creates the sandbox's one-port AWS endpoint (not yet listening): one HTTP server that routes
+ * every request to the emulated service named in its SigV4 credential scope, as LocalStack does,
+ * so SDK clients and the AWS CLI reach every service through one URL.
  */
-export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
+export function createAwsEndpoint(options: AwsEndpointOptions): AwsEndpoint {
   const host = options.host ?? '127.0.0.1';
+  const spec: PortSpec = {
+    port: options.port,
+    host,
+    variable: options.variable ?? 'SANDBOX_AWS_PORT',
+  };
+  const ready = options.ready ?? Promise.resolve();
   const services = new Map(options.services.map((service) => [service.signingName, service]));
 
   const server = createServer((request, response) => {
     void (async () => {
       let result: AwsResponse;
       try {
-        const awsRequest = toAwsRequest(request, await readBody(request));
+        const body = await readBody(request);
+        await ready;
+        const awsRequest = toAwsRequest(request, body);
         const signingName = signingNameOf(awsRequest.headers, awsRequest.query);
         const service = signingName ? services.get(signingName) : undefined;
         if (!signingName) {
@@ -101,6 +119,11 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
           );
         } else {
           result = await service.handle(awsRequest);
+          options.metrics?.record(
+            service.serviceName,
+            service.operationOf(awsRequest) ?? 'UnknownOperation',
+            outcomeOf(result),
+          );
         }
       } catch (error) {
         // An emulator bug must still reach the client as a 5xx, not a hung connection.
@@ -112,21 +135,36 @@ export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<Aws
   // SDK clients keep connections alive; do not let an idle one hold close() open.
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  let port = spec.port;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    get url() {
+      return `http://${host}:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    listen: () =>
+      new Promise<void>((resolve, reject) => {
+        const onError = (error: unknown) => reject(explainListenError(error, spec, 'TCP'));
+        server.once('error', onError);
+        server.listen(spec.port, host, () => {
+          server.off('error', onError);
+          port = (server.address() as AddressInfo).port;
+          resolve();
+        });
+      }),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+/** Creates the endpoint and starts it at once (emulators used on their own). */
+export async function startAwsEndpoint(options: AwsEndpointOptions): Promise<AwsEndpoint> {
+  const endpoint = createAwsEndpoint(options);
+  await endpoint.listen();
+  return endpoint;
 }

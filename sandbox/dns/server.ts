@@ -2,6 +2,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import dns2, { Packet } from 'dns2';
 import { bareName, fqdn, isWithin, parseTxtValue } from '#sandbox/emulators/dns-names.js';
 import type { RecordSet, ZoneLookup } from '#sandbox/emulators/route53.js';
+import { explainListenError, type PortSpec } from '#sandbox/ports.js';
 
 /** Where the DNS server reads its zones: the Route 53 emulator's INSYNC view. */
 export interface ZoneSource {
@@ -125,9 +126,11 @@ function answer(zones: ZoneSource, faults: Set<string>, request: Packet): Packet
   for (let hop = 0; hop < 8; hop++) {
     const found = zones.lookup(current);
     if (found.kind === 'no-zone') {
+      // No sandbox zone holds the name. On the internet a resolver would find that domain's
+      // records simply missing, so answer as a resolver would: NXDOMAIN, not authoritative.
       if (hop === 0) {
         response.header.aa = 0;
-        response.header.rcode = RCODE.REFUSED;
+        response.header.rcode = RCODE.NXDOMAIN;
       }
       return response;
     }
@@ -155,71 +158,120 @@ function answer(zones: ZoneSource, faults: Set<string>, request: Packet): Packet
   return response;
 }
 
+/** The DNS server, created but not yet listening (see `listen`). */
+export interface DnsServerHandle extends Omit<SandboxDnsServer, 'port' | 'address'> {
+  /** Binds UDP and TCP on one port; a taken port is a PortInUseError naming `variable`. */
+  listen(): Promise<void>;
+  /** The port once listening (or the one asked for). */
+  readonly port: number;
+  readonly address: string;
+}
+
 /**
- * Starts the sandbox's authoritative DNS server (UDP and TCP, one port) for the Route 53
- * emulator's public zones: INSYNC records only, NXDOMAIN and NODATA with the zone's SOA, REFUSED
- * outside every zone, and SERVFAIL on demand for fault injection.
+ * Creates the sandbox's authoritative DNS server (UDP and TCP, one port) for the Route 53
+ * emulator's public zones: INSYNC records only, NXDOMAIN and NODATA with the zone's SOA,
+ * NXDOMAIN (as a resolver answers a missing name) outside every zone, and SERVFAIL on demand for
+ * fault injection. It answers no query before
+ * `ready` settles.
  */
-export async function startDnsServer(options: DnsServerOptions): Promise<SandboxDnsServer> {
+export function createDnsServer(
+  options: DnsServerOptions & { ready?: Promise<unknown>; variable?: string },
+): DnsServerHandle {
   const host = options.host ?? '127.0.0.1';
+  const spec: PortSpec = {
+    port: options.port ?? 0,
+    host,
+    variable: options.variable ?? 'SANDBOX_DNS_PORT',
+  };
+  const ready = options.ready ?? Promise.resolve();
   const faults = new Set<string>();
   let queryCount = 0;
-  const handle = (request: Packet, send: (response: Packet) => Promise<Buffer>) => {
-    queryCount += 1;
-    let response: Packet;
-    try {
-      response = answer(options.zones, faults, request);
-    } catch {
-      response = Packet.createResponseFromRequest(request);
-      response.header.rcode = RCODE.SERVFAIL;
-    }
-    send(response).catch(() => {
-      // The client went away; nothing to answer.
+  const handle = (request: Packet, send: (response: Packet) => unknown) => {
+    void ready.then(() => {
+      queryCount += 1;
+      let response: Packet;
+      try {
+        response = answer(options.zones, faults, request);
+      } catch {
+        response = Packet.createResponseFromRequest(request);
+        response.header.rcode = RCODE.SERVFAIL;
+      }
+      // dns2's UDP send returns a promise, its TCP send may not; either way a client that went
+      // away needs no answer.
+      Promise.resolve()
+        .then(() => send(response))
+        .catch(() => undefined);
     });
   };
 
-  // UDP first (it picks the port when 0), then TCP on the same port; retry if TCP's is taken.
-  for (let attempt = 0; ; attempt++) {
-    const udp = dns2.createUDPServer(handle as never);
-    await udp.listen(options.port ?? 0, host);
-    const { port } = udp.address();
-    const tcp = dns2.createTCPServer(handle as never);
-    const connections = new Set<Socket>();
-    tcp.on('connection', (socket: Socket) => {
-      connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
-    });
-    const listening = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, host, () => resolve(true));
-    });
-    if (!listening) {
-      udp.close();
-      if ((options.port ?? 0) !== 0 || attempt >= 5) {
-        throw new Error(`DNS server: TCP port ${port} on ${host} is not available`);
+  let port = spec.port;
+  let close = async (): Promise<void> => {};
+  return {
+    host,
+    get port() {
+      return port;
+    },
+    get address() {
+      return `${host}:${port}`;
+    },
+    failName: (name) => faults.add(fqdn(name)),
+    clearFault: (name) => faults.delete(fqdn(name)),
+    clearFaults: () => faults.clear(),
+    get queryCount() {
+      return queryCount;
+    },
+    listen: async () => {
+      // UDP first (it picks the port when 0), then TCP on the same port; when a free port was
+      // picked and TCP's is taken, try another.
+      for (let attempt = 0; ; attempt++) {
+        const udp = dns2.createUDPServer(handle as never);
+        // dns2's own listen() never rejects: a taken port would be an unhandled 'error' event.
+        await new Promise<void>((resolve, reject) => {
+          const onError = (error: unknown) => reject(explainListenError(error, spec, 'UDP'));
+          udp.once('error', onError);
+          udp.bind(spec.port, host, () => {
+            udp.off('error', onError);
+            resolve();
+          });
+        });
+        const udpPort = udp.address().port;
+        const tcp = dns2.createTCPServer(handle as never);
+        const connections = new Set<Socket>();
+        tcp.on('connection', (socket: Socket) => {
+          connections.add(socket);
+          socket.once('close', () => connections.delete(socket));
+        });
+        const failure = await new Promise<unknown>((resolve) => {
+          tcp.once('error', resolve);
+          tcp.listen(udpPort, host, () => resolve(undefined));
+        });
+        if (failure !== undefined) {
+          await new Promise<void>((resolve) => udp.close(() => resolve()));
+          if (spec.port !== 0 || attempt >= 5) {
+            throw explainListenError(failure, { ...spec, port: udpPort }, 'TCP');
+          }
+          continue;
+        }
+        port = (tcp.address() as AddressInfo).port;
+        close = async () => {
+          await Promise.all([
+            new Promise<void>((resolve) => udp.close(() => resolve())),
+            new Promise<void>((resolve) => {
+              tcp.close(() => resolve());
+              for (const socket of connections) socket.destroy();
+            }),
+          ]);
+        };
+        return;
       }
-      continue;
-    }
-    const tcpPort = (tcp.address() as AddressInfo).port;
-    return {
-      host,
-      port: tcpPort,
-      address: `${host}:${tcpPort}`,
-      failName: (name) => faults.add(fqdn(name)),
-      clearFault: (name) => faults.delete(fqdn(name)),
-      clearFaults: () => faults.clear(),
-      get queryCount() {
-        return queryCount;
-      },
-      close: async () => {
-        await Promise.all([
-          new Promise<void>((resolve) => udp.close(() => resolve())),
-          new Promise<void>((resolve) => {
-            tcp.close(() => resolve());
-            for (const socket of connections) socket.destroy();
-          }),
-        ]);
-      },
-    };
-  }
+    },
+    close: () => close(),
+  };
+}
+
+/** Creates the DNS server and starts it at once (emulators used on their own). */
+export async function startDnsServer(options: DnsServerOptions): Promise<SandboxDnsServer> {
+  const server = createDnsServer(options);
+  await server.listen();
+  return server;
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
+import {
+  type AwsRequest,
+  type AwsResponse,
+  type EmulatedService,
+  targetOperation,
+} from '#sandbox/aws/service.js';
 import {
   AwsServiceError,
   awsJsonError,
@@ -100,6 +105,9 @@ const busNameOf = (value: unknown) => {
  */
 export class EventBridgeEmulator implements EmulatedService {
   readonly signingName = 'events';
+  readonly serviceName = 'events';
+  readonly operations = ['PutEvents'] as const;
+  readonly operationOf = targetOperation;
   private readonly delivered: DeliveredEvent[] = [];
   private readonly listeners = new Set<(event: DeliveredEvent) => void>();
   private readonly rules: EventRule[] = [];
@@ -112,7 +120,7 @@ export class EventBridgeEmulator implements EmulatedService {
     this.now = options.now ?? systemNow;
     this.region = options.region ?? 'us-east-1';
     this.account = options.account ?? '000000000000';
-    this.faults = new FaultInjector(options.faults);
+    this.faults = new FaultInjector(options.faults, this.now);
   }
 
   /** Every event delivered so far, oldest first. */
@@ -166,7 +174,7 @@ export class EventBridgeEmulator implements EmulatedService {
       const decision = this.faults.decide('PutEvents');
       if (decision === 'throttle')
         return { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' };
-      if (decision === 'fault')
+      if (decision === 'fault-before' || decision === 'fault-after')
         return { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' };
       const time = typeof entry.Time === 'number' ? new Date(entry.Time * 1000) : this.now();
       const event: DeliveredEvent = {

@@ -2,7 +2,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { fqdn, isValidDomainName, isWithin, parseTxtValue, reversedLabels } from './dns-names.js';
-import { AwsServiceError, type Now, systemNow } from './wire.js';
+import {
+  AwsServiceError,
+  FaultInjector,
+  type FaultOptions,
+  type Now,
+  seededRandom,
+  systemNow,
+} from './wire.js';
 
 const XMLNS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 const RR_TYPES = new Set([
@@ -73,9 +80,22 @@ export interface Route53EmulatorOptions {
   now?: Now;
   /** Virtual milliseconds from a change's submission to INSYNC. Default 2 000. */
   insyncDelayMs?: number;
+  /**
+   * Route 53's account rate and faults. By default the account-wide bucket Route 53 documents:
+   * 10 requests per second, 50 at once; `rateLimit: 0` turns it off.
+   */
+  faults?: FaultOptions;
+  /**
+   * Share (0..1) of change batches sent to a zone whose previous change is still PENDING that
+   * are refused with PriorRequestNotComplete. Default 0.
+   */
+  priorRequestRate?: number;
 }
 
 const recordKey = (name: string, type: string) => `${name}|${type}`;
+
+/** A TXT value as Route 53 takes it: one or more `"..."` strings (`\"` escapes a quote). */
+const QUOTED_STRINGS = /^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/;
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 function resourceId(prefix: string, length: number): string {
@@ -125,6 +145,7 @@ function xmlError(error: AwsServiceError): AwsResponse {
     status: error.status,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() },
     body,
+    errorCode: error.code,
   };
 }
 
@@ -133,7 +154,7 @@ const asRecord = (value: unknown): Record<string, unknown> =>
 const asString = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : value === undefined ? undefined : String(value);
 
-function maxItemsOf(query: URLSearchParams, fallback: number): number {
+function maxItemsOf(query: URLSearchParams, fallback: number, max = fallback): number {
   const raw = query.get('maxitems');
   if (raw === null) return fallback;
   const value = Number(raw);
@@ -143,7 +164,7 @@ function maxItemsOf(query: URLSearchParams, fallback: number): number {
       `1 validation error detected: Value '${raw}' at 'maxItems' failed to satisfy constraint`,
     );
   }
-  return Math.min(value, fallback);
+  return Math.min(value, max);
 }
 
 const stripPrefix = (id: string, prefix: string) =>
@@ -156,20 +177,60 @@ const stripPrefix = (id: string, prefix: string) =>
  */
 export class Route53Emulator implements EmulatedService {
   readonly signingName = 'route53';
+  readonly serviceName = 'route53';
+  readonly operations = [
+    'CreateHostedZone',
+    'GetHostedZone',
+    'ListHostedZones',
+    'ListHostedZonesByName',
+    'ChangeResourceRecordSets',
+    'ListResourceRecordSets',
+    'GetChange',
+  ] as const;
   private readonly now: Now;
   private readonly insyncDelayMs: number;
   private readonly zones = new Map<string, HostedZone>();
   private readonly changes = new Map<string, ChangeBatchRecord>();
   private readonly pending: ChangeBatchRecord[] = [];
+  private readonly faults: FaultInjector;
+  private readonly priorRequestRate: number;
+  private readonly random: () => number;
 
   constructor(options: Route53EmulatorOptions = {}) {
     this.now = options.now ?? systemNow;
     this.insyncDelayMs = options.insyncDelayMs ?? 2_000;
+    // Route 53 throttles per account with a token bucket: 50 requests at once, 10 a second
+    // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/throttling-api-requests.html).
+    const rateLimit = options.faults?.rateLimit ?? 10;
+    this.faults = new FaultInjector(
+      {
+        ...options.faults,
+        rateLimit,
+        burst: options.faults?.burst ?? rateLimit * 5,
+        rateScope: 'account',
+      },
+      this.now,
+    );
+    this.priorRequestRate = options.priorRequestRate ?? 0;
+    this.random = seededRandom((options.faults?.seed ?? 1) + 1);
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     try {
-      return this.route(request);
+      const operation = this.operationOf(request) ?? 'Unknown';
+      const decision = this.faults.decide(operation);
+      if (decision === 'throttle') {
+        // HTTP 400 with the code Throttling and the message "Rate exceeded", as Route 53 says.
+        throw new AwsServiceError('Throttling', 'Rate exceeded', 400);
+      }
+      if (decision === 'fault-before') {
+        throw new AwsServiceError('InternalFailure', 'An internal error occurred.', 500);
+      }
+      const response = this.route(request);
+      if (decision === 'fault-after') {
+        throw new AwsServiceError('InternalFailure', 'An internal error occurred.', 500);
+      }
+      return response;
     } catch (error) {
       if (error instanceof AwsServiceError) return xmlError(error);
       throw error;
@@ -257,31 +318,55 @@ export class Route53Emulator implements EmulatedService {
     }
   }
 
-  private route(request: AwsRequest): AwsResponse {
-    const segments = request.path.split('/').filter(Boolean).map(decodeURIComponent);
-    if (segments[0] !== '2013-04-01') {
-      throw new AwsServiceError('InvalidInput', `Unknown Route 53 API path ${request.path}`);
-    }
-    const [, resource, id, sub] = segments;
+  /** The operation a request calls, from its method and path (REST-XML). */
+  operationOf(request: AwsRequest): string | undefined {
+    const [version, resource, id, sub] = request.path.split('/').filter(Boolean);
+    if (version !== '2013-04-01') return undefined;
     const method = request.method;
-    if (resource === 'hostedzone' && method === 'POST' && !id)
-      return this.createHostedZone(request);
-    if (resource === 'hostedzone' && method === 'GET' && !id)
-      return this.listHostedZones(request.query);
-    if (resource === 'hostedzone' && method === 'GET' && id && !sub) return this.getHostedZone(id);
-    if (resource === 'hostedzonesbyname' && method === 'GET')
-      return this.listHostedZonesByName(request.query);
-    if (resource === 'hostedzone' && id && sub === 'rrset' && method === 'POST') {
-      return this.changeResourceRecordSets(id, request.body);
+    if (resource === 'hostedzone' && !id) {
+      return method === 'POST'
+        ? 'CreateHostedZone'
+        : method === 'GET'
+          ? 'ListHostedZones'
+          : undefined;
     }
-    if (resource === 'hostedzone' && id && sub === 'rrset' && method === 'GET') {
-      return this.listResourceRecordSets(id, request.query);
+    if (resource === 'hostedzone' && !sub && method === 'GET') return 'GetHostedZone';
+    if (resource === 'hostedzonesbyname' && method === 'GET') return 'ListHostedZonesByName';
+    if (resource === 'hostedzone' && sub === 'rrset') {
+      return method === 'POST'
+        ? 'ChangeResourceRecordSets'
+        : method === 'GET'
+          ? 'ListResourceRecordSets'
+          : undefined;
     }
-    if (resource === 'change' && id && method === 'GET') return this.getChange(id);
-    throw new AwsServiceError(
-      'InvalidInput',
-      `The sandbox Route 53 does not implement ${method} ${request.path}`,
-    );
+    if (resource === 'change' && id && method === 'GET') return 'GetChange';
+    return undefined;
+  }
+
+  private route(request: AwsRequest): AwsResponse {
+    const operation = this.operationOf(request);
+    const id = decodeURIComponent(request.path.split('/').filter(Boolean)[2] ?? '');
+    switch (operation) {
+      case 'CreateHostedZone':
+        return this.createHostedZone(request);
+      case 'ListHostedZones':
+        return this.listHostedZones(request.query);
+      case 'GetHostedZone':
+        return this.getHostedZone(id);
+      case 'ListHostedZonesByName':
+        return this.listHostedZonesByName(request.query);
+      case 'ChangeResourceRecordSets':
+        return this.changeResourceRecordSets(id, request.body);
+      case 'ListResourceRecordSets':
+        return this.listResourceRecordSets(id, request.query);
+      case 'GetChange':
+        return this.getChange(id);
+      default:
+        throw new AwsServiceError(
+          'InvalidInput',
+          `The sandbox Route 53 does not implement ${request.method} ${request.path}`,
+        );
+    }
   }
 
   private parseBody(body: Buffer): Record<string, unknown> {
@@ -503,6 +588,18 @@ export class Route53Emulator implements EmulatedService {
 
   private changeResourceRecordSets(id: string, rawBody: Buffer): AwsResponse {
     const zone = this.zoneOrThrow(id);
+    this.flush();
+    if (
+      this.priorRequestRate > 0 &&
+      this.pending.some((change) => change.zoneId === zone.id) &&
+      this.random() < this.priorRequestRate
+    ) {
+      throw new AwsServiceError(
+        'PriorRequestNotComplete',
+        'The request was rejected because Route 53 was still processing a prior request.',
+        400,
+      );
+    }
     const body = asRecord(this.parseBody(rawBody).ChangeResourceRecordSetsRequest);
     const batch = asRecord(body.ChangeBatch);
     const changes = (asRecord(batch.Changes).Change as unknown[] | undefined) ?? [];
@@ -607,6 +704,10 @@ export class Route53Emulator implements EmulatedService {
     }
     if (set.type === 'TXT' || set.type === 'SPF') {
       for (const value of set.values) {
+        // Route 53 wants every character-string of a TXT value in double quotes.
+        if (!QUOTED_STRINGS.test(value)) {
+          return `Invalid Resource Record: FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${value}'`;
+        }
         if (parseTxtValue(value).some((part) => Buffer.byteLength(part) > 255)) {
           return `Invalid Resource Record: FATAL problem: TXTRDATATooLong encountered at ${value.slice(0, 40)}...`;
         }
@@ -632,7 +733,9 @@ export class Route53Emulator implements EmulatedService {
 
   private listResourceRecordSets(id: string, query: URLSearchParams): AwsResponse {
     const zone = this.zoneOrThrow(id);
-    const maxItems = maxItemsOf(query, 300);
+    // Up to 300 a page, 100 when the caller names no maxitems (the API reference says "up to
+    // 300"; AWS answers <MaxItems>100</MaxItems> when none is given, aws/aws-cli#8050).
+    const maxItems = maxItemsOf(query, 100, 300);
     const startName = query.get('name');
     const startType = query.get('type');
     if (startType && !startName) {

@@ -1,5 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
+import {
+  type AwsRequest,
+  type AwsResponse,
+  type EmulatedService,
+  targetOperation,
+} from '#sandbox/aws/service.js';
 import {
   AwsServiceError,
   awsJsonError,
@@ -42,6 +47,9 @@ const notFound = () =>
  */
 export class SecretsManagerEmulator implements EmulatedService {
   readonly signingName = 'secretsmanager';
+  readonly serviceName = 'secretsmanager';
+  readonly operations = ['CreateSecret', 'GetSecretValue', 'DeleteSecret'] as const;
+  readonly operationOf = targetOperation;
   private readonly secrets = new Map<string, Secret>();
   private readonly now: Now;
   private readonly region: string;

@@ -18,7 +18,7 @@ export interface SoaInfo {
 
 /** What to look for: Easy DKIM CNAMEs, or a BYODKIM TXT carrying a known public key. */
 export type DkimExpectation =
-  | { origin: 'AWS_SES'; domain: string; tokens: string[] }
+  | { origin: 'AWS_SES'; domain: string; tokens: string[]; signingHostedZone: string }
   | { origin: 'EXTERNAL'; domain: string; selector: string; publicKeyDer: Buffer };
 
 // Worst first: a check reports the most serious problem among the records.
@@ -88,7 +88,11 @@ export class DkimChecker {
   async check(expected: DkimExpectation): Promise<RecordCheck> {
     const results =
       expected.origin === 'AWS_SES'
-        ? await Promise.all(expected.tokens.map((token) => this.checkCname(expected.domain, token)))
+        ? await Promise.all(
+            expected.tokens.map((token) =>
+              this.checkCname(expected.domain, token, expected.signingHostedZone),
+            ),
+          )
         : [await this.checkTxt(expected.domain, expected.selector, expected.publicKeyDer)];
     for (const errorType of SEVERITY) {
       if (results.some((result) => !result.ok && result.errorType === errorType)) {
@@ -96,6 +100,24 @@ export class DkimChecker {
       }
     }
     return { ok: true };
+  }
+
+  /**
+   * A custom MAIL FROM domain's MX record: SES wants one that points to its feedback endpoint
+   * in the region, `feedback-smtp.{region}.amazonses.com`
+   * (https://docs.aws.amazon.com/ses/latest/dg/mail-from.html). `MailFromDomainStatus` depends
+   * on the MX record alone (API_MailFromAttributes); the SPF record matters to receivers.
+   */
+  async checkMailFromMx(domain: string, region: string): Promise<RecordCheck> {
+    const wanted = `feedback-smtp.${region}.amazonses.com`;
+    try {
+      const records = await this.resolver.resolveMx(domain);
+      return records.some((record) => trimDot(record.exchange) === wanted)
+        ? { ok: true }
+        : { ok: false, errorType: 'INVALID_VALUE' };
+    } catch (error) {
+      return { ok: false, errorType: errorTypeOf(error) };
+    }
   }
 
   /** The domain's SOA, which SES reports in `VerificationInfo.SOARecord`. */
@@ -112,10 +134,15 @@ export class DkimChecker {
     }
   }
 
-  private async checkCname(domain: string, token: string): Promise<RecordCheck> {
+  private async checkCname(
+    domain: string,
+    token: string,
+    signingHostedZone: string,
+  ): Promise<RecordCheck> {
     try {
       const targets = await this.resolver.resolveCname(`${token}._domainkey.${domain}`);
-      const wanted = `${token}.dkim.amazonses.com`;
+      // The region's Easy DKIM zone: a CNAME into another region's zone is a wrong value.
+      const wanted = `${token}.${signingHostedZone}`;
       return targets.some((target) => trimDot(target) === wanted)
         ? { ok: true }
         : { ok: false, errorType: 'INVALID_VALUE' };

@@ -1,19 +1,26 @@
 import { createPrivateKey, createPublicKey, randomInt, randomUUID } from 'node:crypto';
 import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { isValidDomainName } from './dns-names.js';
+import { badRequest, pageOf, type Tag, validateTags } from './ses-common.js';
+import { ConfigurationSets, configurationSetNotFound } from './ses-configuration-sets.js';
 import { DkimChecker, type DnsCheckError, type SoaInfo } from './ses-dkim-check.js';
+import { Tenants } from './ses-tenants.js';
 import {
+  ACCOUNT_ID,
   AwsServiceError,
   epochSeconds,
   FaultInjector,
   type FaultOptions,
+  matchRestRoute,
   type Now,
   parseJsonBody,
+  type RestRoute,
   systemNow,
 } from './wire.js';
 
 const HOUR = 3_600_000;
-const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// Easy DKIM tokens are 32 characters of base32 (RFC 4648's alphabet, lower case).
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const SELECTOR = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))$/;
 const BASE64 = /^[a-zA-Z0-9+/]+={0,2}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -21,11 +28,6 @@ const KEY_LENGTHS = ['RSA_1024_BIT', 'RSA_2048_BIT'] as const;
 
 export type DkimStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
 type KeyLength = (typeof KEY_LENGTHS)[number];
-
-interface Tag {
-  Key: string;
-  Value: string;
-}
 
 interface IdentityState {
   name: string;
@@ -39,9 +41,16 @@ interface IdentityState {
   status: DkimStatus;
   /** Only the public half is kept: enough to check the TXT record, nothing to leak. */
   publicKeyDer?: Buffer;
+  /** Easy DKIM: the length of the next key pair SES generates. */
   nextKeyLength?: KeyLength;
+  /** Easy DKIM: the length of the key pair in use. */
   currentKeyLength?: KeyLength;
+  /** Easy DKIM: when SES last generated a key pair. */
   lastKeyGeneration?: Date;
+  /** Easy DKIM: when the next key pair, of `nextKeyLength`, is generated (a pending change). */
+  keyGenerationAt?: Date;
+  /** Easy DKIM: when `NextSigningKeyLength` was last changed (limited to once a day). */
+  lastKeyLengthChange?: Date;
   /** When the current verification attempt started; FAILED comes this long after it. */
   pendingSince: Date;
   nextCheckAt?: Date;
@@ -53,6 +62,19 @@ interface IdentityState {
   generation: number;
   checking?: Promise<void>;
   email?: { token: string; sentAt: Date; confirmed: boolean };
+  mailFrom?: MailFromState;
+}
+
+/** A custom MAIL FROM domain and what SES's MX checks found. */
+interface MailFromState {
+  domain: string;
+  behavior: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
+  status: 'PENDING' | 'SUCCESS' | 'FAILED' | 'TEMPORARY_FAILURE';
+  /** When it was set; FAILED comes a verification window after it without the record. */
+  since: Date;
+  nextCheckAt: Date;
+  generation: number;
+  checking?: Promise<void>;
 }
 
 /** A verification message SES "sent" to an email address identity. */
@@ -96,13 +118,111 @@ export interface SesEmulatorOptions {
   verificationWindowMs?: number;
   /** How long an address's confirmation link stays valid. Default 24 hours. */
   emailLinkValidityMs?: number;
-  /** Minimum time between two signing key length changes. Default 24 hours. */
+  /** Minimum time between two changes of `NextSigningKeyLength`. Default 24 hours. */
   keyChangeIntervalMs?: number;
+  /**
+   * Virtual milliseconds from a key length change to the generation of the key pair of that
+   * length, when `CurrentSigningKeyLength` and `LastKeyGenerationTimestamp` change. SES does not
+   * say when it generates the next key; the sandbox takes an hour. Default 1 hour.
+   */
+  keyGenerationDelayMs?: number;
   /** Base of the confirmation links in verification messages (the sandbox API). */
   apiBaseUrl?: string;
   /** Identities per account before LimitExceededException. Default 10 000. */
   maxIdentities?: number;
   faults?: FaultOptions;
+}
+
+/**
+ * The domains Easy DKIM's CNAMEs point into, where a region has its own
+ * (https://docs.aws.amazon.com/general/latest/gr/ses.html#ses_dkim_domains); every other region
+ * uses dkim.amazonses.com. SES returns it as `DkimAttributes.SigningHostedZone`.
+ */
+const REGIONAL_DKIM_DOMAINS: Record<string, string> = {
+  'af-south-1': 'dkim.af-south-1.amazonses.com',
+  'ap-northeast-3': 'dkim.ap-northeast-3.amazonses.com',
+  'ap-south-2': 'dkim.ap-south-2.amazonses.com',
+  'ap-southeast-3': 'dkim.ap-southeast-3.amazonses.com',
+  'ap-southeast-5': 'dkim.ap-southeast-5.amazonses.com',
+  'ca-west-1': 'dkim.ca-west-1.amazonses.com',
+  'eu-central-2': 'dkim.eu-central-2.amazonses.com',
+  'eu-south-1': 'dkim.eu-south-1.amazonses.com',
+  'il-central-1': 'dkim.il-central-1.amazonses.com',
+  'me-central-1': 'dkim.me-central-1.amazonses.com',
+  'us-gov-east-1': 'dkim.us-gov-east-1.amazonses.com',
+};
+
+/** The Easy DKIM hosted zone SES answers with in `region`. */
+export function signingHostedZoneFor(region: string): string {
+  return REGIONAL_DKIM_DOMAINS[region] ?? 'dkim.amazonses.com';
+}
+
+/** The operations the emulated SES serves, as the SDK and botocore call them. */
+const SES_ROUTES = [
+  { method: 'POST', path: '/v2/email/identities', operation: 'CreateEmailIdentity' },
+  // botocore lists with a GET and a query; the newer JavaScript SDK with a POST and a body.
+  { method: 'GET', path: '/v2/email/identities', operation: 'ListEmailIdentities' },
+  { method: 'POST', path: '/v2/email/list-identities', operation: 'ListEmailIdentities' },
+  { method: 'GET', path: '/v2/email/identities/{EmailIdentity}', operation: 'GetEmailIdentity' },
+  {
+    method: 'DELETE',
+    path: '/v2/email/identities/{EmailIdentity}',
+    operation: 'DeleteEmailIdentity',
+  },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/dkim/signing',
+    operation: 'PutEmailIdentityDkimSigningAttributes',
+  },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/dkim',
+    operation: 'PutEmailIdentityDkimAttributes',
+  },
+  {
+    method: 'PUT',
+    path: '/v2/email/identities/{EmailIdentity}/mail-from',
+    operation: 'PutEmailIdentityMailFromAttributes',
+  },
+  { method: 'POST', path: '/v2/email/configuration-sets', operation: 'CreateConfigurationSet' },
+  {
+    method: 'GET',
+    path: '/v2/email/configuration-sets/{ConfigurationSetName}',
+    operation: 'GetConfigurationSet',
+  },
+  // botocore lists with a GET and a query; the newer JavaScript SDK with a POST and a body.
+  { method: 'GET', path: '/v2/email/configuration-sets', operation: 'ListConfigurationSets' },
+  { method: 'POST', path: '/v2/email/list-configuration-sets', operation: 'ListConfigurationSets' },
+  {
+    method: 'DELETE',
+    path: '/v2/email/configuration-sets/{ConfigurationSetName}',
+    operation: 'DeleteConfigurationSet',
+  },
+  { method: 'POST', path: '/v2/email/tenants', operation: 'CreateTenant' },
+  { method: 'POST', path: '/v2/email/tenants/get', operation: 'GetTenant' },
+  { method: 'POST', path: '/v2/email/tenants/list', operation: 'ListTenants' },
+  { method: 'POST', path: '/v2/email/tenants/delete', operation: 'DeleteTenant' },
+  {
+    method: 'POST',
+    path: '/v2/email/tenants/resources',
+    operation: 'CreateTenantResourceAssociation',
+  },
+  {
+    method: 'POST',
+    path: '/v2/email/tenants/resources/delete',
+    operation: 'DeleteTenantResourceAssociation',
+  },
+  { method: 'POST', path: '/v2/email/tenants/resources/list', operation: 'ListTenantResources' },
+  { method: 'POST', path: '/v2/email/resources/tenants/list', operation: 'ListResourceTenants' },
+] as const satisfies readonly RestRoute[];
+
+/** A list call's `NextToken` and `PageSize`, from the query (GET) or the body (POST). */
+function listRequestOf(request: AwsRequest): { PageSize?: unknown; NextToken?: unknown } {
+  if (request.method === 'POST') return parseJsonBody(request.body);
+  return {
+    ...(request.query.has('PageSize') && { PageSize: request.query.get('PageSize') }),
+    ...(request.query.has('NextToken') && { NextToken: request.query.get('NextToken') }),
+  };
 }
 
 function randomToken(): string {
@@ -111,7 +231,6 @@ function randomToken(): string {
   return token;
 }
 
-const badRequest = (message: string) => new AwsServiceError('BadRequestException', message, 400);
 const notFound = (identity: string) =>
   new AwsServiceError('NotFoundException', `Email identity ${identity} does not exist.`, 404);
 
@@ -133,6 +252,7 @@ function restJsonError(error: AwsServiceError): AwsResponse {
       'x-amzn-errortype': `${error.code}:http://internal.amazon.com/coral/com.amazonaws.sesv2/`,
     },
     body: JSON.stringify({ message: error.message }),
+    errorCode: error.code,
   };
 }
 
@@ -157,31 +277,6 @@ function readPrivateKey(base64: string): { publicKeyDer: Buffer; bits: number } 
   );
 }
 
-function validateTags(tags: unknown): Tag[] {
-  if (tags === undefined) return [];
-  if (!Array.isArray(tags)) throw badRequest('Tags must be a list.');
-  if (tags.length > 50) throw badRequest('Too many tags: at most 50 are allowed.');
-  const keys = new Set<string>();
-  return tags.map((raw) => {
-    const tag = (raw ?? {}) as Record<string, unknown>;
-    const key = tag.Key;
-    const value = tag.Value ?? '';
-    if (
-      typeof key !== 'string' ||
-      key.length < 1 ||
-      key.length > 128 ||
-      key.toLowerCase().startsWith('aws:')
-    ) {
-      throw badRequest(`Invalid tag key: ${String(key)}`);
-    }
-    if (typeof value !== 'string' || value.length > 256)
-      throw badRequest(`Invalid value for tag ${key}.`);
-    if (keys.has(key)) throw badRequest(`Duplicate tag key: ${key}`);
-    keys.add(key);
-    return { Key: key, Value: value };
-  });
-}
-
 const keyLengthOf = (value: unknown): KeyLength | undefined => {
   if (value === undefined) return undefined;
   if (!KEY_LENGTHS.includes(value as KeyLength)) {
@@ -200,13 +295,19 @@ const keyLengthOf = (value: unknown): KeyLength | undefined => {
  */
 export class SesEmulator implements EmulatedService {
   readonly signingName = 'ses';
+  readonly serviceName = 'sesv2';
+  readonly operations = [...new Set(SES_ROUTES.map((route) => route.operation))];
   private readonly identities = new Map<string, IdentityState>();
   private readonly messages: MailboxMessage[] = [];
   private readonly checkListeners = new Set<(event: DkimCheckEvent) => void>();
   private readonly messageListeners = new Set<(message: MailboxMessage) => void>();
   private readonly checker: DkimChecker;
   private readonly faults: FaultInjector;
+  private readonly configurationSets: ConfigurationSets;
+  private readonly tenants: Tenants;
   private readonly now: Now;
+  /** Where Easy DKIM's CNAMEs point in this region. */
+  readonly signingHostedZone: string;
   private readonly options: Required<
     Omit<SesEmulatorOptions, 'now' | 'dnsServers' | 'dnsTimeoutMs' | 'faults'>
   >;
@@ -214,7 +315,20 @@ export class SesEmulator implements EmulatedService {
   constructor(options: SesEmulatorOptions = {}) {
     this.now = options.now ?? systemNow;
     this.checker = new DkimChecker(options.dnsServers, options.dnsTimeoutMs);
-    this.faults = new FaultInjector(options.faults);
+    // SES documents one request per second for its identity actions, account-wide: on by
+    // default, per operation, on the emulator's clock; `rateLimit: 0` turns it off.
+    this.faults = new FaultInjector(
+      { ...options.faults, rateLimit: options.faults?.rateLimit ?? 1, rateScope: 'operation' },
+      this.now,
+    );
+    this.signingHostedZone = signingHostedZoneFor(options.region ?? 'us-east-1');
+    this.configurationSets = new ConfigurationSets(this.now);
+    this.tenants = new Tenants({
+      region: options.region ?? 'us-east-1',
+      account: ACCOUNT_ID,
+      now: this.now,
+      resourceExists: (arn) => this.resourceExists(arn),
+    });
     this.options = {
       region: options.region ?? 'us-east-1',
       firstCheckDelayMs: options.firstCheckDelayMs ?? 60_000,
@@ -222,6 +336,7 @@ export class SesEmulator implements EmulatedService {
       verificationWindowMs: options.verificationWindowMs ?? 72 * HOUR,
       emailLinkValidityMs: options.emailLinkValidityMs ?? 24 * HOUR,
       keyChangeIntervalMs: options.keyChangeIntervalMs ?? 24 * HOUR,
+      keyGenerationDelayMs: options.keyGenerationDelayMs ?? HOUR,
       apiBaseUrl: options.apiBaseUrl ?? 'http://127.0.0.1:3000',
       maxIdentities: options.maxIdentities ?? 10_000,
     };
@@ -230,6 +345,11 @@ export class SesEmulator implements EmulatedService {
   /** Points SES's DNS checks at these servers (`host:port`). */
   setDnsServers(servers: string[]): void {
     this.checker.setServers(servers);
+  }
+
+  /** Where the confirmation links of verification messages point (the sandbox API). */
+  setApiBaseUrl(url: string): void {
+    this.options.apiBaseUrl = url;
   }
 
   /** Calls `listener` after every DNS check SES runs; returns a function that unsubscribes. */
@@ -281,80 +401,85 @@ export class SesEmulator implements EmulatedService {
     }
   }
 
-  private async route(request: AwsRequest): Promise<AwsResponse> {
-    const segments = request.path.split('/').filter(Boolean);
-    if (
-      segments[0] !== 'v2' ||
-      segments[1] !== 'email' ||
-      (segments[2] !== 'identities' && segments[2] !== 'list-identities')
-    ) {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `The sandbox SES does not implement ${request.method} ${request.path}`,
-        404,
-      );
-    }
-    // Newer SDKs list with `POST /v2/email/list-identities` (body); botocore with a GET (query).
-    if (request.method === 'POST' && segments[2] === 'list-identities' && segments.length === 3) {
-      this.admit('ListEmailIdentities');
-      const body = parseJsonBody(request.body);
-      const query = new URLSearchParams();
-      if (body.NextToken !== undefined) query.set('NextToken', String(body.NextToken));
-      if (body.PageSize !== undefined) query.set('PageSize', String(body.PageSize));
-      return this.list(query);
-    }
-    const identity = segments[3] !== undefined ? decodeURIComponent(segments[3]) : undefined;
-    const rest = segments.slice(4).join('/');
-    const operation =
-      identity === undefined
-        ? request.method === 'POST'
-          ? 'CreateEmailIdentity'
-          : request.method === 'GET'
-            ? 'ListEmailIdentities'
-            : undefined
-        : rest === ''
-          ? request.method === 'GET'
-            ? 'GetEmailIdentity'
-            : request.method === 'DELETE'
-              ? 'DeleteEmailIdentity'
-              : undefined
-          : request.method === 'PUT' && rest === 'dkim/signing'
-            ? 'PutEmailIdentityDkimSigningAttributes'
-            : request.method === 'PUT' && rest === 'dkim'
-              ? 'PutEmailIdentityDkimAttributes'
-              : undefined;
-    if (!operation) {
-      throw new AwsServiceError(
-        'UnknownOperationException',
-        `The sandbox SES does not implement ${request.method} ${request.path}`,
-        404,
-      );
-    }
-    this.admit(operation);
+  /** The operation a request calls, from its method and path (REST-JSON). */
+  operationOf(request: AwsRequest): string | undefined {
+    return matchRestRoute(SES_ROUTES, request.method, request.path)?.operation;
+  }
 
+  private async route(request: AwsRequest): Promise<AwsResponse> {
+    const route = matchRestRoute(SES_ROUTES, request.method, request.path);
+    if (!route) {
+      throw new AwsServiceError(
+        'UnknownOperationException',
+        `The sandbox SES does not implement ${request.method} ${request.path}`,
+        404,
+      );
+    }
+    const { operation, parameters } = route;
+    const decision = this.faults.decide(operation);
+    if (decision === 'throttle') {
+      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
+    }
+    if (decision === 'fault-before') {
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+    }
+    const response = await this.dispatch(operation, parameters, request);
+    if (decision === 'fault-after') {
+      // The operation took effect; its reply is lost.
+      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
+    }
+    return response;
+  }
+
+  private async dispatch(
+    operation: string,
+    parameters: Record<string, string>,
+    request: AwsRequest,
+  ): Promise<AwsResponse> {
+    const identity = parameters.EmailIdentity as string;
+    const configurationSet = parameters.ConfigurationSetName as string;
     switch (operation) {
+      case 'PutEmailIdentityMailFromAttributes':
+        return this.putMailFrom(identity, parseJsonBody(request.body));
+      case 'CreateConfigurationSet':
+        return restJsonResponse(this.configurationSets.create(parseJsonBody(request.body)));
+      case 'GetConfigurationSet':
+        return restJsonResponse(this.configurationSets.get(configurationSet));
+      case 'ListConfigurationSets':
+        return restJsonResponse(this.configurationSets.list(listRequestOf(request)));
+      case 'DeleteConfigurationSet':
+        this.configurationSets.delete(configurationSet);
+        this.tenants.forgetResource(this.arnOf('configuration-set', configurationSet));
+        return restJsonResponse({});
+      case 'CreateTenant':
+        return restJsonResponse(this.tenants.create(parseJsonBody(request.body)));
+      case 'GetTenant':
+        return restJsonResponse(this.tenants.get(parseJsonBody(request.body)));
+      case 'ListTenants':
+        return restJsonResponse(this.tenants.list(parseJsonBody(request.body)));
+      case 'DeleteTenant':
+        return restJsonResponse(this.tenants.delete(parseJsonBody(request.body)));
+      case 'CreateTenantResourceAssociation':
+        return restJsonResponse(this.tenants.associate(parseJsonBody(request.body)));
+      case 'DeleteTenantResourceAssociation':
+        return restJsonResponse(this.tenants.disassociate(parseJsonBody(request.body)));
+      case 'ListTenantResources':
+        return restJsonResponse(this.tenants.listResources(parseJsonBody(request.body)));
+      case 'ListResourceTenants':
+        return restJsonResponse(this.tenants.listResourceTenants(parseJsonBody(request.body)));
       case 'CreateEmailIdentity':
         return this.create(parseJsonBody(request.body));
       case 'ListEmailIdentities':
-        return this.list(request.query);
+        return this.list(listRequestOf(request));
       case 'GetEmailIdentity':
-        return this.get(identity as string);
+        return this.get(identity);
       case 'DeleteEmailIdentity':
-        return this.delete(identity as string);
+        return this.delete(identity);
       case 'PutEmailIdentityDkimSigningAttributes':
-        return this.putSigningAttributes(identity as string, parseJsonBody(request.body));
+        return this.putSigningAttributes(identity, parseJsonBody(request.body));
       default:
-        return this.putDkimAttributes(identity as string, parseJsonBody(request.body));
+        return this.putDkimAttributes(identity, parseJsonBody(request.body));
     }
-  }
-
-  /** Applies the rate limit and fault injection to one request of `operation`. */
-  private admit(operation: string): void {
-    const decision = this.faults.decide(operation);
-    if (decision === 'throttle')
-      throw new AwsServiceError('TooManyRequestsException', 'Too many requests.', 429);
-    if (decision === 'fault')
-      throw new AwsServiceError('InternalFailure', 'Internal service failure.', 500);
   }
 
   private find(name: string): IdentityState {
@@ -398,6 +523,13 @@ export class SesEmulator implements EmulatedService {
       );
     }
     const tags = validateTags(body.Tags);
+    // SES answers NotFoundException for a default configuration set that does not exist.
+    if (
+      typeof body.ConfigurationSetName === 'string' &&
+      !this.configurationSets.has(body.ConfigurationSetName)
+    ) {
+      throw configurationSetNotFound(body.ConfigurationSetName);
+    }
     const attributes = body.DkimSigningAttributes as Record<string, unknown> | undefined;
     if (attributes !== undefined && type === 'EMAIL_ADDRESS') {
       throw badRequest('DkimSigningAttributes can only be set for a domain identity.');
@@ -427,8 +559,8 @@ export class SesEmulator implements EmulatedService {
         identity.tokens = [randomToken(), randomToken(), randomToken()];
         identity.nextKeyLength = keyLengthOf(attributes?.NextSigningKeyLength) ?? 'RSA_2048_BIT';
         identity.currentKeyLength = identity.nextKeyLength;
+        identity.lastKeyGeneration = now;
       }
-      identity.lastKeyGeneration = now;
       this.resetVerification(identity, now);
     } else {
       this.sendVerificationMessage(identity, now);
@@ -451,8 +583,21 @@ export class SesEmulator implements EmulatedService {
     identity.publicKeyDer = readPrivateKey(privateKey).publicKeyDer;
     identity.origin = 'EXTERNAL';
     identity.tokens = [selector];
+    // The key lengths and key generation SES reports are Easy DKIM's.
     identity.nextKeyLength = undefined;
     identity.currentKeyLength = undefined;
+    identity.lastKeyGeneration = undefined;
+    identity.keyGenerationAt = undefined;
+    identity.lastKeyLengthChange = undefined;
+  }
+
+  /** Generates the pending Easy DKIM key pair if its time has come. */
+  private generatePendingKey(identity: IdentityState): void {
+    const due = identity.keyGenerationAt;
+    if (!due || due.getTime() > this.now().getTime()) return;
+    identity.currentKeyLength = identity.nextKeyLength;
+    identity.lastKeyGeneration = due;
+    identity.keyGenerationAt = undefined;
   }
 
   private sendVerificationMessage(identity: IdentityState, at: Date): void {
@@ -499,7 +644,12 @@ export class SesEmulator implements EmulatedService {
     const domain = identity.name;
     const [result, soa] = await Promise.all([
       identity.origin === 'AWS_SES'
-        ? this.checker.check({ origin: 'AWS_SES', domain, tokens: identity.tokens })
+        ? this.checker.check({
+            origin: 'AWS_SES',
+            domain,
+            tokens: identity.tokens,
+            signingHostedZone: this.signingHostedZone,
+          })
         : this.checker.check({
             origin: 'EXTERNAL',
             domain,
@@ -551,6 +701,7 @@ export class SesEmulator implements EmulatedService {
   }
 
   private dkimAttributes(identity: IdentityState): Record<string, unknown> {
+    this.generatePendingKey(identity);
     if (identity.type === 'EMAIL_ADDRESS') {
       // An address has no DKIM of its own; it would inherit its domain's.
       return {
@@ -565,7 +716,7 @@ export class SesEmulator implements EmulatedService {
       Status: identity.status,
       Tokens: identity.tokens,
       SigningAttributesOrigin: identity.origin,
-      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: this.signingHostedZone }),
       ...(identity.nextKeyLength && { NextSigningKeyLength: identity.nextKeyLength }),
       ...(identity.currentKeyLength && { CurrentSigningKeyLength: identity.currentKeyLength }),
       ...(identity.lastKeyGeneration && {
@@ -576,7 +727,7 @@ export class SesEmulator implements EmulatedService {
 
   private async get(name: string): Promise<AwsResponse> {
     const identity = this.find(name);
-    await this.refresh(identity);
+    await Promise.all([this.refresh(identity), this.refreshMailFrom(identity)]);
     const lastChecked = identity.type === 'DOMAIN' ? identity.lastChecked : identity.email?.sentAt;
     return restJsonResponse({
       IdentityType: identity.type,
@@ -586,6 +737,13 @@ export class SesEmulator implements EmulatedService {
       Policies: {},
       Tags: identity.tags,
       ...(identity.configurationSetName && { ConfigurationSetName: identity.configurationSetName }),
+      ...(identity.mailFrom && {
+        MailFromAttributes: {
+          MailFromDomain: identity.mailFrom.domain,
+          MailFromDomainStatus: identity.mailFrom.status,
+          BehaviorOnMxFailure: identity.mailFrom.behavior,
+        },
+      }),
       VerificationStatus: this.verificationStatus(identity),
       VerificationInfo: {
         ...(lastChecked && { LastCheckedTimestamp: epochSeconds(lastChecked) }),
@@ -596,23 +754,14 @@ export class SesEmulator implements EmulatedService {
     });
   }
 
-  private async list(query: URLSearchParams): Promise<AwsResponse> {
-    const pageSizeRaw = query.get('PageSize');
-    const pageSize = pageSizeRaw === null ? 100 : Number(pageSizeRaw);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw badRequest('PageSize must be between 1 and 1000.');
-    }
-    const all = [...this.identities.values()];
-    let start = 0;
-    const nextToken = query.get('NextToken');
-    if (nextToken) {
-      const after = Buffer.from(nextToken, 'base64url').toString('utf8');
-      start = all.findIndex((identity) => identity.name.toLowerCase() === after) + 1;
-      if (start === 0) throw badRequest('Invalid NextToken.');
-    }
-    const page = all.slice(start, start + pageSize);
+  private async list(request: { PageSize?: unknown; NextToken?: unknown }): Promise<AwsResponse> {
+    const { page, nextToken } = pageOf(
+      [...this.identities.values()],
+      (identity) => identity.name.toLowerCase(),
+      request,
+      { fallback: 100, max: 1000 },
+    );
     await Promise.all(page.map((identity) => this.refresh(identity)));
-    const last = page.at(-1);
     return restJsonResponse({
       EmailIdentities: page.map((identity) => ({
         IdentityType: identity.type,
@@ -620,17 +769,103 @@ export class SesEmulator implements EmulatedService {
         SendingEnabled: this.verifiedForSending(identity),
         VerificationStatus: this.verificationStatus(identity),
       })),
-      ...(last &&
-        start + pageSize < all.length && {
-          NextToken: Buffer.from(last.name.toLowerCase()).toString('base64url'),
-        }),
+      ...(nextToken && { NextToken: nextToken }),
     });
   }
 
   private delete(name: string): AwsResponse {
-    this.find(name);
+    const identity = this.find(name);
     this.identities.delete(name.toLowerCase());
+    this.tenants.forgetResource(this.arnOf('identity', identity.name));
     return restJsonResponse({});
+  }
+
+  /** `arn:aws:ses:region:account:identity/example.com`, and so on. */
+  private arnOf(kind: 'identity' | 'configuration-set', name: string): string {
+    return `arn:aws:ses:${this.options.region}:${ACCOUNT_ID}:${kind}/${name}`;
+  }
+
+  /** Whether a resource a tenant may hold exists: an identity or a configuration set. */
+  private resourceExists(arn: string): boolean {
+    const [, partition, service, region, account, resource = ''] = arn.split(':');
+    if (partition !== 'aws' || service !== 'ses') return false;
+    if (region !== this.options.region || account !== ACCOUNT_ID) return false;
+    const slash = resource.indexOf('/');
+    const [kind, name] = [resource.slice(0, slash), resource.slice(slash + 1)];
+    if (kind === 'identity') return this.identities.has(name.toLowerCase());
+    if (kind === 'configuration-set') return this.configurationSets.has(name);
+    return false;
+  }
+
+  /**
+   * PutEmailIdentityMailFromAttributes: a custom MAIL FROM domain, a subdomain of the identity,
+   * checked by SES through its MX record on the same schedule as DKIM; an empty domain turns it
+   * off (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutEmailIdentityMailFromAttributes.html).
+   */
+  private putMailFrom(name: string, body: Record<string, unknown>): AwsResponse {
+    const identity = this.find(name);
+    const domain = body.MailFromDomain;
+    if (domain === undefined || domain === null || domain === '') {
+      identity.mailFrom = undefined;
+      return restJsonResponse({});
+    }
+    const parent =
+      identity.type === 'DOMAIN'
+        ? identity.name
+        : (identity.name.split('@')[1] ?? '').toLowerCase();
+    if (
+      typeof domain !== 'string' ||
+      !isValidDomainName(domain) ||
+      !domain.toLowerCase().endsWith(`.${parent}`)
+    ) {
+      throw badRequest(`The MAIL FROM domain must be a subdomain of ${parent}.`);
+    }
+    const behavior = body.BehaviorOnMxFailure ?? 'USE_DEFAULT_VALUE';
+    if (behavior !== 'USE_DEFAULT_VALUE' && behavior !== 'REJECT_MESSAGE') {
+      throw badRequest(`Invalid BehaviorOnMxFailure: ${String(behavior)}.`);
+    }
+    const now = this.now();
+    identity.mailFrom = {
+      domain: domain.toLowerCase(),
+      behavior,
+      status: 'PENDING',
+      since: now,
+      nextCheckAt: new Date(now.getTime() + this.options.firstCheckDelayMs),
+      generation: (identity.mailFrom?.generation ?? 0) + 1,
+    };
+    return restJsonResponse({});
+  }
+
+  /** Runs the MAIL FROM check if one is due; concurrent reads share it. */
+  private async refreshMailFrom(identity: IdentityState): Promise<void> {
+    const mailFrom = identity.mailFrom;
+    if (!mailFrom) return;
+    if (mailFrom.checking) return mailFrom.checking;
+    const at = this.now();
+    if (at.getTime() < mailFrom.nextCheckAt.getTime()) return;
+    mailFrom.checking = this.checker
+      .checkMailFromMx(mailFrom.domain, this.options.region)
+      .then((result) => {
+        // Changed or turned off while the query ran: the result is about another setting.
+        if (identity.mailFrom !== mailFrom) return;
+        if (result.ok) {
+          mailFrom.status = 'SUCCESS';
+        } else if (result.errorType === 'DNS_SERVER_ERROR') {
+          mailFrom.status = 'TEMPORARY_FAILURE';
+        } else if (
+          mailFrom.status === 'SUCCESS' ||
+          at.getTime() - mailFrom.since.getTime() >= this.options.verificationWindowMs
+        ) {
+          // "can't find the required MX record, or the record no longer exists"
+          mailFrom.status = 'FAILED';
+        }
+        // SES keeps looking, so a record added late, or fixed, still counts.
+        mailFrom.nextCheckAt = new Date(at.getTime() + this.options.checkIntervalMs);
+      })
+      .finally(() => {
+        mailFrom.checking = undefined;
+      });
+    return mailFrom.checking;
   }
 
   private putSigningAttributes(name: string, body: Record<string, unknown>): AwsResponse {
@@ -646,7 +881,6 @@ export class SesEmulator implements EmulatedService {
         attributes.DomainSigningSelector,
         attributes.DomainSigningPrivateKey,
       );
-      identity.lastKeyGeneration = now;
       this.resetVerification(identity, now);
     } else if (origin === 'AWS_SES') {
       const requested = keyLengthOf(attributes.NextSigningKeyLength);
@@ -659,15 +893,8 @@ export class SesEmulator implements EmulatedService {
         identity.currentKeyLength = identity.nextKeyLength;
         identity.lastKeyGeneration = now;
         this.resetVerification(identity, now);
-      } else if (requested && requested !== identity.nextKeyLength) {
-        const last = identity.lastKeyGeneration?.getTime() ?? 0;
-        if (now.getTime() - last < this.options.keyChangeIntervalMs) {
-          throw badRequest('The signing key length can only be changed once every 24 hours.');
-        }
-        // Easy DKIM rotates behind the same CNAMEs: the tokens, and so the records, stay.
-        identity.nextKeyLength = requested;
-        identity.currentKeyLength = requested;
-        identity.lastKeyGeneration = now;
+      } else if (requested !== undefined) {
+        this.changeNextKeyLength(identity, requested, now);
       }
     } else {
       throw badRequest(
@@ -677,8 +904,35 @@ export class SesEmulator implements EmulatedService {
     return restJsonResponse({
       DkimStatus: identity.status,
       DkimTokens: identity.tokens,
-      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: 'dkim.amazonses.com' }),
+      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: this.signingHostedZone }),
     });
+  }
+
+  /**
+   * Easy DKIM's key length, as SES documents it: `NextSigningKeyLength` is the length of the
+   * *future* key pair and "can be changed at most once per day"; `CurrentSigningKeyLength` is the
+   * pair in use and `LastKeyGenerationTimestamp` when it was made
+   * (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DkimAttributes.html). A change
+   * to the length already configured is refused, and so is a second change within 24 hours of
+   * the last; the first change after creation is allowed
+   * (https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim.html, "DKIM signing
+   * key length"). The new pair is generated later, behind the same CNAMEs: only then do the
+   * current length and the generation time move.
+   */
+  private changeNextKeyLength(identity: IdentityState, requested: KeyLength, now: Date): void {
+    this.generatePendingKey(identity);
+    if (requested === identity.nextKeyLength) {
+      throw badRequest(`The next signing key length is already ${requested}.`);
+    }
+    const last = identity.lastKeyLengthChange;
+    if (last && now.getTime() - last.getTime() < this.options.keyChangeIntervalMs) {
+      throw badRequest(
+        `The signing key length can be changed at most once a day; it was last changed at ${last.toISOString()}.`,
+      );
+    }
+    identity.nextKeyLength = requested;
+    identity.lastKeyLengthChange = now;
+    identity.keyGenerationAt = new Date(now.getTime() + this.options.keyGenerationDelayMs);
   }
 
   private putDkimAttributes(name: string, body: Record<string, unknown>): AwsResponse {

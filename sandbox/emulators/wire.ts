@@ -19,6 +19,9 @@ export class AwsServiceError extends Error {
   }
 }
 
+/** The account every emulated resource belongs to. */
+export const ACCOUNT_ID = '000000000000';
+
 /** The clock every emulator reads, so that the sandbox's virtual clock drives modelled time. */
 export type Now = () => Date;
 
@@ -46,6 +49,7 @@ export function awsJsonError(error: AwsServiceError): AwsResponse {
       'x-amzn-errortype': error.code,
     },
     body: JSON.stringify({ __type: error.code, Message: error.message }),
+    errorCode: error.code,
   };
 }
 
@@ -86,49 +90,72 @@ export function seededRandom(seed: number): () => number {
 export interface FaultOptions {
   /** Share of requests (0..1) answered with a 5xx. */
   faultRate?: number;
+  /**
+   * Share (0..1) of those 5xx that strike after the operation took effect, as when the service
+   * did the work and the reply was lost. Default 0.5.
+   */
+  faultAfterShare?: number;
   /** Share of requests (0..1) answered with the service's throttling error. */
   throttleRate?: number;
   /** Seed for the generator that picks the failed requests. */
   seed?: number;
   /**
-   * Requests per second allowed per operation, measured on the wall clock (a request rate is a
-   * property of the caller's machine, not of modelled time). Unset: no limit.
+   * Requests per second allowed, on the emulator's clock (the sandbox's virtual clock): a token
+   * bucket refilled at this rate, per operation or for the whole account (`rateScope`). 0 or
+   * unset: no limit.
    */
   rateLimit?: number;
-  /** Wall clock in milliseconds, for the rate limit. */
-  wallClock?: () => number;
+  /** Requests the bucket holds when full (the burst). Default: the rate, at least 1. */
+  burst?: number;
+  /** One bucket per operation (SES's identity actions) or one for the account (Route 53). */
+  rateScope?: 'operation' | 'account';
+  /** Only these operations are throttled or failed at random (the rate limit applies to all). */
+  operations?: readonly string[];
 }
 
+/** What happens to one request. */
+export type FaultDecision = 'throttle' | 'fault-before' | 'fault-after' | undefined;
+
 /**
- * Decides, per request, whether an emulated service throttles it or fails it: a per-operation
- * rate limit (a one-second window per operation) and seeded random faults.
+ * Decides, per request, whether an emulated service throttles it or fails it: a rate limit (a
+ * token bucket on the emulator's clock) and seeded random throttling and faults.
  */
 export class FaultInjector {
   private readonly random: () => number;
-  private readonly windows = new Map<string, { start: number; count: number }>();
-  private readonly wallClock: () => number;
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly options: FaultOptions = {}) {
+  constructor(
+    private readonly options: FaultOptions = {},
+    private readonly now: Now = systemNow,
+  ) {
     this.random = seededRandom(options.seed ?? 1);
-    this.wallClock = options.wallClock ?? (() => performance.now());
   }
 
-  /** `throttle`, `fault` or undefined (serve the request normally). */
-  decide(operation: string): 'throttle' | 'fault' | undefined {
-    const { rateLimit, faultRate = 0, throttleRate = 0 } = this.options;
-    if (rateLimit !== undefined && rateLimit >= 0) {
-      const now = this.wallClock();
-      let window = this.windows.get(operation);
-      if (!window || now - window.start >= 1000) {
-        window = { start: now, count: 0 };
-        this.windows.set(operation, window);
-      }
-      window.count += 1;
-      if (window.count > rateLimit) return 'throttle';
-    }
+  /** What to do with one request of `operation`. */
+  decide(operation: string): FaultDecision {
+    const { faultRate = 0, throttleRate = 0, faultAfterShare = 0.5 } = this.options;
+    if (!this.takeToken(operation)) return 'throttle';
+    if (this.options.operations && !this.options.operations.includes(operation)) return undefined;
     if (throttleRate > 0 && this.random() < throttleRate) return 'throttle';
-    if (faultRate > 0 && this.random() < faultRate) return 'fault';
+    if (faultRate > 0 && this.random() < faultRate) {
+      return this.random() < faultAfterShare ? 'fault-after' : 'fault-before';
+    }
     return undefined;
+  }
+
+  private takeToken(operation: string): boolean {
+    const rate = this.options.rateLimit ?? 0;
+    if (rate <= 0) return true;
+    const capacity = this.options.burst ?? Math.max(1, rate);
+    const key = this.options.rateScope === 'account' ? '*' : operation;
+    const now = this.now().getTime();
+    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 }
 
@@ -149,4 +176,40 @@ export function numberFromEnv(
     throw new Error(`${name} must be a number in [${range.min ?? '-∞'}, ${range.max ?? '∞'}]`);
   }
   return value;
+}
+
+/** One operation of a REST protocol: `PUT /v2/email/identities/{EmailIdentity}/dkim`. */
+export interface RestRoute {
+  method: string;
+  path: string;
+  operation: string;
+}
+
+/** The route a request takes, with its URI parameters decoded, or undefined. */
+export function matchRestRoute(
+  routes: readonly RestRoute[],
+  method: string,
+  path: string,
+): { operation: string; parameters: Record<string, string> } | undefined {
+  const segments = path.split('/').filter(Boolean);
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const parts = route.path.split('/').filter(Boolean);
+    if (parts.length !== segments.length) continue;
+    const parameters: Record<string, string> = {};
+    const matches = parts.every((part, index) => {
+      const segment = segments[index] as string;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        try {
+          parameters[part.slice(1, -1)] = decodeURIComponent(segment);
+          return true;
+        } catch {
+          return false;
+        }
+      }
+      return part === segment;
+    });
+    if (matches) return { operation: route.operation, parameters };
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 // aws-local-stepfunctions calls Promise.withResolvers (Node 22); this must load before it.
-import './promise-with-resolvers.js';
+import '#sandbox/asl-runner/promise-with-resolvers.js';
 import { randomUUID } from 'node:crypto';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
@@ -8,8 +8,8 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './definition.js';
-import { bindLocalTasks, type LambdaHandler, taskStates } from './local-tasks.js';
+import { LOCAL_ACCOUNT, withStepFunctionsTaskTimeouts } from '#sandbox/asl-runner/definition.js';
+import { bindLocalTasks, type LambdaHandler, taskStates } from '#sandbox/asl-runner/local-tasks.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -59,6 +59,10 @@ export interface LocalStateMachineOptions {
   /** The client the putEvents tasks send through (pointed at the sandbox endpoint). */
   eventBridge: EventBridgeClient;
   now: () => Date;
+  /** The region of the ARNs and of the Lambda context. */
+  region: string;
+  /** Runs each Task's work (the sandbox's virtual clock holds time while it works). */
+  runTask?: <T>(work: () => Promise<T>) => Promise<T>;
   roleArn?: string;
 }
 
@@ -99,14 +103,14 @@ export class LocalStateMachine {
 
   constructor(private readonly options: LocalStateMachineOptions) {
     this.name = options.name;
-    this.arn = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:${options.name}`;
+    this.arn = `arn:aws:states:${options.region}:${LOCAL_ACCOUNT}:stateMachine:${options.name}`;
     this.roleArn =
-      options.roleArn ?? `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${options.name}-execution-role`;
+      options.roleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT}:role/${options.name}-execution-role`;
     this.creationDate = options.now();
     this.definitionText = JSON.stringify(options.definition, null, 2);
     // The ASL is validated by the project's checks (asl-validator); skipping it here saves
     // start-up time on every `npm start`.
-    this.machine = new StateMachine(options.definition, {
+    this.machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition), {
       validationOptions: { noValidate: true },
     });
     this.tasks = taskStates(options.definition as Parameters<typeof taskStates>[0]);
@@ -137,7 +141,7 @@ export class LocalStateMachine {
     if (!isValidName(name)) {
       throw new StepFunctionsError('InvalidName', `Invalid Name: '${name}'`);
     }
-    const executionArn = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:execution:${this.name}:${name}`;
+    const executionArn = `arn:aws:states:${this.options.region}:${LOCAL_ACCOUNT}:execution:${this.name}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
       if (existing.status === 'RUNNING' && existing.input === inputText) return existing;
@@ -366,43 +370,51 @@ export class LocalStateMachine {
       eventBridge: this.options.eventBridge,
       executionArn: execution.executionArn,
       stateMachineArn: this.arn,
+      region: this.options.region,
     });
     const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, run] of Object.entries(bound)) {
       const { resourceType, resource } = resourceOf(this.tasks.get(stateName)?.Resource);
-      wrapped[stateName] = async (input) => {
-        // The state's Entered event is dispatched synchronously but recorded a turn later.
-        await new Promise<void>((resolve) => realSetImmediate(resolve));
-        this.record(execution, 'TaskScheduled', {
-          taskScheduledEventDetails: {
-            resourceType,
-            resource,
-            region: SANDBOX_REGION,
-            parameters: JSON.stringify(input ?? null),
-          },
-        });
-        this.record(execution, 'TaskStarted', {
-          taskStartedEventDetails: { resourceType, resource },
-        });
-        try {
-          const output = await run(input);
-          this.record(execution, 'TaskSucceeded', {
-            taskSucceededEventDetails: {
+      const runTask = this.options.runTask ?? ((work) => work());
+      wrapped[stateName] = (input) =>
+        runTask(async () => {
+          // The state's Entered event is dispatched synchronously but recorded a turn later.
+          await new Promise<void>((resolve) => realSetImmediate(resolve));
+          this.record(execution, 'TaskScheduled', {
+            taskScheduledEventDetails: {
               resourceType,
               resource,
-              output: JSON.stringify(output ?? null),
-              outputDetails: { truncated: false },
+              region: this.options.region,
+              parameters: JSON.stringify(input ?? null),
             },
           });
-          return output;
-        } catch (error) {
-          const err = error as Error;
-          this.record(execution, 'TaskFailed', {
-            taskFailedEventDetails: { resourceType, resource, error: err.name, cause: err.message },
+          this.record(execution, 'TaskStarted', {
+            taskStartedEventDetails: { resourceType, resource },
           });
-          throw error;
-        }
-      };
+          try {
+            const output = await run(input);
+            this.record(execution, 'TaskSucceeded', {
+              taskSucceededEventDetails: {
+                resourceType,
+                resource,
+                output: JSON.stringify(output ?? null),
+                outputDetails: { truncated: false },
+              },
+            });
+            return output;
+          } catch (error) {
+            const err = error as Error;
+            this.record(execution, 'TaskFailed', {
+              taskFailedEventDetails: {
+                resourceType,
+                resource,
+                error: err.name,
+                cause: err.message,
+              },
+            });
+            throw error;
+          }
+        });
     }
     return wrapped;
   }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
+import {
+  type AwsRequest,
+  type AwsResponse,
+  type EmulatedService,
+  targetOperation,
+} from '#sandbox/aws/service.js';
 import {
   type Execution,
   type ExecutionStatus,
@@ -28,6 +33,7 @@ function jsonError(code: string, message: string, status = 400): AwsResponse {
       'x-amzn-errortype': code,
     },
     body: JSON.stringify({ __type: `com.amazonaws.swf.service.v2.model#${code}`, message }),
+    errorCode: code,
   };
 }
 
@@ -91,6 +97,17 @@ function historyItem(event: HistoryEvent, includeData: boolean) {
  */
 export class StepFunctionsService implements EmulatedService {
   readonly signingName = 'states';
+  readonly serviceName = 'stepfunctions';
+  readonly operations = [
+    'ListStateMachines',
+    'DescribeStateMachine',
+    'StartExecution',
+    'DescribeExecution',
+    'ListExecutions',
+    'GetExecutionHistory',
+    'StopExecution',
+  ] as const;
+  readonly operationOf = targetOperation;
   private readonly machines = new Map<string, LocalStateMachine>();
 
   /** Adds a state machine (the sandbox boots the endpoint before its machine exists). */

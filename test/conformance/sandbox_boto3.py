@@ -1,6 +1,9 @@
 """Conformance: boto3, an independent client, against the sandbox's emulated AWS services.
 
-Usage: python3 test/conformance/sandbox_boto3.py http://127.0.0.1:PORT
+Usage: python3 test/conformance/sandbox_boto3.py URL [RATE_URL [REGION_URL]]
+  URL         emulators with SES's rate limit off (the functional checks)
+  RATE_URL    emulators at SES's default rate (one request per second per operation)
+  REGION_URL  emulators answering as SES in af-south-1
 Exits non-zero on the first failed check.
 """
 
@@ -10,17 +13,22 @@ import sys
 import uuid
 
 import boto3
+from botocore.config import Config
 
 ENDPOINT = sys.argv[1]
+RATE_ENDPOINT = sys.argv[2] if len(sys.argv) > 2 else None
+REGION_ENDPOINT = sys.argv[3] if len(sys.argv) > 3 else None
 
 
-def client(service):
+def client(service, endpoint=ENDPOINT, region="us-east-1", attempts=None):
     return boto3.client(
         service,
-        endpoint_url=ENDPOINT,
-        region_name="us-east-1",
+        endpoint_url=endpoint,
+        region_name=region,
         aws_access_key_id="dummy",
         aws_secret_access_key="dummy",
+        # One attempt where a check wants to see the first answer, not a retried one.
+        config=Config(retries={"mode": "standard", "max_attempts": attempts}) if attempts else None,
     )
 
 
@@ -38,7 +46,8 @@ domain = f"boto3-{uuid.uuid4().hex[:8]}.example.com"
 
 created = ses.create_email_identity(EmailIdentity=domain)
 tokens = created["DkimAttributes"]["Tokens"]
-check(len(tokens) == 3 and all(re.fullmatch(r"[a-z0-9]{32}", t) for t in tokens), "sesv2 create returns three DKIM tokens")
+check(len(tokens) == 3 and all(re.fullmatch(r"[a-z2-7]{32}", t) for t in tokens), "sesv2 create returns three base32 DKIM tokens")
+check(created["DkimAttributes"]["SigningHostedZone"] == "dkim.amazonses.com", "sesv2 create names us-east-1's Easy DKIM zone")
 got = ses.get_email_identity(EmailIdentity=domain)
 check(got["DkimAttributes"]["Status"] == "PENDING", "sesv2 get reads the identity back, PENDING")
 
@@ -117,5 +126,84 @@ try:
     check(False, "a deleted secret must be gone")
 except secrets.exceptions.ResourceNotFoundException:
     check(True, "a deleted secret raises ResourceNotFoundException")
+
+# Configuration sets: created, read, listed; an identity naming a missing one is refused.
+ses.create_configuration_set(ConfigurationSetName="boto3-set", Tags=[{"Key": "team", "Value": "mail"}])
+check(ses.get_configuration_set(ConfigurationSetName="boto3-set")["Tags"] == [{"Key": "team", "Value": "mail"}], "sesv2 get_configuration_set reads it back")
+check("boto3-set" in ses.list_configuration_sets()["ConfigurationSets"], "sesv2 list_configuration_sets lists it")
+try:
+    ses.create_email_identity(EmailIdentity=f"cs-{domain}", ConfigurationSetName="no-such-set")
+    check(False, "an identity naming a missing configuration set must be refused")
+except ses.exceptions.NotFoundException:
+    check(True, "an identity naming a missing configuration set raises NotFoundException")
+ses.delete_configuration_set(ConfigurationSetName="boto3-set")
+try:
+    ses.get_configuration_set(ConfigurationSetName="boto3-set")
+    check(False, "a deleted configuration set must be gone")
+except ses.exceptions.NotFoundException:
+    check(True, "a deleted configuration set raises NotFoundException")
+
+# Tenants and their resources.
+tenant = ses.create_tenant(TenantName="boto3-tenant")
+identity_arn = f"arn:aws:ses:us-east-1:000000000000:identity/{domain}"
+ses.create_tenant_resource_association(TenantName="boto3-tenant", ResourceArn=identity_arn)
+resources = ses.list_tenant_resources(TenantName="boto3-tenant")["TenantResources"]
+check(tenant["TenantArn"].startswith("arn:aws:ses:us-east-1:000000000000:tenant/boto3-tenant/"), "sesv2 create_tenant returns its ARN")
+check(resources == [{"ResourceType": "EMAIL_IDENTITY", "ResourceArn": identity_arn}], "sesv2 list_tenant_resources lists the identity")
+tenants = ses.list_resource_tenants(ResourceArn=identity_arn)["ResourceTenants"]
+check([t["TenantName"] for t in tenants] == ["boto3-tenant"], "sesv2 list_resource_tenants lists the tenant")
+try:
+    ses.create_tenant_resource_association(TenantName="boto3-tenant", ResourceArn=identity_arn)
+    check(False, "a second association must be refused")
+except ses.exceptions.AlreadyExistsException:
+    check(True, "a second association raises AlreadyExistsException")
+
+# A custom MAIL FROM domain: PENDING until its MX record is in DNS, then SUCCESS.
+mail_from = f"bounce.{domain}"
+ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, MailFromDomain=mail_from, BehaviorOnMxFailure="REJECT_MESSAGE")
+before = ses.get_email_identity(EmailIdentity=domain)["MailFromAttributes"]
+route53.change_resource_record_sets(
+    HostedZoneId=zone["Id"],
+    ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": mail_from, "Type": "MX", "TTL": 300, "ResourceRecords": [{"Value": "10 feedback-smtp.us-east-1.amazonses.com"}]}}]},
+)
+after = ses.get_email_identity(EmailIdentity=domain)["MailFromAttributes"]
+check(before["MailFromDomainStatus"] in ("PENDING", "FAILED") and after == {"MailFromDomain": mail_from, "MailFromDomainStatus": "SUCCESS", "BehaviorOnMxFailure": "REJECT_MESSAGE"}, "sesv2 MAIL FROM turns SUCCESS once its MX record is in DNS")
+try:
+    ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, MailFromDomain="bounce.example.org")
+    check(False, "a MAIL FROM domain outside the identity must be refused")
+except ses.exceptions.BadRequestException:
+    check(True, "a MAIL FROM domain outside the identity raises BadRequestException")
+
+# Route 53: a TXT value must be quoted.
+try:
+    route53.change_resource_record_sets(
+        HostedZoneId=zone["Id"],
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": f"txt.{domain}", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": "v=spf1 -all"}]}}]},
+    )
+    check(False, "an unquoted TXT value must be refused")
+except route53.exceptions.InvalidChangeBatch as error:
+    check("enclosed in quotation marks" in str(error), "an unquoted TXT value raises InvalidChangeBatch")
+
+if RATE_ENDPOINT:
+    # SES's default rate: one request per second per operation. Calls made back to back meet
+    # TooManyRequestsException (429); another operation has its own budget.
+    limited = client("sesv2", RATE_ENDPOINT, attempts=1)
+    outcomes = []
+    for _ in range(5):
+        try:
+            limited.list_email_identities()
+            outcomes.append("ok")
+        except limited.exceptions.TooManyRequestsException as error:
+            outcomes.append(error.response["ResponseMetadata"]["HTTPStatusCode"])
+    check(outcomes[0] == "ok" and 429 in outcomes, f"sesv2 at the default rate throttles a burst with TooManyRequestsException 429 ({outcomes})")
+    try:
+        limited.get_email_identity(EmailIdentity="other-operation.example.com")
+    except limited.exceptions.NotFoundException:
+        check(True, "another operation has its own budget")
+
+if REGION_ENDPOINT:
+    regional = client("sesv2", REGION_ENDPOINT, region="af-south-1")
+    dkim = regional.create_email_identity(EmailIdentity=f"region-{domain}")["DkimAttributes"]
+    check(dkim["SigningHostedZone"] == "dkim.af-south-1.amazonses.com", "sesv2 in af-south-1 answers with its own Easy DKIM zone")
 
 print("boto3 conformance: all checks passed")

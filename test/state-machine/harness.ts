@@ -1,75 +1,40 @@
 /**
- * Runs the real statemachine/verify-email-identity.asl.json in aws-local-stepfunctions, with
- * every Task bound to the real handler (sandbox/engine/local-tasks.ts) and the AWS clients
- * mocked by the test. Waits and retry back-offs run on vitest's fake timers: the driver moves
- * fake time to the next timer only while no task is running, so a 72-hour run takes
- * milliseconds and a real DNS query is never cut short by a jump in time.
+ * Runs the real statemachine/verify-email-identity.asl.json with the ASL runner the sandbox uses
+ * (sandbox/asl-runner/: the same definition loading, substitutions and Task binding), every Task
+ * bound to the real handler and the AWS clients mocked by the test. Waits and retry back-offs run
+ * on vitest's fake timers: the driver moves fake time to the next timer only while no task is
+ * running, so a 72-hour run takes milliseconds and a real DNS query is never cut short by a jump
+ * in time.
  */
-import '#sandbox/engine/promise-with-resolvers.js';
-import { readFileSync } from 'node:fs';
+import '#sandbox/asl-runner/promise-with-resolvers.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { vi } from 'vitest';
-import { bindLocalTasks, type LambdaHandler } from '#sandbox/engine/local-tasks.js';
+import {
+  LOCAL_ACCOUNT,
+  type LoadedDefinition,
+  loadDefinition,
+  withStepFunctionsTaskTimeouts,
+} from '#sandbox/asl-runner/definition.js';
+import { importStepHandlers } from '#sandbox/asl-runner/handlers.js';
+import { bindLocalTasks, type LambdaHandler } from '#sandbox/asl-runner/local-tasks.js';
 
-const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
-export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:VerifyEmailIdentity`;
+export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${LOCAL_ACCOUNT}:stateMachine:VerifyEmailIdentity`;
 export const EVENT_SOURCE = 'ses-identity-verifier';
-const DEFINITION_FILE = new URL(
-  '../../statemachine/verify-email-identity.asl.json',
-  import.meta.url,
-);
 
-/** `CreateIdentityFunctionArn` → `create-identity`: the folder under functions/steps/ it names. */
-const functionFolder = (placeholder: string) =>
-  placeholder
-    .replace(/FunctionArn$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase();
-
-/** The functions the definition invokes, by folder name. */
-const FUNCTIONS = [
-  ...new Set(
-    [...readFileSync(DEFINITION_FILE, 'utf8').matchAll(/\$\{(\w+FunctionArn)\}/g)].map((m) =>
-      functionFolder(m[1] as string),
-    ),
-  ),
-];
-
+let loaded: Promise<LoadedDefinition> | undefined;
 /** The definition with its DefinitionSubstitutions filled in, as CloudFormation would. */
-export function loadDefinition() {
-  const raw = JSON.parse(readFileSync(DEFINITION_FILE, 'utf8'));
-  const substitute = (name: string) => {
-    if (name.endsWith('FunctionArn')) return functionArn(functionFolder(name));
-    if (name === 'EventBusName') return 'identity-events';
-    if (name === 'EventSource') return EVENT_SOURCE;
-    throw new Error(`No test value for the substitution \${${name}}`);
-  };
-  return JSON.parse(
-    JSON.stringify(raw, (_key, value) =>
-      typeof value === 'string'
-        ? value.replace(/\$\{(\w+)\}/g, (_m, name: string) => substitute(name))
-        : value,
-    ),
-  );
-}
+const definitionOnce = () =>
+  (loaded ??= loadDefinition({
+    eventBusName: 'identity-events',
+    eventSource: EVENT_SOURCE,
+    region: REGION,
+  }));
 
-function functionArn(name: string) {
-  return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
-}
-
-/** Imports the step handlers (after the test has set their environment). */
+/** Imports the step handlers the definition invokes (after the test has set their environment). */
 export async function loadHandlers(): Promise<Record<string, LambdaHandler>> {
-  const entries = await Promise.all(
-    FUNCTIONS.map(async (name) => {
-      const module = (await import(`../../functions/steps/${name}/handler.ts`)) as {
-        handler: LambdaHandler;
-      };
-      return [name, module.handler] as const;
-    }),
-  );
-  return Object.fromEntries(entries);
+  return importStepHandlers((await definitionOnce()).functionNames);
 }
 
 export interface ExecutionOutcome {
@@ -92,20 +57,30 @@ export async function runExecution(
 ): Promise<ExecutionOutcome> {
   executionCount += 1;
   const name = `test-${executionCount}`;
-  const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:VerifyEmailIdentity:${name}`;
-  const definition = loadDefinition();
+  const executionArn = `arn:aws:states:${REGION}:${LOCAL_ACCOUNT}:execution:VerifyEmailIdentity:${name}`;
+  // A fresh copy per run: the engine may mutate what it is given.
+  const definition = structuredClone((await definitionOnce()).definition);
   let running = 0;
-  const tasks = bindLocalTasks(definition, {
+  const tasks = bindLocalTasks(definition as Parameters<typeof bindLocalTasks>[0], {
     handlers: { ...options.handlers, ...options.overrides },
     eventBridge: new EventBridgeClient({}),
     executionArn,
     stateMachineArn: STATE_MACHINE_ARN,
-    onTask: (_state, phase) => {
-      running += phase === 'start' ? 1 : -1;
+    region: REGION,
+    around: async (_stateName, work) => {
+      running += 1;
+      try {
+        return await work();
+      } finally {
+        running -= 1;
+      }
     },
   });
   const startedAt = Date.now();
-  const execution = new StateMachine(definition).run(input as never, {
+  const machine = new StateMachine(
+    withStepFunctionsTaskTimeouts(definition) as StateMachineDefinition,
+  );
+  const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: tasks as never },
     context: {
       Execution: {

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LambdaHandler } from '#sandbox/engine/local-tasks.js';
+import type { LambdaHandler } from '#sandbox/asl-runner/local-tasks.js';
 import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support/dns-server.js';
 import { expectValidDetail } from '#test/support/event-schemas.js';
 import { EVENT_SOURCE, loadHandlers, runExecution } from './harness.js';

@@ -68,10 +68,10 @@ export interface IdentityStatus {
  * registry nor SES knows it, or an AWS SDK error.
  */
 export async function getIdentityStatus(
-  rawIdentity: string,
+  pathIdentity: string,
   config: GetIdentityStatusConfig,
 ): Promise<IdentityStatus> {
-  const identity = normalisedIdentity(rawIdentity);
+  const identity = normalisedIdentity(pathIdentity);
   const [item, ses] = await Promise.all([
     getIdentityItem(config.registryTable, identity),
     liveView(identity),
@@ -115,9 +115,9 @@ async function liveView(identity: string): Promise<SesIdentity | null | undefine
   }
 }
 
-function normalisedIdentity(raw: string): string {
+function normalisedIdentity(identity: string): string {
   // The HTTP API hands the path parameter over decoded.
-  const { value, problems } = normaliseEmailIdentity(raw);
+  const { value, problems } = normaliseEmailIdentity(identity);
   if (problems.length > 0) {
     throw new ValidationError(problems.map((message) => ({ field: 'identity', message })));
   }

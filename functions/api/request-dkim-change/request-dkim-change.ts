@@ -46,12 +46,12 @@ const ROUTE_FIELDS = {
  * ConflictError (409) or an AWS SDK error.
  */
 export async function requestDkimChange(
-  rawIdentity: string,
+  pathIdentity: string,
   body: unknown,
   config: RequestDkimChangeConfig,
   options: { idempotencyKey?: string } = {},
 ): Promise<RequestedDkimChange> {
-  const request = dkimChangeRequestOf(rawIdentity, body, options.idempotencyKey);
+  const request = dkimChangeRequestOf(pathIdentity, body, options.idempotencyKey);
   const key = request.SigningAttributes?.DomainSigningPrivateKey;
   const run = await startRun(
     {
@@ -85,7 +85,7 @@ export async function requestDkimChange(
  * parameter), the body's under their field paths.
  */
 export function dkimChangeRequestOf(
-  rawIdentity: string,
+  pathIdentity: string,
   body: unknown,
   idempotencyKey?: string,
 ): DkimChangeRequest {
@@ -104,7 +104,7 @@ export function dkimChangeRequestOf(
   const keyIssue = idempotencyKeyIssue(idempotencyKey);
   if (keyIssue !== null) issues.push(keyIssue);
   const checked = checkDkimChangeRequest(
-    { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: decodedPath(rawIdentity) },
+    { ...fields, Operation: 'ChangeDkimSigning', EmailIdentity: pathIdentity },
     { keyDelivery: 'inline' },
   );
   if (!checked.ok) {
@@ -114,15 +114,6 @@ export function dkimChangeRequestOf(
   }
   if (issues.length > 0 || !checked.ok) throw new ValidationError(capFieldIssues(issues));
   return checked.request;
-}
-
-function decodedPath(raw: string): string {
-  try {
-    // REST API path parameters arrive as sent; HTTP API ones are decoded already.
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
 }
 
 /** The state machine input: the change, with the key (if any) swapped for its secret's ARN. */

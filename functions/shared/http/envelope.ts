@@ -1,15 +1,11 @@
-import type {
-  APIGatewayProxyEvent,
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResult,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldIssue } from '#shared/workflow/errors.js';
 
 /**
- * What the handlers accept: the HTTP API's payload 2.0 (deployed), or a REST API's 1.0 (both
- * carry `headers`, `body`, `isBase64Encoded` and `pathParameters`, which is all we read).
+ * What the handlers receive: the HTTP API's payload format 2.0, from API Gateway and from the
+ * local sandbox alike. Its path parameters arrive decoded.
  */
-export type HttpApiEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+export type HttpApiEvent = APIGatewayProxyEventV2;
 
 /**
  * Error codes of the API envelope (DESIGN.md "HTTP API"), with their status codes. The two

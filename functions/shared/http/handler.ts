@@ -21,7 +21,7 @@ export function apiHandler<T>(
   });
 }
 
-/** The `{identity}` path parameter, as the route received it (still percent-encoded or not). */
+/** The `{identity}` path parameter, as API Gateway decoded it (an address's `@` included). */
 export function pathIdentity(event: HttpApiEvent): string {
   const identity = event.pathParameters?.identity;
   if (identity === undefined || identity === '') {

@@ -15,7 +15,8 @@ import { type SandboxStack, startStack } from '#sandbox/stack.js';
 let stack: SandboxStack;
 
 beforeAll(async () => {
-  stack = await startStack({ apiPort: false });
+  // About the Step Functions API, not SES's rate (ses-rate.test.ts is): the rate limit is off.
+  stack = await startStack({ apiPort: false, sesFaults: { rateLimit: 0 } });
 }, 30_000);
 
 afterAll(async () => {

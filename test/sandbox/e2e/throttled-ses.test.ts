@@ -9,7 +9,8 @@ let stack: SandboxStack;
 let throttled = 0;
 
 beforeAll(async () => {
-  stack = await startStack({ sesFaults: { throttleRate: 0.5, seed: 7 } });
+  // Random throttling only: the rate limit is off so that every 429 here is the seeded one.
+  stack = await startStack({ sesFaults: { throttleRate: 0.5, seed: 7, rateLimit: 0 } });
   const ses = stack.emulators.ses;
   const handle = ses.handle.bind(ses);
   ses.handle = async (request: AwsRequest) => {

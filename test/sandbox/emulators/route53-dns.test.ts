@@ -10,6 +10,7 @@ import {
   ListHostedZonesCommand,
   ListResourceRecordSetsCommand,
   NoSuchHostedZone,
+  PriorRequestNotComplete,
   Route53Client,
   type RRType,
 } from '@aws-sdk/client-route-53';
@@ -27,6 +28,8 @@ describe('emulated Route 53 and the sandbox DNS server', () => {
     stack = await startStack({
       route53InsyncDelayMs: 60_000,
       zones: ['example.com', 'example.org'],
+      // About zones, records and DNS answers; the account rate has tests of its own below.
+      route53: { faults: { rateLimit: 0 } },
     });
     route53 = new Route53Client(clientConfig(stack.url));
     resolver = new Resolver({ timeout: 1000, tries: 1 });
@@ -145,6 +148,20 @@ describe('emulated Route 53 and the sandbox DNS server', () => {
       /TXTRDATATooLong/,
     ],
     ['a CNAME beside other records', 'example.com', 'CNAME' as const, ['x.example.net'], /CNAME/],
+    [
+      'a TXT value without its quotation marks',
+      't.example.com',
+      'TXT' as const,
+      ['v=spf1 -all'],
+      /InvalidCharacterString \(Value should be enclosed in quotation marks\) encountered with 'v=spf1 -all'/,
+    ],
+    [
+      'a TXT value with one string unquoted',
+      't.example.com',
+      'TXT' as const,
+      ['"v=DKIM1; k=rsa;" p=ABC'],
+      /InvalidCharacterString/,
+    ],
   ])('rejects %s with InvalidChangeBatch', async (_case, name, type, values, message) => {
     const error = await change('CREATE', name, type, values).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidChangeBatch);
@@ -201,7 +218,8 @@ describe('emulated Route 53 and the sandbox DNS server', () => {
   it.each([
     ['NXDOMAIN for a missing name under a zone', 'missing.example.com', 'ENOTFOUND'],
     ['NOERROR with no data for a name with other types', 'example.com', 'ENODATA'],
-    ['REFUSED for a name under no zone', 'example.net', 'EREFUSED'],
+    // As a resolver answers a name whose records do not exist, not REFUSED.
+    ['NXDOMAIN for a name under no zone', 'example.net', 'ENOTFOUND'],
   ])('answers %s', async (_case, name, code) => {
     expect(await dnsCode(resolver.resolveTxt(name))).toBe(code);
   });
@@ -226,5 +244,105 @@ describe('emulated Route 53 and the sandbox DNS server', () => {
     expect(response.answers.map((answer) => (answer as { data?: unknown }).data)).toEqual([
       ['over tcp'],
     ]);
+  });
+
+  it('lists 100 record sets a page when no MaxItems is given, and up to 300 when asked', async () => {
+    await route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: Array.from({ length: 150 }, (_, i) => ({
+            Action: 'CREATE' as const,
+            ResourceRecordSet: {
+              Name: `r${i}.example.com`,
+              Type: 'A' as const,
+              TTL: 300,
+              ResourceRecords: [{ Value: '192.0.2.1' }],
+            },
+          })),
+        },
+      }),
+    );
+
+    const first = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+    const large = await route53.send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, MaxItems: 1000 }),
+    );
+
+    expect(first).toMatchObject({ MaxItems: 100, IsTruncated: true });
+    expect(first.ResourceRecordSets).toHaveLength(100);
+    // 150 A records, the zone's SOA and NS: all on one page of at most 300.
+    expect(large).toMatchObject({ MaxItems: 300, IsTruncated: false });
+    expect(large.ResourceRecordSets).toHaveLength(152);
+  });
+});
+
+describe('Route 53 throttling', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.stop();
+    stack = undefined;
+  });
+
+  it('answers Throttling, Rate exceeded (400) beyond 50 requests at once, and refills 10 a second', async () => {
+    stack = await startStack();
+    const route53 = new Route53Client(clientConfig(stack.url));
+    const outcomes: string[] = [];
+    const list = () =>
+      route53.send(new ListHostedZonesCommand({})).then(
+        () => 'ok',
+        (error: { name: string; message: string; $metadata: { httpStatusCode: number } }) =>
+          `${error.name} ${error.message} ${error.$metadata.httpStatusCode}`,
+      );
+
+    for (let i = 0; i < 51; i++) outcomes.push(await list());
+    stack.clock.advance(1000);
+    for (let i = 0; i < 11; i++) outcomes.push(await list());
+
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(60);
+    expect(outcomes[50]).toBe('Throttling Rate exceeded 400');
+    expect(outcomes[61]).toBe('Throttling Rate exceeded 400');
+    expect(stack.metrics.snapshot()['route53:ListHostedZones']).toEqual({
+      ok: 60,
+      throttled: 2,
+      failed: 0,
+    });
+    route53.destroy();
+  });
+
+  it("refuses a change batch with PriorRequestNotComplete while the zone's last change is PENDING", async () => {
+    stack = await startStack({
+      route53InsyncDelayMs: 60_000,
+      route53: { faults: { rateLimit: 0 }, priorRequestRate: 1 },
+    });
+    const route53 = new Route53Client(clientConfig(stack.url));
+    const zoneId = (stack.zones.get('example.com') as { id: string }).id;
+    const upsert = (name: string) =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: name,
+                  Type: 'A',
+                  TTL: 300,
+                  ResourceRecords: [{ Value: '192.0.2.1' }],
+                },
+              },
+            ],
+          },
+        }),
+      );
+
+    await upsert('a.example.com');
+    const refused = await upsert('b.example.com').catch((error: Error) => error);
+    stack.clock.advance(60_000);
+    await upsert('b.example.com');
+
+    expect(refused).toBeInstanceOf(PriorRequestNotComplete);
+    route53.destroy();
   });
 });

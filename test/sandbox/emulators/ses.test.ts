@@ -11,7 +11,7 @@ import {
   PutEmailIdentityDkimAttributesCommand,
   PutEmailIdentityDkimSigningAttributesCommand,
   SESv2Client,
-  TooManyRequestsException,
+  type TooManyRequestsException,
 } from '@aws-sdk/client-sesv2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clientConfig, HOUR, MINUTE, type Stack, startStack } from './stack.js';
@@ -38,7 +38,15 @@ describe('emulated SES v2 through the SDK', () => {
   let zoneId: string;
 
   beforeEach(async () => {
-    stack = await startStack({ ses: { firstCheckDelayMs: MINUTE, checkIntervalMs: 5 * MINUTE } });
+    stack = await startStack({
+      ses: {
+        firstCheckDelayMs: MINUTE,
+        checkIntervalMs: 5 * MINUTE,
+        // These tests are about identities, not SES's rate: many calls happen at one instant of
+        // the hand-driven clock, which one request per second per operation would refuse.
+        faults: { rateLimit: 0 },
+      },
+    });
     ses = new SESv2Client(clientConfig(stack.url));
     route53 = new Route53Client(clientConfig(stack.url));
     zoneId = (stack.zones.get('example.com') as { id: string }).id;
@@ -77,7 +85,7 @@ describe('emulated SES v2 through the SDK', () => {
   const get = (identity: string) =>
     ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
 
-  it('creates an Easy DKIM domain with three random 32-character tokens, PENDING, 2048-bit', async () => {
+  it('creates an Easy DKIM domain with three random base32 tokens, PENDING, 2048-bit', async () => {
     const created = await ses.send(
       new CreateEmailIdentityCommand({ EmailIdentity: 'example.com' }),
     );
@@ -85,7 +93,7 @@ describe('emulated SES v2 through the SDK', () => {
     expect(created.VerifiedForSendingStatus).toBe(false);
     expect(created.DkimAttributes?.Tokens).toHaveLength(3);
     for (const token of created.DkimAttributes?.Tokens ?? [])
-      expect(token).toMatch(/^[a-z0-9]{32}$/);
+      expect(token).toMatch(/^[a-z2-7]{32}$/);
     expect(new Set(created.DkimAttributes?.Tokens).size).toBe(3);
     expect(created.DkimAttributes).toMatchObject({
       Status: 'PENDING',
@@ -94,6 +102,7 @@ describe('emulated SES v2 through the SDK', () => {
       NextSigningKeyLength: 'RSA_2048_BIT',
       CurrentSigningKeyLength: 'RSA_2048_BIT',
       LastKeyGenerationTimestamp: stack.clock.now(),
+      SigningHostedZone: 'dkim.amazonses.com',
     });
   });
 
@@ -324,22 +333,74 @@ describe('emulated SES v2 through the SDK', () => {
     });
   });
 
-  it('refuses a key length change within 24 hours of the last key, and records it after', async () => {
+  const changeKeyLength = (length: 'RSA_1024_BIT' | 'RSA_2048_BIT') =>
+    ses.send(
+      new PutEmailIdentityDkimSigningAttributesCommand({
+        EmailIdentity: 'example.com',
+        SigningAttributesOrigin: 'AWS_SES',
+        SigningAttributes: { NextSigningKeyLength: length },
+      }),
+    );
+
+  it('changes NextSigningKeyLength at once, and the key in use only when SES generates it', async () => {
+    const created = await ses.send(
+      new CreateEmailIdentityCommand({ EmailIdentity: 'example.com' }),
+    );
+    stack.clock.advance(MINUTE);
+
+    const changed = await changeKeyLength('RSA_1024_BIT');
+    const pending = await get('example.com');
+    stack.clock.advance(HOUR);
+    const generated = await get('example.com');
+
+    // Easy DKIM rotates behind the same CNAMEs: the tokens, and so the records, stay.
+    expect(changed.DkimTokens).toEqual(created.DkimAttributes?.Tokens);
+    expect(pending.DkimAttributes).toMatchObject({
+      NextSigningKeyLength: 'RSA_1024_BIT',
+      CurrentSigningKeyLength: 'RSA_2048_BIT',
+      LastKeyGenerationTimestamp: created.DkimAttributes?.LastKeyGenerationTimestamp,
+    });
+    expect(generated.DkimAttributes).toMatchObject({
+      NextSigningKeyLength: 'RSA_1024_BIT',
+      CurrentSigningKeyLength: 'RSA_1024_BIT',
+      LastKeyGenerationTimestamp: new Date(Date.parse('2026-01-01T00:01:00Z') + HOUR),
+    });
+  });
+
+  it('allows the first length change at once, then refuses the same length and a second change within a day', async () => {
     await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: 'example.com' }));
-    const change = () =>
-      ses.send(
-        new PutEmailIdentityDkimSigningAttributesCommand({
-          EmailIdentity: 'example.com',
-          SigningAttributesOrigin: 'AWS_SES',
-          SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
-        }),
-      );
-    await expect(change()).rejects.toBeInstanceOf(BadRequestException);
-    stack.clock.advance(24 * HOUR);
-    await change();
-    const after = await get('example.com');
-    expect(after.DkimAttributes?.NextSigningKeyLength).toBe('RSA_1024_BIT');
-    expect(after.DkimAttributes?.LastKeyGenerationTimestamp).toEqual(stack.clock.now());
+
+    await expect(changeKeyLength('RSA_2048_BIT')).rejects.toThrow(/already RSA_2048_BIT/);
+    await changeKeyLength('RSA_1024_BIT');
+    stack.clock.advance(24 * HOUR - 1);
+    await expect(changeKeyLength('RSA_2048_BIT')).rejects.toBeInstanceOf(BadRequestException);
+    stack.clock.advance(1);
+    await changeKeyLength('RSA_2048_BIT');
+
+    expect((await get('example.com')).DkimAttributes?.NextSigningKeyLength).toBe('RSA_2048_BIT');
+  });
+
+  it('reports no Easy DKIM key lengths or key generation for a BYODKIM domain', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    await ses.send(
+      new CreateEmailIdentityCommand({
+        EmailIdentity: 'example.com',
+        DkimSigningAttributes: {
+          DomainSigningSelector: 's1',
+          DomainSigningPrivateKey: privateKey
+            .export({ type: 'pkcs1', format: 'der' })
+            .toString('base64'),
+        },
+      }),
+    );
+
+    const dkim = (await get('example.com')).DkimAttributes;
+
+    expect(dkim).toMatchObject({ SigningAttributesOrigin: 'EXTERNAL', Tokens: ['s1'] });
+    expect(dkim).not.toHaveProperty('CurrentSigningKeyLength');
+    expect(dkim).not.toHaveProperty('NextSigningKeyLength');
+    expect(dkim).not.toHaveProperty('LastKeyGenerationTimestamp');
+    expect(dkim).not.toHaveProperty('SigningHostedZone');
   });
 
   it('switches DKIM signing off and on with PutEmailIdentityDkimAttributes', async () => {
@@ -398,23 +459,103 @@ describe('emulated SES stress and faults', () => {
     stack = undefined;
   });
 
-  it('answers TooManyRequestsException (429) beyond the per-operation rate limit', async () => {
-    stack = await startStack({ ses: { faults: { rateLimit: 2, wallClock: () => 0 } } });
+  it('throttles each operation beyond one request per second by default, on the emulator clock', async () => {
+    stack = await startStack();
     const ses = new SESv2Client(clientConfig(stack.url));
-    await ses.send(new ListEmailIdentitiesCommand({}));
-    await ses.send(new ListEmailIdentitiesCommand({}));
-    const error = await ses.send(new ListEmailIdentitiesCommand({})).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TooManyRequestsException);
-    expect((error as TooManyRequestsException).$metadata.httpStatusCode).toBe(429);
+    const list = () =>
+      ses.send(new ListEmailIdentitiesCommand({})).then(
+        () => 'ok',
+        (error: TooManyRequestsException) => `${error.name} ${error.$metadata.httpStatusCode}`,
+      );
+
+    const burst = [await list(), await list()];
     // Another operation has its own budget.
-    await expect(
-      ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'x.example.com' })),
-    ).rejects.toBeInstanceOf(NotFoundException);
+    const other = await ses
+      .send(new GetEmailIdentityCommand({ EmailIdentity: 'x.example.com' }))
+      .catch((error: Error) => error.name);
+    stack.clock.advance(1000);
+    const later = await list();
+
+    expect(burst).toEqual(['ok', 'TooManyRequestsException 429']);
+    expect(other).toBe('NotFoundException');
+    expect(later).toBe('ok');
+    expect(stack.metrics.snapshot()['sesv2:ListEmailIdentities']).toEqual({
+      ok: 2,
+      throttled: 1,
+      failed: 0,
+    });
     ses.destroy();
   });
 
+  it('lets a fault strike after the operation took effect: the reply is lost, the identity exists', async () => {
+    stack = await startStack({
+      ses: {
+        faults: {
+          rateLimit: 0,
+          faultRate: 1,
+          faultAfterShare: 1,
+          operations: ['CreateEmailIdentity'],
+        },
+      },
+    });
+    const ses = new SESv2Client(clientConfig(stack.url));
+
+    const created = await ses
+      .send(new CreateEmailIdentityCommand({ EmailIdentity: 'lost.example.com' }))
+      .catch((error: { name: string; $metadata: { httpStatusCode: number } }) => error);
+    const found = await ses.send(
+      new GetEmailIdentityCommand({ EmailIdentity: 'lost.example.com' }),
+    );
+
+    expect(created).toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500 } });
+    expect(found.IdentityType).toBe('DOMAIN');
+    ses.destroy();
+  });
+
+  it("answers Easy DKIM with its region's DKIM zone, and checks the CNAMEs against it", async () => {
+    stack = await startStack({
+      region: 'af-south-1',
+      ses: { firstCheckDelayMs: 0, checkIntervalMs: 0, faults: { rateLimit: 0 } },
+    });
+    const ses = new SESv2Client(clientConfig(stack.url));
+    const route53 = new Route53Client(clientConfig(stack.url));
+    const zoneId = (stack.zones.get('example.com') as { id: string }).id;
+    const created = await ses.send(
+      new CreateEmailIdentityCommand({ EmailIdentity: 'example.com' }),
+    );
+    const tokens = created.DkimAttributes?.Tokens ?? [];
+    const publish = (zone: string) =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: zoneId,
+          ChangeBatch: {
+            Changes: tokens.map((token) => ({
+              Action: 'UPSERT' as const,
+              ResourceRecordSet: {
+                Name: `${token}._domainkey.example.com`,
+                Type: 'CNAME' as const,
+                TTL: 300,
+                ResourceRecords: [{ Value: `${token}.${zone}` }],
+              },
+            })),
+          },
+        }),
+      );
+
+    await publish('dkim.amazonses.com');
+    const elsewhere = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'example.com' }));
+    await publish('dkim.af-south-1.amazonses.com');
+    const regional = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: 'example.com' }));
+
+    expect(created.DkimAttributes?.SigningHostedZone).toBe('dkim.af-south-1.amazonses.com');
+    expect(elsewhere.VerificationInfo?.ErrorType).toBe('INVALID_VALUE');
+    expect(regional.DkimAttributes?.Status).toBe('SUCCESS');
+    ses.destroy();
+    route53.destroy();
+  });
+
   it('answers a 5xx InternalFailure at fault rate 1', async () => {
-    stack = await startStack({ ses: { faults: { faultRate: 1 } } });
+    stack = await startStack({ ses: { faults: { faultRate: 1, rateLimit: 0 } } });
     const failing = new SESv2Client(clientConfig(stack.url));
     const error = (await failing
       .send(new ListEmailIdentitiesCommand({}))
@@ -429,7 +570,9 @@ describe('emulated SES stress and faults', () => {
 
   it('fails the same requests for the same seed', async () => {
     const outcomes = async () => {
-      const local = await startStack({ ses: { faults: { throttleRate: 0.5, seed: 42 } } });
+      const local = await startStack({
+        ses: { faults: { throttleRate: 0.5, seed: 42, rateLimit: 0 } },
+      });
       const ses = new SESv2Client(clientConfig(local.url));
       const results: string[] = [];
       for (let i = 0; i < 20; i++) {

@@ -4,6 +4,7 @@ import {
   type EmulatorsOptions,
 } from '#sandbox/aws/create-emulators.js';
 import { startAwsEndpoint } from '#sandbox/aws/endpoint.js';
+import { CallMetrics } from '#sandbox/aws/metrics.js';
 
 /** A clock the test moves by hand: the emulators' virtual time. */
 export interface TestClock {
@@ -37,6 +38,8 @@ export function clientConfig(url: string, maxAttempts = 1) {
 export interface Stack extends Emulators {
   url: string;
   clock: TestClock;
+  /** Calls served, by service operation and outcome. */
+  metrics: CallMetrics;
   stop(): Promise<void>;
 }
 
@@ -44,11 +47,13 @@ export interface Stack extends Emulators {
 export async function startStack(options: EmulatorsOptions = {}): Promise<Stack> {
   const clock = testClock();
   const emulators = await createEmulators({ now: clock.now, route53InsyncDelayMs: 0, ...options });
-  const endpoint = await startAwsEndpoint({ port: 0, services: emulators.services });
+  const metrics = new CallMetrics(emulators.services);
+  const endpoint = await startAwsEndpoint({ port: 0, services: emulators.services, metrics });
   return {
     ...emulators,
     url: endpoint.url,
     clock,
+    metrics,
     stop: async () => {
       await endpoint.close();
       await emulators.close();

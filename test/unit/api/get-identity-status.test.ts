@@ -264,13 +264,13 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
     expect(data.records).toEqual([]);
   });
 
-  it('decodes a percent-encoded address and normalises its domain part', async () => {
+  it('normalises the domain part of an address', async () => {
     ses
       .on(GetEmailIdentityCommand)
       .resolves({ $metadata: {}, IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: true });
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
 
-    const response = await handler(getEvent('Ops%40Example.COM'), lambdaContext);
+    const response = await handler(getEvent('Ops@Example.COM'), lambdaContext);
 
     expect(response.statusCode).toBe(200);
     expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
@@ -285,13 +285,22 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
   });
 
   it('returns 400 VALIDATION_ERROR for an identity that is neither a domain nor an address', async () => {
-    const response = await handler(getEvent('not%20a%20domain'), lambdaContext);
+    const response = await handler(getEvent('not a domain'), lambdaContext);
 
     expect(response.statusCode).toBe(400);
     const { error } = bodyOf(response);
     expect(error.code).toBe('VALIDATION_ERROR');
     expect(error.details.length).toBeGreaterThan(0);
     expect(error.details.every((d: { field: string }) => d.field === 'identity')).toBe(true);
+    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+  });
+
+  it('does not decode the path parameter a second time: API Gateway decoded it already', async () => {
+    // `/identities/ops%2540example.com` arrives as `ops%40example.com`: not an address.
+    const response = await handler(getEvent('ops%40example.com'), lambdaContext);
+
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).error.code).toBe('VALIDATION_ERROR');
     expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
   });
 

@@ -432,28 +432,6 @@ describe('StartVerification (POST /identities)', () => {
     expect(response.statusCode).toBe(202);
   });
 
-  it('accepts a REST API (payload 1.0) event as well', async () => {
-    const v2 = postEvent({ EmailIdentity: 'mail.example.com' });
-    const v1 = {
-      resource: '/identities',
-      path: '/identities',
-      httpMethod: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      multiValueHeaders: {},
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      pathParameters: null,
-      stageVariables: null,
-      requestContext: v2.requestContext as never,
-      body: v2.body ?? null,
-      isBase64Encoded: false,
-    };
-
-    const response = await handler(v1, lambdaContext);
-
-    expect(response.statusCode).toBe(202);
-  });
-
   it('reads a base64-encoded body', async () => {
     const event = postEvent('');
     event.body = Buffer.from(JSON.stringify({ EmailIdentity: 'mail.example.com' })).toString(

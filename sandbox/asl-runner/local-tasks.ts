@@ -8,7 +8,8 @@
  * - `arn:aws:states:::events:putEvents` sends a real PutEvents through the given SDK client, adds
  *   the execution and state machine ARNs to `Resources`, and fails with `EventBridge.FailedEntry`
  *   when an entry fails, as the optimized integration does.
- * Used by the state machine tests (with mocked clients) and by the sandbox (with emulators).
+ * Part of the ASL runner (see definition.ts): the state machine tests bind with mocked clients,
+ * the sandbox with clients pointed at its emulators.
  */
 import {
   type EventBridgeClient,
@@ -16,6 +17,7 @@ import {
   type PutEventsCommandOutput,
 } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
+import { functionArn } from './definition.js';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -26,8 +28,13 @@ export interface LocalTaskOptions {
   eventBridge: EventBridgeClient;
   executionArn: string;
   stateMachineArn: string;
-  /** Called around every task, for progress output and the virtual clock's bookkeeping. */
-  onTask?: (stateName: string, phase: 'start' | 'end') => void;
+  /** The region the Lambda context reports. */
+  region: string;
+  /**
+   * Runs each task's work: the sandbox runs it under its virtual clock (time stands still while
+   * the task works), the tests count running tasks. Default: the work itself.
+   */
+  around?: <T>(stateName: string, work: () => Promise<T>) => Promise<T>;
 }
 
 interface AslState {
@@ -71,16 +78,10 @@ export function bindLocalTasks(
   options: LocalTaskOptions,
 ): Record<string, TaskHandler> {
   const bound: Record<string, TaskHandler> = {};
+  const around = options.around ?? ((_stateName, work) => work());
   for (const [stateName, state] of taskStates(definition)) {
     const run = taskRunner(stateName, state, options);
-    bound[stateName] = async (input) => {
-      options.onTask?.(stateName, 'start');
-      try {
-        return await run(input);
-      } finally {
-        options.onTask?.(stateName, 'end');
-      }
-    };
+    bound[stateName] = (input) => around(stateName, () => run(input));
   }
   return bound;
 }
@@ -93,7 +94,8 @@ function taskRunner(stateName: string, state: AslState, options: LocalTaskOption
     if (!handler) {
       throw new Error(`Task ${stateName} invokes "${functionArn}", which has no local handler`);
     }
-    return (input) => invokeLambda(functionName, handler, (input as { Payload?: unknown }).Payload);
+    return (input) =>
+      invokeLambda(functionName, handler, (input as { Payload?: unknown }).Payload, options.region);
   }
   if (state.Resource === 'arn:aws:states:::events:putEvents') {
     return (input) => putEvents(input as { Entries: Record<string, unknown>[] }, options);
@@ -103,27 +105,37 @@ function taskRunner(stateName: string, state: AslState, options: LocalTaskOption
 
 let invocationCount = 0;
 
-/** The context Lambda passes a handler; Powertools reads it for its log keys. */
-export function lambdaContext(functionName: string, awsRequestId: string): Context {
-  return {
+/**
+ * The context Lambda passes a handler; Powertools reads it for its log keys. Local runs model no
+ * Lambda time-out, so it has no remaining time to report: middy then sets no timer of its own
+ * (it checks for `getRemainingTimeInMillis`), which on a virtual clock would otherwise invent a
+ * time-out that depends on how long the work slept, not on the function's configuration.
+ */
+export function lambdaContext(functionName: string, awsRequestId: string, region: string): Context {
+  const context: Omit<Context, 'getRemainingTimeInMillis'> = {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: functionArn(functionName, { region }),
     memoryLimitInMB: '256',
     awsRequestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
+  return context as Context;
 }
 
-async function invokeLambda(functionName: string, handler: LambdaHandler, payload: unknown) {
+async function invokeLambda(
+  functionName: string,
+  handler: LambdaHandler,
+  payload: unknown,
+  region: string,
+) {
   invocationCount += 1;
-  const context = lambdaContext(functionName, `local-${invocationCount}`);
+  const context = lambdaContext(functionName, `local-${invocationCount}`, region);
   try {
     // A structured clone stands in for the JSON round trip Lambda makes of every payload.
     const result = await handler(structuredClone(payload), context);
