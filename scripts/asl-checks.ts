@@ -44,6 +44,8 @@ const INTEGRATIONS = new Set([
 const PLACEHOLDER = /^\$\{[A-Z][A-Za-z0-9]*\}$/;
 // Names Step Functions and its integrations raise, which our code never throws.
 const SERVICE_ERROR = /^(States|Lambda|EventBridge|SQS|DynamoDB)\.[A-Za-z]+$/;
+// Lambda's own name for a function that ran past its Timeout (the runtime's errorType).
+const LAMBDA_RUNTIME_ERRORS = new Set(['Sandbox.Timedout']);
 
 /** Every problem found, as one line each; empty when the definition is sound. */
 export function aslProblems(definition: Definition): string[] {
@@ -80,7 +82,8 @@ export function aslProblems(definition: Definition): string[] {
       if (
         errorName !== 'States.ALL' &&
         !ourNames.has(errorName) &&
-        !SERVICE_ERROR.test(errorName)
+        !SERVICE_ERROR.test(errorName) &&
+        !LAMBDA_RUNTIME_ERRORS.has(errorName)
       ) {
         problems.push(`${name}: matches "${errorName}", which no code throws`);
       }

@@ -23,10 +23,10 @@ describe('the VerifyEmailIdentity definition', () => {
       Retry?: unknown[];
     };
     delete task.TimeoutSeconds;
-    task.Retry?.push({ ...(task.Retry[0] as object), ErrorEquals: ['Sandbox.Timedout'] });
+    task.Retry?.push({ ...(task.Retry[0] as object), ErrorEquals: ['Sandbox.Crashed'] });
     expect(aslProblems(definition)).toEqual([
       'CheckVerification: a Task without TimeoutSeconds',
-      'CheckVerification: matches "Sandbox.Timedout", which no code throws',
+      'CheckVerification: matches "Sandbox.Crashed", which no code throws',
     ]);
   });
 
