@@ -55,9 +55,10 @@ export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
 /**
  * One look at the identity, then a decision: VERIFIED, FAILED, TIMED_OUT, or PENDING with the
  * seconds until the run's next look of its own (a safety net: the sweeper wakes it as soon as
- * SES's view changes). SES is asked on the first look, when something woke the run, at the
- * deadline, and on a safety-net look only when our probe finds every record right; so a domain
- * whose records never come costs SES three calls in 72 hours. Time is read after the calls and
+ * SES's view changes). SES is asked when something woke the run, at the deadline, and on a
+ * safety-net look only when our probe finds every record right; the first look trusts SES's
+ * answer to the creation (but for an adopted identity SES had verified). So a domain whose
+ * records never come costs SES two calls in 72 hours: its creation and the deadline. Time is read after the calls and
  * compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
 export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
@@ -73,7 +74,12 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   // A safety-net look probes first: SES is worth a call only once the records are right.
   let probeResults: ProbeResult[] =
     safetyNet && isDomain && records.length > 0 ? await probe(records) : [];
-  const askSes = !safetyNet || (isDomain && probeResults.length > 0 && probeResults.every(isOk));
+  // The first look follows SES's own answer to the creation or the change (PENDING, unless the
+  // run adopted an identity SES had verified already): it asks SES again only in that case.
+  const firstLook = input.wake === null;
+  const askSes = firstLook
+    ? identity.adopted && identity.dkim?.status === 'SUCCESS'
+    : !safetyNet || (isDomain && probeResults.length > 0 && probeResults.every(isOk));
 
   let ses: SesIdentity | null | undefined;
   if (askSes) {
@@ -85,7 +91,7 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
     }
   }
 
-  const dkimStatus = ses?.dkim?.status ?? previous.dkim_status;
+  const dkimStatus = ses?.dkim?.status ?? previous.dkim_status ?? identity.dkim?.status ?? null;
   const verifiedForSending = ses
     ? ses.verified_for_sending === true
     : previous.verified_for_sending;

@@ -44,7 +44,8 @@ describe('checkIdentity', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  const domainInput = (previous = firstCheck, wake: WakeReason = null) => ({
+  // Most looks here follow a wake-up; the first look has a test of its own.
+  const domainInput = (previous = firstCheck, wake: WakeReason = sweeper) => ({
     identity: easyDkimIdentity(created),
     dns: published(records),
     previous,
@@ -99,6 +100,42 @@ describe('checkIdentity', () => {
       });
     },
   );
+
+  it('does not ask SES on the first look: SES has just answered the creation', async () => {
+    const prober = vi.fn(async (r: DkimDnsRecord[]) => probeAll(r, 'OK'));
+
+    const result = await checkIdentity(domainInput(firstCheck, null), prober);
+
+    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+    expect(result).toMatchObject({
+      outcome: 'PENDING',
+      dkim_status: 'PENDING',
+      checks: 1,
+      next_check_seconds: 24 * 3600,
+    });
+    expect(result.probe).toEqual(probeAll(records, 'OK'));
+  });
+
+  it('asks SES on the first look at an adopted identity SES had verified', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const identity = easyDkimIdentity(created);
+    const adopted = {
+      ...identity,
+      adopted: true,
+      dkim: identity.dkim && { ...identity.dkim, status: 'SUCCESS' as const },
+    };
+
+    const result = await checkIdentity(
+      { ...domainInput(firstCheck, null), identity: adopted },
+      vi.fn(),
+    );
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(result.outcome).toBe('VERIFIED');
+  });
 
   it('asks SES when the sweeper woke the run', async () => {
     ses.on(GetEmailIdentityCommand).resolves({
@@ -225,7 +262,7 @@ describe('checkIdentity', () => {
         dns: published([]),
         previous: firstCheck,
         execution_id: 'run-2',
-        wake: null,
+        wake: sweeper,
       },
       vi.fn(),
     );
@@ -241,7 +278,7 @@ describe('checkIdentity', () => {
         dns: published([]),
         previous: firstCheck,
         execution_id: 'run-2',
-        wake: null,
+        wake: sweeper,
       },
       vi.fn(),
     );
