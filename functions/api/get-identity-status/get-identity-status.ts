@@ -178,6 +178,7 @@ function expectedRecords(ses: SesIdentity, ttl: number | undefined): DkimDnsReco
             current_signing_key_length: dkim.current_signing_key_length,
             next_signing_key_length: dkim.next_signing_key_length,
             public_key: null,
+            signing_hosted_zone: dkim.signing_hosted_zone,
           }
         : null,
     dns: { provider: null, hosted_zone_id: null },

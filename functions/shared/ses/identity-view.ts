@@ -6,6 +6,7 @@ import type {
   DkimStatus,
   IdentityType,
 } from '#shared/workflow/types.js';
+import { signingHostedZone } from './dkim-zones.js';
 
 /**
  * SES's answers about an identity, in our vocabulary. Every reader of GetEmailIdentity (and of
@@ -32,6 +33,8 @@ export interface SesDkim {
   next_signing_key_length: DkimKeyLength | null;
   /** Easy DKIM: when SES last generated a key pair (a key length changes at most once a day). */
   last_key_generated_at: string | null;
+  /** Easy DKIM: the zone the CNAMEs point into (SES's SigningHostedZone, or its Region's). */
+  signing_hosted_zone: string | null;
 }
 
 /** SES's VerificationInfo, with the SOA record SES saw for the domain. */
@@ -87,6 +90,8 @@ export function sesDkimOf(attributes: DkimAttributes | undefined): SesDkim | nul
     current_signing_key_length: attributes.CurrentSigningKeyLength ?? null,
     next_signing_key_length: attributes.NextSigningKeyLength ?? null,
     last_key_generated_at: attributes.LastKeyGenerationTimestamp?.toISOString() ?? null,
+    signing_hosted_zone:
+      origin === 'AWS_SES' ? signingHostedZone(attributes.SigningHostedZone) : null,
   };
 }
 

@@ -27,6 +27,11 @@ export interface DkimSummary {
   next_signing_key_length: DkimKeyLength | null;
   /** BYODKIM: base64 SubjectPublicKeyInfo (DER) of the signing key, for the TXT record. */
   public_key: string | null;
+  /**
+   * Easy DKIM: the zone the CNAMEs point into (SES's SigningHostedZone: it varies by Region and
+   * cell). Absent: the Region's documented zone (see shared/ses/dkim-zones).
+   */
+  signing_hosted_zone?: string | null;
 }
 
 /** One side of a DKIM signing change: what the identity signs with. `origin` null: no DKIM. */

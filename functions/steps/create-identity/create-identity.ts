@@ -10,6 +10,7 @@ import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/
 import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
+import { signingHostedZone } from '#shared/ses/dkim-zones.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import { type SesDkim, sesDkimOf } from '#shared/ses/identity-view.js';
 import {
@@ -162,6 +163,9 @@ function dkimSummary(
       dkim?.current_signing_key_length ?? (key ? keyLengthForBits(key.bits) : null),
     next_signing_key_length: dkim?.next_signing_key_length ?? null,
     public_key: key?.publicKey ?? null,
+    ...(origin === 'AWS_SES' && {
+      signing_hosted_zone: signingHostedZone(dkim?.signing_hosted_zone),
+    }),
   };
 }
 
