@@ -47,6 +47,7 @@ describe('sesDkimOf', () => {
         CurrentSigningKeyLength: 'RSA_1024_BIT',
         NextSigningKeyLength: 'RSA_2048_BIT',
         LastKeyGenerationTimestamp: new Date('2026-01-15T01:00:00Z'),
+        SigningHostedZone: 'dkim.amazonses.com',
       }),
     ).toEqual({
       origin: 'AWS_SES',
@@ -58,6 +59,7 @@ describe('sesDkimOf', () => {
       current_signing_key_length: 'RSA_1024_BIT',
       next_signing_key_length: 'RSA_2048_BIT',
       last_key_generated_at: '2026-01-15T01:00:00.000Z',
+      signing_hosted_zone: 'dkim.amazonses.com',
     });
   });
 
