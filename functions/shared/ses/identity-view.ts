@@ -58,6 +58,10 @@ export interface SesIdentity {
   /** Null when SES returns no DKIM attributes at all. */
   dkim: SesDkim | null;
   verification_info: SesVerificationInfo | null;
+  /** Names of the sending authorization policies attached to the identity. */
+  policy_names: string[];
+  /** The custom MAIL FROM domain, when one is set. */
+  mail_from_domain: string | null;
 }
 
 /**
@@ -109,6 +113,8 @@ export function sesIdentityOf(
     configuration_set_name: output.ConfigurationSetName ?? null,
     tags: (output.Tags ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' })),
     dkim: sesDkimOf(output.DkimAttributes),
+    policy_names: Object.keys(output.Policies ?? {}),
+    mail_from_domain: output.MailFromAttributes?.MailFromDomain ?? null,
     verification_info: info
       ? {
           error_type: info.ErrorType ?? null,
