@@ -4,7 +4,7 @@
  *
  *   dist/<name>/index.mjs            the handler module (Handler: index.handler)
  *   dist/<name>/chunks/*.mjs         code the handler loads only when it needs it
- *   dist/<name>/*.map                source maps, without the sources
+ *   dist/<name>/*.map                source maps of our code (functions/), without the sources
  *   dist/<name>/package.json         what SAM's Node.js builder needs to copy the folder as it is
  *
  * Why our own build rather than SAM's esbuild BuildMethod: cold start. esbuild's code splitting
@@ -15,10 +15,11 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
+import { type BuildOptions, build, type Metafile, type OutputFile, type Plugin } from 'esbuild';
 import { functionFolders } from './lib/function-folders.js';
 
 /** Where `npm run build` writes, and where each function's CodeUri points. */
@@ -69,9 +70,9 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     // The SDK and Powertools ship ESM builds; the ESM build is the one esbuild can shake.
     mainFields: ['module', 'main'],
     minify: true,
-    // Maps give logged stack traces our file names and lines. Without the sources they are a
-    // quarter of the size, and Node reads and parses a map at every cold start when source maps
-    // are on (NODE_OPTIONS=--enable-source-maps in template.yaml): `npm run bench` measures it.
+    // Maps give logged stack traces our file names and lines (NODE_OPTIONS=--enable-source-maps
+    // in template.yaml). Node reads and parses every map at each cold start, so they carry no
+    // sources, and bundleInto() keeps only the mappings of our own code.
     sourcemap: 'linked',
     sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require(); every chunk may hold one.
@@ -146,11 +147,119 @@ export function assertUniqueNames(folders: readonly string[]): void {
   }
 }
 
+interface RawSourceMap {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  sourcesContent?: (string | null)[];
+}
+
+/**
+ * A source map reduced to the mappings of our own code (sources under functions/), or undefined
+ * when the file holds none. Dependencies are nine tenths of a bundle and of its maps, and Node
+ * reads and parses each map at every cold start when source maps are on. A frame in dependency
+ * code keeps its bundle position: a one-field segment ends each stretch of their code, so no
+ * frame there is put on a line of ours.
+ */
+export function ourMappingsOnly(
+  map: RawSourceMap,
+  isOurs: (source: string) => boolean,
+): RawSourceMap | undefined {
+  const sourceIndex = new Map<number, number>();
+  const sources: string[] = [];
+  map.sources.forEach((source, index) => {
+    if (!isOurs(source)) return;
+    sourceIndex.set(index, sources.length);
+    sources.push(source);
+  });
+  if (sources.length === 0) return undefined;
+  const nameIndex = new Map<number, number>();
+  const names: string[] = [];
+  const lines = decode(map.mappings).map((segments) => {
+    const kept: SourceMapSegment[] = [];
+    let inTheirs = false;
+    for (const segment of segments) {
+      const source = segment.length > 1 ? sourceIndex.get(segment[1] as number) : undefined;
+      if (segment.length === 1 || source === undefined) {
+        if (!inTheirs) kept.push([segment[0]]);
+        inTheirs = true;
+        continue;
+      }
+      inTheirs = false;
+      const [column, , line, sourceColumn] = segment as [number, number, number, number];
+      if (segment.length === 5) {
+        const name = segment[4];
+        if (!nameIndex.has(name)) {
+          nameIndex.set(name, names.length);
+          names.push(map.names[name] as string);
+        }
+        kept.push([column, source, line, sourceColumn, nameIndex.get(name) as number]);
+      } else {
+        kept.push([column, source, line, sourceColumn]);
+      }
+    }
+    return kept;
+  });
+  return { version: map.version, sources, names, mappings: encode(lines) };
+}
+
+/** What bundleInto() may do otherwise than a Lambda build, for the benchmark's comparisons. */
+export interface BundleVariant {
+  /** Keep the mappings of dependencies too (esbuild's whole map). */
+  mapDependencies?: boolean;
+  /** Put the sources in the maps. */
+  sourcesContent?: boolean;
+  plugins?: Plugin[];
+}
+
+/**
+ * Bundles `entry` into `outdir` as a Lambda is built, and writes the files: the maps reduced to
+ * our code, and a file whose map would be empty left without one.
+ */
+export async function bundleInto(
+  entry: string,
+  outdir: string,
+  variant: BundleVariant = {},
+): Promise<Metafile> {
+  const options = lambdaBuildOptions(entry, outdir);
+  const result = await build({
+    ...options,
+    sourcesContent: variant.sourcesContent ?? false,
+    plugins: [...(options.plugins ?? []), ...(variant.plugins ?? [])],
+    write: false,
+  });
+  if (result.metafile === undefined) throw new Error(`esbuild gave no metafile for ${entry}`);
+  const root = resolve('functions');
+  const files = new Map<string, string>(
+    result.outputFiles.map((file: OutputFile) => [file.path, file.text]),
+  );
+  if (variant.mapDependencies !== true) {
+    for (const [path, text] of files) {
+      if (!path.endsWith('.map')) continue;
+      const isOurs = (source: string) => resolve(dirname(path), source).startsWith(`${root}${sep}`);
+      const reduced = ourMappingsOnly(JSON.parse(text) as RawSourceMap, isOurs);
+      const code = path.slice(0, -'.map'.length);
+      if (reduced !== undefined) {
+        files.set(path, JSON.stringify(reduced));
+        continue;
+      }
+      files.delete(path);
+      files.set(code, (files.get(code) ?? '').replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n'));
+    }
+  }
+  for (const [path, text] of files) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return result.metafile;
+}
+
 /** Builds one function into its own folder (emptied first: no stale chunk ships). */
 export async function buildFunction(folder: string, distDir = DIST_DIR): Promise<string> {
   const outdir = outputFolderOf(folder, distDir);
   rmSync(outdir, { recursive: true, force: true });
-  await build(lambdaBuildOptions(join(folder, 'handler.ts'), outdir));
+  await bundleInto(join(folder, 'handler.ts'), outdir);
   writeFileSync(join(outdir, 'package.json'), packageManifest(basename(folder)));
   return outdir;
 }
