@@ -17,7 +17,7 @@
  * code only (as built), of all code, with the sources; `--enable-source-maps` or not; the X-Ray
  * tracer.
  *
- * Usage: `npx tsx scripts/bench-cold-start.ts [rounds]` (default 11). BENCH_NODE=/path/to/node
+ * Usage: `npx tsx scripts/bench-cold-start.ts [rounds]` (default 15). BENCH_NODE=/path/to/node
  * measures another binary; otherwise Node 22 comes from the npm registry (`node-<os>-<arch>`) into
  * node_modules/.cache on first use.
  */
@@ -511,7 +511,7 @@ export async function benchColdStart(rounds: number): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchColdStart(Number(process.argv[2] ?? 11)).catch((error: unknown) => {
+  benchColdStart(Number(process.argv[2] ?? 15)).catch((error: unknown) => {
     process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });
