@@ -167,7 +167,7 @@ function lambdaEnvironment(name: string, taskRoot: string): Record<string, strin
     TZ: ':UTC',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'ASIABENCHMARKONLY000',
+    AWS_ACCESS_KEY_ID: 'bench-stand-in-key-id',
     AWS_SECRET_ACCESS_KEY: 'bench-only-not-a-credential',
     AWS_SESSION_TOKEN: 'bench-only-not-a-token',
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
