@@ -32,16 +32,17 @@ export const HANDLER_MODULE = 'index';
  * Node's built-in modules reach ESM code through require(), as they reach CommonJS code.
  * An ESM `import` of a built-in makes Node build its namespace from every export, and reading
  * `http`'s lazy `WebSocket` export loads undici, the whole fetch implementation: about as much
- * time again as a bare Node start (nodejs/node#59686). The AWS SDK's HTTP handler and
- * Powertools' tracer import `http` that way. Through require() the module object is used as it is
- * and undici never loads. esbuild's CommonJS interop reads each export when it is used.
+ * time again as a bare Node start (nodejs/node#59686). Powertools' tracer imports `http` that
+ * way, and the SDK's HTTP handler does with import() for a plain-HTTP endpoint. Through require()
+ * the module object is used as it is and undici never loads; esbuild's CommonJS interop reads
+ * each export only when it is used.
  */
 export const builtinsThroughRequire: Plugin = {
   name: 'builtins-through-require',
   setup(build) {
     const namespace = 'builtin-through-require';
     build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
-      args.kind === 'import-statement' && isBuiltin(args.path)
+      (args.kind === 'import-statement' || args.kind === 'dynamic-import') && isBuiltin(args.path)
         ? { path: args.path, namespace }
         : undefined,
     );
