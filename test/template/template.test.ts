@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { codeUriOf } from '#scripts/build.js';
 import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
   actionsOf,
@@ -324,7 +324,7 @@ describe('template.yaml shape', () => {
       expect.arrayContaining(
         folders.map((folder) => ({
           Metadata: undefined,
-          CodeUri: `dist/${basename(folder)}/`,
+          CodeUri: codeUriOf(folder),
           Handler: 'index.handler',
         })),
       ),
