@@ -1,43 +1,300 @@
 /**
- * Bundles every Lambda (functions/<room>/<name>/handler.ts) into dist/<name>/index.mjs: ESM, minified,
- * with source maps and the AWS SDK bundled (a pinned SDK, not whatever the runtime ships).
- * `sam build` uses the same settings through each function's esbuild Metadata.
+ * `npm run build`: bundles every Lambda (functions/<room>/<name>/handler.ts) into dist/<name>/,
+ * the folder that function's CodeUri names in template.yaml, ready for `sam build`:
+ *
+ *   dist/<name>/index.mjs            the handler module (Handler: index.handler)
+ *   dist/<name>/chunks/*.mjs         code the handler loads only when it needs it
+ *   dist/<name>/*.map                source maps of our code (functions/), without the sources
+ *   dist/<name>/package.json         what SAM's Node.js builder needs to copy the folder as it is
+ *
+ * Why our own build rather than SAM's esbuild BuildMethod: cold start. esbuild's code splitting
+ * turns every dynamic `import()` into a chunk that is read only if it runs, and the AWS SDK loads
+ * its other credential providers (SSO, STS, the INI files, IMDS) that way; in Lambda the
+ * credentials come from the environment, so those chunks never load. Splitting needs ESM and an
+ * output folder, which SAM's BuildProperties cannot express. `npm run bench` measures the result.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
+import { type BuildOptions, build, type Metafile, type OutputFile, type Plugin } from 'esbuild';
 import { functionFolders } from './lib/function-folders.js';
 
-const folders = functionFolders();
-if (folders.length === 0) {
-  console.error('No functions/<room>/<name>/handler.ts found');
-  process.exit(1);
-}
+/** Where `npm run build` writes, and where each function's CodeUri points. */
+export const DIST_DIR = 'dist';
 
-const rows: string[] = [];
-for (const folder of folders) {
-  const outfile = join('dist', basename(folder), 'index.mjs');
-  await build({
-    entryPoints: [join(folder, 'handler.ts')],
-    outfile,
+/** The module the Handler names: `index.handler` is the `handler` export of index.mjs. */
+export const HANDLER_MODULE = 'index';
+
+/**
+ * Node's built-in modules reach ESM code through require(), as they reach CommonJS code.
+ * An ESM `import` of a built-in makes Node build its namespace from every export, and reading
+ * `http`'s lazy `WebSocket` export loads undici, the whole fetch implementation: about as much
+ * time again as a bare Node start (nodejs/node#59686). Powertools' tracer imports `http` that
+ * way, and the SDK's HTTP handler does with import() for a plain-HTTP endpoint. Through require()
+ * the module object is used as it is and undici never loads; esbuild's CommonJS interop reads
+ * each export only when it is used.
+ */
+export const builtinsThroughRequire: Plugin = {
+  name: 'builtins-through-require',
+  setup(build) {
+    const namespace = 'builtin-through-require';
+    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+      (args.kind === 'import-statement' || args.kind === 'dynamic-import') && isBuiltin(args.path)
+        ? { path: args.path, namespace }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The esbuild settings every Lambda bundle is built with; the cold-start benchmark builds its
+ * floor bundles (only the SDK clients) with the same settings, so that they compare.
+ */
+export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
+  return {
+    entryPoints: { [HANDLER_MODULE]: entry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
-    minify: true,
-    sourcemap: true,
+    splitting: true,
+    format: 'esm',
     platform: 'node',
     target: 'node22',
-    format: 'esm',
+    // The SDK and Powertools ship ESM builds; the ESM build is the one esbuild can shake.
     mainFields: ['module', 'main'],
-    // CommonJS dependencies inside an ESM bundle still call require().
+    minify: true,
+    // Maps give logged stack traces our file names and lines (NODE_OPTIONS=--enable-source-maps
+    // in template.yaml). Node reads and parses every map at each cold start, so they carry no
+    // sources, and bundleInto() keeps only the mappings of our own code.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    // CommonJS dependencies inside an ESM bundle still call require(); every chunk may hold one.
     banner: {
       js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
     },
+    plugins: [builtinsThroughRequire],
+    metafile: true,
     logLevel: 'warning',
-  });
-  const bytes = statSync(outfile).size;
-  const gzipped = gzipSync(readFileSync(outfile)).length;
-  rows.push(
-    `${outfile.padEnd(40)} ${(bytes / 1024).toFixed(0).padStart(6)} KB  ${(gzipped / 1024).toFixed(0).padStart(5)} KB gzipped`,
-  );
+  };
 }
-console.log(rows.join('\n'));
+
+/**
+ * SAM's Node.js builder (used when a function has no build Metadata) copies CodeUri through
+ * `npm pack` and `npm install`, so the folder needs a package.json; nothing is left to install.
+ */
+function packageManifest(name: string): string {
+  return `${JSON.stringify(
+    {
+      name,
+      version: '1.0.0',
+      private: true,
+      description: `The ${name} Lambda function, bundled by npm run build`,
+      type: 'module',
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** A function's output folder: dist/<name>, named after its source folder. */
+export function outputFolderOf(folder: string, distDir = DIST_DIR): string {
+  return join(distDir, basename(folder));
+}
+
+/** The CodeUri template.yaml gives the function whose source is `folder`: `dist/<name>/`. */
+export function codeUriOf(folder: string): string {
+  return `${DIST_DIR}/${basename(folder)}/`;
+}
+
+/** The function a CodeUri names the build of: `dist/<name>/` names <name>; anything else none. */
+export function builtFunctionName(codeUri: string): string | undefined {
+  return new RegExp(`^(?:\\./)?${DIST_DIR}/([a-z0-9][a-z0-9-]*)/?$`).exec(codeUri)?.[1];
+}
+
+/**
+ * The source folder, functions/<room>/<name>, whose build a CodeUri names: `dist/<name>/` maps
+ * to the one function folder called <name>; anything else, or a name two rooms share, to none.
+ */
+export function sourceFolderOf(
+  codeUri: string,
+  folders: readonly string[] = functionFolders(),
+): string | undefined {
+  const name = builtFunctionName(codeUri);
+  const matches = folders.filter((folder) => basename(folder) === name);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * Function names must be unique across rooms: dist/<name> holds one function, and the template
+ * maps each CodeUri back to its source folder by that name.
+ */
+export function assertUniqueNames(folders: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const folder of folders) {
+    const name = basename(folder);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new Error(`${other} and ${folder} share the name ${name}: rename one`);
+    }
+    seen.set(name, folder);
+  }
+}
+
+interface RawSourceMap {
+  version: number;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  sourcesContent?: (string | null)[];
+}
+
+/**
+ * A source map reduced to the mappings of our own code (sources under functions/), or undefined
+ * when the file holds none. Dependencies are nine tenths of a bundle and of its maps, and Node
+ * reads and parses each map at every cold start when source maps are on. A frame in dependency
+ * code keeps its bundle position: a one-field segment ends each stretch of their code, so no
+ * frame there is put on a line of ours.
+ */
+export function ourMappingsOnly(
+  map: RawSourceMap,
+  isOurs: (source: string) => boolean,
+): RawSourceMap | undefined {
+  const sourceIndex = new Map<number, number>();
+  const sources: string[] = [];
+  map.sources.forEach((source, index) => {
+    if (!isOurs(source)) return;
+    sourceIndex.set(index, sources.length);
+    sources.push(source);
+  });
+  if (sources.length === 0) return undefined;
+  const nameIndex = new Map<number, number>();
+  const names: string[] = [];
+  const lines = decode(map.mappings).map((segments) => {
+    const kept: SourceMapSegment[] = [];
+    let inTheirs = false;
+    for (const segment of segments) {
+      const source = segment.length > 1 ? sourceIndex.get(segment[1] as number) : undefined;
+      if (segment.length === 1 || source === undefined) {
+        if (!inTheirs) kept.push([segment[0]]);
+        inTheirs = true;
+        continue;
+      }
+      inTheirs = false;
+      const [column, , line, sourceColumn] = segment as [number, number, number, number];
+      if (segment.length === 5) {
+        const name = segment[4];
+        if (!nameIndex.has(name)) {
+          nameIndex.set(name, names.length);
+          names.push(map.names[name] as string);
+        }
+        kept.push([column, source, line, sourceColumn, nameIndex.get(name) as number]);
+      } else {
+        kept.push([column, source, line, sourceColumn]);
+      }
+    }
+    return kept;
+  });
+  return { version: map.version, sources, names, mappings: encode(lines) };
+}
+
+/** What bundleInto() may do otherwise than a Lambda build, for the benchmark's comparisons. */
+export interface BundleVariant {
+  /** Keep the mappings of dependencies too (esbuild's whole map). */
+  mapDependencies?: boolean;
+  /** Put the sources in the maps. */
+  sourcesContent?: boolean;
+  plugins?: Plugin[];
+}
+
+/**
+ * Bundles `entry` into `outdir` as a Lambda is built, and writes the files: the maps reduced to
+ * our code, and a file whose map would be empty left without one.
+ */
+export async function bundleInto(
+  entry: string,
+  outdir: string,
+  variant: BundleVariant = {},
+): Promise<Metafile> {
+  const options = lambdaBuildOptions(entry, outdir);
+  const result = await build({
+    ...options,
+    sourcesContent: variant.sourcesContent ?? false,
+    plugins: [...(options.plugins ?? []), ...(variant.plugins ?? [])],
+    write: false,
+  });
+  if (result.metafile === undefined) throw new Error(`esbuild gave no metafile for ${entry}`);
+  const root = resolve('functions');
+  const files = new Map<string, string>(
+    result.outputFiles.map((file: OutputFile) => [file.path, file.text]),
+  );
+  if (variant.mapDependencies !== true) {
+    for (const [path, text] of files) {
+      if (!path.endsWith('.map')) continue;
+      const isOurs = (source: string) => resolve(dirname(path), source).startsWith(`${root}${sep}`);
+      const reduced = ourMappingsOnly(JSON.parse(text) as RawSourceMap, isOurs);
+      const code = path.slice(0, -'.map'.length);
+      if (reduced !== undefined) {
+        files.set(path, JSON.stringify(reduced));
+        continue;
+      }
+      files.delete(path);
+      files.set(code, (files.get(code) ?? '').replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n'));
+    }
+  }
+  for (const [path, text] of files) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return result.metafile;
+}
+
+/** Builds one function into its own folder (emptied first: no stale chunk ships). */
+export async function buildFunction(folder: string, distDir = DIST_DIR): Promise<string> {
+  const outdir = outputFolderOf(folder, distDir);
+  rmSync(outdir, { recursive: true, force: true });
+  await bundleInto(join(folder, 'handler.ts'), outdir);
+  writeFileSync(join(outdir, 'package.json'), packageManifest(basename(folder)));
+  return outdir;
+}
+
+/** Bytes of the files under a folder that match `pattern`. */
+function sizeOf(folder: string, pattern: RegExp): { bytes: number; gzipped: number } {
+  let bytes = 0;
+  let gzipped = 0;
+  for (const entry of readdirSync(folder, { recursive: true, encoding: 'utf8' })) {
+    const path = join(folder, entry);
+    if (!pattern.test(entry) || !statSync(path).isFile()) continue;
+    bytes += statSync(path).size;
+    gzipped += gzipSync(readFileSync(path)).length;
+  }
+  return { bytes, gzipped };
+}
+
+/** Builds every function, side by side. */
+export async function buildFunctions(distDir = DIST_DIR): Promise<string[]> {
+  const folders = functionFolders();
+  if (folders.length === 0) throw new Error('No functions/<room>/<name>/handler.ts found');
+  assertUniqueNames(folders);
+  mkdirSync(distDir, { recursive: true });
+  return Promise.all(folders.map((folder) => buildFunction(folder, distDir)));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const outdirs = await buildFunctions();
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0).padStart(6)} KB`;
+  for (const outdir of outdirs) {
+    const entry = statSync(join(outdir, `${HANDLER_MODULE}.mjs`)).size;
+    const code = sizeOf(outdir, /\.mjs$/);
+    console.log(
+      `${relative('.', outdir).padEnd(28)} index.mjs ${kb(entry)}, with chunks ${kb(code.bytes)} (${kb(code.gzipped)} gzipped)`,
+    );
+  }
+}

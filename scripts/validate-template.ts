@@ -3,18 +3,20 @@
  *   1. cfn-lint (python3's, SAM-aware) reports no error and no warning;
  *   2. every `${...}` in the state machine definition has a DefinitionSubstitutions entry, and
  *      every entry is used;
- *   3. every function's CodeUri and handler entry point exist, and every functions/<room>/<name>/handler.ts
- *      has a function in the template;
+ *   3. every function's CodeUri is the build output of one functions/<room>/<name>/handler.ts
+ *      (dist/<name>/), its Handler an export of that file, and every such file has one function;
  *   4. every AWS API action a function's code can call is granted by its policy, and nothing more;
  *      the state machine role grants what its Task states integrate with, and nothing more;
  *   5. no policy grants an action with a wildcard.
  * Run: npx tsx scripts/validate-template.ts [template.yaml]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, normalize } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { functionFolders } from './lib/function-folders.js';
+import { buildSync } from 'esbuild';
+import { builtFunctionName, DIST_DIR, HANDLER_MODULE, sourceFolderOf } from './build.js';
+import { functionFolders, queuedStepFolders, SES_WORKER_HANDLER } from './lib/function-folders.js';
 import {
   actionsOf,
   allPolicyStatements,
@@ -104,13 +106,37 @@ export function checkDefinitionSubstitutions(template: CfnTemplate): CheckResult
 
 interface FunctionSource {
   logicalId: string;
-  codeUri: string;
-  /** The TypeScript entry point the Handler names. */
+  /** The source folder, functions/<room>/<name>, whose build CodeUri names. */
+  folder: string;
+  /** The TypeScript entry point the build bundles into the module Handler names. */
   entry: string;
 }
 
-/** The source folder and entry file of each function, from CodeUri, Handler and its esbuild Metadata. */
-export function functionSources(template: CfnTemplate): {
+/** The names a TypeScript module exports, read by esbuild without bundling. */
+function exportsOf(file: string): string[] {
+  const result = buildSync({
+    entryPoints: [file],
+    bundle: false,
+    write: false,
+    metafile: true,
+    outdir: 'exports',
+    format: 'esm',
+    logLevel: 'silent',
+  });
+  return Object.values(result.metafile.outputs).flatMap((output) => output.exports);
+}
+
+/**
+ * The source folder and entry file of each function. Every function is built by
+ * `npm run build` (scripts/build.ts), so each must say so in one way: CodeUri `dist/<name>/`,
+ * the output folder of the one functions/<room>/<name>/handler.ts; Handler `index.<export>`,
+ * an export that handler.ts has; and no build Metadata, which would have `sam build` build the
+ * built folder again.
+ */
+export function functionSources(
+  template: CfnTemplate,
+  folders: readonly string[] = functionFolders(),
+): {
   sources: FunctionSource[];
   problems: string[];
 } {
@@ -123,97 +149,67 @@ export function functionSources(template: CfnTemplate): {
       problems.push(`${logicalId}: CodeUri and Handler must be strings`);
       continue;
     }
-    if (!existsSync(codeUri) || !statSync(codeUri).isDirectory()) {
-      problems.push(`${logicalId}: CodeUri ${codeUri} is not a folder`);
-      continue;
-    }
-    const moduleName = handler.slice(0, handler.lastIndexOf('.'));
-    const entryPoints = entryPointsOf(fn);
-    const entryPoint = entryPoints.find(
-      (point) => point.replace(/\.[cm]?[jt]s$/, '') === moduleName,
-    );
-    if (entryPoint === undefined) {
+    if (fn.Metadata?.BuildMethod !== undefined) {
       problems.push(
-        `${logicalId}: Handler ${handler} names module ${moduleName}, which no esbuild EntryPoint (${entryPoints.join(', ') || 'none'}) builds`,
+        `${logicalId}: has build Metadata (BuildMethod ${JSON.stringify(fn.Metadata.BuildMethod)}); npm run build bundles every function, so remove it and point CodeUri at ${DIST_DIR}/<name>/`,
       );
       continue;
     }
-    const entry = join(codeUri, entryPoint);
-    if (!existsSync(entry)) {
-      problems.push(`${logicalId}: handler entry point ${entry} does not exist`);
+    const folder = sourceFolderOf(codeUri, folders);
+    if (folder === undefined) {
+      const name = builtFunctionName(codeUri);
+      const namesakes = folders.filter((candidate) => basename(candidate) === name);
+      problems.push(
+        namesakes.length > 1
+          ? `${logicalId}: CodeUri ${codeUri} could be the build of ${namesakes.join(' or ')}; function names must be unique across rooms`
+          : `${logicalId}: CodeUri ${codeUri} is not the build of a function: npm run build writes ${DIST_DIR}/<name>/ for each functions/<room>/<name>/handler.ts`,
+      );
       continue;
     }
-    sources.push({ logicalId, codeUri: folderOf(codeUri), entry });
+    const dot = handler.lastIndexOf('.');
+    const [moduleName, exportName] = [handler.slice(0, dot), handler.slice(dot + 1)];
+    const entry = join(folder, 'handler.ts');
+    if (dot < 0 || moduleName !== HANDLER_MODULE) {
+      problems.push(
+        `${logicalId}: Handler ${handler} names module ${moduleName}, but npm run build writes ${HANDLER_MODULE}.mjs from ${entry}`,
+      );
+      continue;
+    }
+    if (!exportsOf(entry).includes(exportName)) {
+      problems.push(
+        `${logicalId}: Handler ${handler} names ${exportName}, which ${entry} does not export`,
+      );
+      continue;
+    }
+    sources.push({ logicalId, folder, entry });
   }
   return { sources, problems };
 }
 
-/** A folder path in one spelling: normalised, no trailing slash. */
-function folderOf(path: string): string {
-  return normalize(path).replace(/[/\\]+$/, '');
-}
-
-function entryPointsOf(fn: CfnResource): string[] {
-  const build = (fn.Metadata?.BuildProperties ?? {}) as Record<string, Json>;
-  const points = build.EntryPoints;
-  return Array.isArray(points) ? points.filter((p): p is string => typeof p === 'string') : [];
-}
-
-/** The worker that runs the steps the state machine queues on the SES request queue. */
-export const SES_WORKER_HANDLER = 'functions/jobs/ses-worker/handler.ts';
-
 /**
- * The steps the state machine queues for the SES request worker instead of invoking them
- * (`sqs:sendMessage.waitForTaskToken` Tasks, by the `step` of their message), as step folders.
+ * CodeUri/Handler name a built function, and every function folder is deployed once; a step the
+ * state machine queues is deployed inside the SES request worker, which must then run it.
  */
-export function queuedStepFolders(definitionPath: string, functionsDir = 'functions'): string[] {
-  if (!existsSync(definitionPath)) return [];
-  const states = (
-    JSON.parse(readFileSync(definitionPath, 'utf8')) as { States: Record<string, Json> }
-  ).States;
-  const folders = new Set<string>();
-  for (const state of Object.values(states) as Record<string, Json>[]) {
-    if (state.Resource !== 'arn:aws:states:::sqs:sendMessage.waitForTaskToken') continue;
-    const body = (state.Parameters as Record<string, Json> | undefined)?.MessageBody as
-      | Record<string, Json>
-      | undefined;
-    if (typeof body?.step === 'string') {
-      folders.add(
-        join(functionsDir, 'steps', body.step.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()),
+export function checkHandlerPaths(template: CfnTemplate, functionsDir = 'functions'): CheckResult {
+  const folders = functionFolders(functionsDir);
+  const { sources, problems } = functionSources(template, folders);
+  const worker = existsSync(SES_WORKER_HANDLER) ? readFileSync(SES_WORKER_HANDLER, 'utf8') : '';
+  for (const queued of queuedStepFolders(functionsDir)) {
+    if (!worker.includes(`#steps/${basename(queued)}/handler.js`)) {
+      problems.push(
+        `${queued} is queued by the state machine, but ${SES_WORKER_HANDLER} does not run it`,
       );
     }
   }
-  return [...folders].sort();
-}
-
-/**
- * CodeUri/Handler paths exist, and every function folder is deployed: as a function of its own,
- * or, for a step the state machine queues, as part of the SES request worker, which must then
- * import that step's handler.
- */
-export function checkHandlerPaths(template: CfnTemplate, functionsDir = 'functions'): CheckResult {
-  const { sources, problems } = functionSources(template);
-  const deployed = new Set(sources.map((source) => source.codeUri));
-  const definitions = resourcesOfType(template, 'AWS::Serverless::StateMachine')
-    .map(([, machine]) => machine.Properties?.DefinitionUri)
-    .filter((uri): uri is string => typeof uri === 'string');
-  const queued = new Set(definitions.flatMap((uri) => queuedStepFolders(uri, functionsDir)));
-  const worker = existsSync(SES_WORKER_HANDLER) ? readFileSync(SES_WORKER_HANDLER, 'utf8') : '';
-  for (const path of functionFolders(functionsDir)) {
-    if (queued.has(path)) {
-      const step = path.slice(path.lastIndexOf('/') + 1);
-      if (!worker.includes(`#steps/${step}/handler.js`)) {
-        problems.push(
-          `${path} is queued by the state machine, but ${SES_WORKER_HANDLER} does not run it`,
-        );
-      }
-      if (deployed.has(folderOf(path))) {
-        problems.push(
-          `${path} is queued by the state machine and also deployed as a function of its own`,
-        );
-      }
-    } else if (!deployed.has(folderOf(path))) {
-      problems.push(`${path}/handler.ts has no AWS::Serverless::Function in the template`);
+  const deployedAs = new Map<string, string>();
+  for (const { logicalId, folder } of sources) {
+    const other = deployedAs.get(folder);
+    if (other !== undefined) problems.push(`${other} and ${logicalId} both deploy ${folder}`);
+    deployedAs.set(folder, logicalId);
+  }
+  for (const folder of folders) {
+    if (!deployedAs.has(folder)) {
+      problems.push(`${folder}/handler.ts has no AWS::Serverless::Function in the template`);
     }
   }
   return { name: 'handler paths', problems };

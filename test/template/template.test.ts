@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { codeUriOf } from '#scripts/build.js';
 import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
   actionsOf,
@@ -82,6 +83,76 @@ describe('template.yaml contract checks', () => {
     fn.Properties.Timeout = 900;
     expect(checkTaskTimeouts(slow).problems).toEqual([
       "VerifyEmailIdentityStateMachine PublishDnsRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
+    ]);
+  });
+});
+
+/** A copy of the template with one function's properties (or Metadata) changed. */
+function withFunction(
+  logicalId: string,
+  change: (fn: CfnResource & { Properties: Record<string, Json> }) => void,
+): CfnTemplate {
+  const changed = structuredClone(template);
+  const fn = changed.Resources[logicalId];
+  if (fn?.Properties === undefined) throw new Error(`${logicalId} has no Properties`);
+  change(fn as CfnResource & { Properties: Record<string, Json> });
+  return changed;
+}
+
+describe('the handler paths check', () => {
+  it('reports a CodeUri that points at source instead of the build', () => {
+    const changed = withFunction('CheckVerificationFunction', (fn) => {
+      fn.Properties.CodeUri = 'functions/steps/check-verification/';
+    });
+    expect(checkHandlerPaths(changed).problems).toEqual([
+      'CheckVerificationFunction: CodeUri functions/steps/check-verification/ is not the build of a function: npm run build writes dist/<name>/ for each functions/<room>/<name>/handler.ts',
+      'functions/steps/check-verification/handler.ts has no AWS::Serverless::Function in the template',
+    ]);
+  });
+
+  it('reports a CodeUri naming no function folder', () => {
+    const changed = withFunction('CheckVerificationFunction', (fn) => {
+      fn.Properties.CodeUri = 'dist/check-verificaton/';
+    });
+    expect(checkHandlerPaths(changed).problems[0]).toBe(
+      'CheckVerificationFunction: CodeUri dist/check-verificaton/ is not the build of a function: npm run build writes dist/<name>/ for each functions/<room>/<name>/handler.ts',
+    );
+  });
+
+  it('reports a Handler in a module the build does not write', () => {
+    const changed = withFunction('CheckVerificationFunction', (fn) => {
+      fn.Properties.Handler = 'handler.handler';
+    });
+    expect(checkHandlerPaths(changed).problems[0]).toBe(
+      'CheckVerificationFunction: Handler handler.handler names module handler, but npm run build writes index.mjs from functions/steps/check-verification/handler.ts',
+    );
+  });
+
+  it('reports a Handler naming something handler.ts does not export', () => {
+    const changed = withFunction('CheckVerificationFunction', (fn) => {
+      fn.Properties.Handler = 'index.main';
+    });
+    expect(checkHandlerPaths(changed).problems[0]).toBe(
+      'CheckVerificationFunction: Handler index.main names main, which functions/steps/check-verification/handler.ts does not export',
+    );
+  });
+
+  it('reports build Metadata, which would have sam build bundle the bundle again', () => {
+    const changed = withFunction('CheckVerificationFunction', (fn) => {
+      fn.Metadata = { BuildMethod: 'esbuild', BuildProperties: { EntryPoints: ['handler.ts'] } };
+    });
+    expect(checkHandlerPaths(changed).problems[0]).toBe(
+      'CheckVerificationFunction: has build Metadata (BuildMethod "esbuild"); npm run build bundles every function, so remove it and point CodeUri at dist/<name>/',
+    );
+  });
+
+  it('reports two functions deploying one folder', () => {
+    const changed = withFunction('RemoveStaleRecordsFunction', (fn) => {
+      fn.Properties.CodeUri = 'dist/check-verification/';
+    });
+    expect(checkHandlerPaths(changed).problems).toEqual([
+      'CheckVerificationFunction and RemoveStaleRecordsFunction both deploy functions/steps/check-verification',
+      'functions/steps/remove-stale-records/handler.ts has no AWS::Serverless::Function in the template',
     ]);
   });
 });
@@ -240,27 +311,24 @@ describe('template.yaml shape', () => {
     }
   });
 
-  it('builds every function with the same esbuild Metadata', () => {
+  it('deploys every function from npm run build: dist/<name>/, index.handler, no build Metadata', () => {
     const functions = resourcesOfType(template, 'AWS::Serverless::Function');
     const folders = functionFolders();
     expect(functions.length).toBe(folders.length);
-    const [first, ...rest] = functions.map(([, fn]) => fn.Metadata);
-    expect(first).toEqual({
-      BuildMethod: 'esbuild',
-      BuildProperties: {
-        Format: 'esm',
-        OutExtension: ['.js=.mjs'],
-        Target: 'es2022',
-        Platform: 'node',
-        Minify: true,
-        Sourcemap: true,
-        Banner: [
-          "js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        ],
-        EntryPoints: ['handler.ts'],
-      },
-    });
-    for (const metadata of rest) expect(metadata).toEqual(first);
+    const deployed = functions.map(([, fn]) => ({
+      Metadata: fn.Metadata,
+      CodeUri: fn.Properties?.CodeUri,
+      Handler: fn.Properties?.Handler,
+    }));
+    expect(deployed).toEqual(
+      expect.arrayContaining(
+        folders.map((folder) => ({
+          Metadata: undefined,
+          CodeUri: codeUriOf(folder),
+          Handler: 'index.handler',
+        })),
+      ),
+    );
   });
 
   it('declares a Standard state machine with logging ALL to its own group, and tracing', () => {
@@ -497,7 +565,7 @@ describe('PUT /identities/{identity}/dkim', () => {
       ],
     ]);
     expect(props('RequestDkimChangeFunction')).toMatchObject({
-      CodeUri: 'functions/api/request-dkim-change/',
+      CodeUri: 'dist/request-dkim-change/',
       Environment: {
         Variables: { STATE_MACHINE_ARN: { Ref: 'VerifyEmailIdentityStateMachine' } },
       },

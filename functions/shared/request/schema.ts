@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
