@@ -7,6 +7,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/conformance/**', 'node_modules/**'],
     setupFiles: ['test/setup.ts'],
+    // A bound on a hung test, not a speed requirement: tests run on virtual or fake time, and a
+    // loaded two-core machine can take seconds of wall time for a run of 72 virtual hours.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     env: {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
