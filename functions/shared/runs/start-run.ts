@@ -135,6 +135,8 @@ export async function startRun<Input>(
   const arn = existing?.execution_arn ?? executionArn;
 
   const now = clock.now();
+  // The registry's start of the run, so that this answer, a repeat's and GET's agree.
+  const createdAt = existing?.created_at ?? now.toISOString();
   let previous: RegistryItem | undefined;
   if (existing === undefined) {
     await request.beforeStart?.();
@@ -176,7 +178,7 @@ export async function startRun<Input>(
     logger.info('Started a run', { identity, executionArn: output.executionArn });
     return {
       id: name,
-      created_at: (output.startDate ?? now).toISOString(),
+      created_at: createdAt,
       status: 'PENDING',
       execution_arn: output.executionArn ?? arn,
       repeated: false,
@@ -188,7 +190,7 @@ export async function startRun<Input>(
     if (error instanceof ExecutionAlreadyExists) {
       return {
         id: name,
-        created_at: now.toISOString(),
+        created_at: createdAt,
         status: 'PENDING',
         execution_arn: arn,
         repeated: true,
