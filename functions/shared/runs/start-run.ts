@@ -166,8 +166,9 @@ export async function startRun<Input>(
     previous = claim.previous;
   }
 
-  const secretArn = await request.keyHandOff?.store();
+  let secretArn: string | undefined;
   try {
+    secretArn = await request.keyHandOff?.store();
     const output = await sfnClient.send(
       new StartExecutionCommand({
         stateMachineArn: config.stateMachineArn,
