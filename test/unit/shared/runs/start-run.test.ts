@@ -296,6 +296,17 @@ describe('startRun', () => {
       expect(key.store).not.toHaveBeenCalled();
     });
 
+    it('that cannot be stored starts nothing and gives the claim back', async () => {
+      const failure = sdkError('ThrottlingException');
+      const key = { store: vi.fn(() => Promise.reject(failure)), discard: vi.fn() };
+
+      await expect(runs.startRun(runRequest({ keyHandOff: key }), CONFIG)).rejects.toBe(failure);
+
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(key.discard).not.toHaveBeenCalled();
+      expect(await registryItem(IDENTITY)).toBeUndefined();
+    });
+
     it('is not stored when a check before the start refuses the request, and nothing is claimed', async () => {
       const key = keyHandOff();
       const refusal = new ConflictError('not today');
