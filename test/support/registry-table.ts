@@ -38,6 +38,8 @@ export async function startRegistryTable(): Promise<DynamoDbServer> {
   return server;
 }
 
+let testClient: { endpoint: string; client: DynamoDBDocumentClient } | undefined;
+
 /**
  * The test's own view of the table, outside the code under test: to set up what other parts of
  * the stack (the state machine's direct DynamoDB tasks) would have written, and to read back.
@@ -45,17 +47,20 @@ export async function startRegistryTable(): Promise<DynamoDbServer> {
 function tableClient(): DynamoDBDocumentClient {
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
   if (endpoint === undefined) throw new Error('startRegistryTable() first');
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  if (testClient?.endpoint !== endpoint) {
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    testClient = { endpoint, client };
+  }
+  return testClient.client;
 }
 
 /** Empties the registry, so that a test starts from a stack that manages nothing. */
 export async function clearRegistryTable(): Promise<void> {
-  const client = tableClient();
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(
+    const page = await tableClient().send(
       new ScanCommand({
         TableName: REGISTRY_TABLE,
         ProjectionExpression: '#identity',
@@ -64,28 +69,23 @@ export async function clearRegistryTable(): Promise<void> {
       }),
     );
     for (const item of page.Items ?? []) {
-      await client.send(new DeleteCommand({ TableName: REGISTRY_TABLE, Key: item }));
+      await tableClient().send(new DeleteCommand({ TableName: REGISTRY_TABLE, Key: item }));
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
-  client.destroy();
 }
 
 /** The item of an identity as it is in the table now (strongly consistent). */
 export async function registryItem(identity: string): Promise<RegistryItem | undefined> {
-  const client = tableClient();
-  const output = await client.send(
+  const output = await tableClient().send(
     new GetCommand({ TableName: REGISTRY_TABLE, Key: { identity }, ConsistentRead: true }),
   );
-  client.destroy();
   return output.Item as RegistryItem | undefined;
 }
 
 /** Writes an item as it stands, for states the code under test did not reach itself. */
 export async function putRegistryItem(item: RegistryItem): Promise<void> {
-  const client = tableClient();
-  await client.send(new PutCommand({ TableName: REGISTRY_TABLE, Item: item }));
-  client.destroy();
+  await tableClient().send(new PutCommand({ TableName: REGISTRY_TABLE, Item: item }));
 }
 
 /**
@@ -99,8 +99,7 @@ export async function endRunInRegistry(
   endedAt: Date,
   reason: RunReason | null = null,
 ): Promise<void> {
-  const client = tableClient();
-  await client.send(
+  await tableClient().send(
     new UpdateCommand({
       TableName: REGISTRY_TABLE,
       Key: { identity },
@@ -116,7 +115,6 @@ export async function endRunInRegistry(
       },
     }),
   );
-  client.destroy();
 }
 
 /** A run as the registry keeps it, PENDING, for `identity`'s state machine execution `id`. */
