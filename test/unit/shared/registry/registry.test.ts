@@ -402,6 +402,28 @@ describe('listIdentities', () => {
   });
 
   it.each([
+    ['the listing by name, used under a status', undefined, 'VERIFIED'],
+    ['one status, used under another', 'VERIFIED', 'FAILED'],
+    ['one status, used by name', 'VERIFIED', undefined],
+  ] as const)('rejects a next_token of %s', async (_what, issuedFor, usedFor) => {
+    for (const name of ['a', 'b'].map((n) => `${n}.token-${identityCounter}.example.org`)) {
+      identity = name;
+      await registry.claimIdentity(REGISTRY_TABLE, name, 'DOMAIN', run(`run-${name}`), NOW);
+      await endRun(`run-${name}`);
+    }
+    const page = await registry.listIdentities(REGISTRY_TABLE, { status: issuedFor, limit: 1 });
+    expect(page.next_token).not.toBeNull();
+
+    await expect(
+      registry.listIdentities(REGISTRY_TABLE, {
+        status: usedFor,
+        limit: 1,
+        nextToken: page.next_token ?? '',
+      }),
+    ).rejects.toBeInstanceOf(InvalidPageTokenError);
+  });
+
+  it.each([
     ['not base64 JSON', 'not-a-token!'],
     ['JSON of the wrong shape', Buffer.from('{"TableName":"x"}').toString('base64url')],
   ])('rejects a next_token that is %s', async (_what, token) => {
