@@ -25,6 +25,7 @@ import { handler as requestDkimChange } from '#api/request-dkim-change/handler.j
 import { handler as startVerification } from '#api/start-verification/handler.js';
 import { parseDkimChangeRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { describeFailure } from '#steps/describe-failure/describe-failure.js';
+import { holdsKey } from '#test/support/key-material.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
 import { getEvent, lambdaContext, postEvent, putDkimEvent } from './support.js';
 
@@ -36,20 +37,8 @@ import { getEvent, lambdaContext, postEvent, putDkimEvent } from './support.js';
  * search for the key, and 600 requests against a real table would make the run slow.
  */
 const RUNS = { numRuns: 300 } as const;
-const WINDOW = 16;
 
 const KEYS = [testKeys.rsa1024Pkcs1, testKeys.rsa2048Pkcs8, testKeys.rsa2048Pem];
-
-/** True when `text` holds any 16 consecutive characters of the key's base64 body. */
-function holdsKey(text: string, key: string): boolean {
-  const body = key.replace(/-----[^-]+-----|\s/g, '');
-  const windows = new Set<string>();
-  for (let i = 0; i + WINDOW <= text.length; i += 1) windows.add(text.slice(i, i + WINDOW));
-  for (let i = 0; i + WINDOW <= body.length; i += 1) {
-    if (windows.has(body.slice(i, i + WINDOW))) return true;
-  }
-  return false;
-}
 
 /** Every way a key can reach a string field by mistake or by intent. */
 const keyShapes = (key: string) =>
