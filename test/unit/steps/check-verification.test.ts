@@ -45,13 +45,13 @@ const published: PublishedRecords = {
   zone_file: [],
 };
 
-function checkInput(): CheckInput {
+function checkInput(wake: CheckInput['wake'] = null): CheckInput {
   return {
     identity: easyDkimIdentity(CREATED, IDENTITY),
     dns: published,
     previous: firstCheck,
     execution_id: RUN_ID,
-    wake: null,
+    wake,
   };
 }
 
@@ -94,14 +94,17 @@ describe('CheckVerification handler', () => {
     expect(JSON.parse(item?.probe_json ?? 'null')).toEqual(result.probe);
   });
 
-  it('keeps SES saying SUCCESS, with no probe, once the identity is verified', async () => {
+  it('keeps SES saying SUCCESS, with no probe, when the sweeper wakes the run to a verified identity', async () => {
     await claimIdentity(REGISTRY_TABLE, IDENTITY, 'DOMAIN', pendingRun(RUN_ID, CREATED), CREATED);
     ses.on(GetEmailIdentityCommand).resolves({
       VerifiedForSendingStatus: true,
       DkimAttributes: { Status: 'SUCCESS' },
     });
 
-    const result = await handler(checkInput(), lambdaContext);
+    const result = await handler(
+      checkInput({ woken_by: 'sweeper', ses_status: 'SUCCESS' }),
+      lambdaContext,
+    );
 
     expect(result.outcome).toBe('VERIFIED');
     const item = await registryItem(IDENTITY);
