@@ -65,7 +65,8 @@ export interface IdentityStatus {
 /**
  * What the stack knows about an identity, from its registry item, with SES's live view beside
  * it. Throws ValidationError for a malformed identity, HttpError NOT_FOUND when neither the
- * registry nor SES knows it, or an AWS SDK error.
+ * registry nor SES knows it, ThrottlingError when SES throttles and the registry does not know
+ * it, or an AWS SDK error.
  */
 export async function getIdentityStatus(
   pathIdentity: string,
@@ -78,6 +79,10 @@ export async function getIdentityStatus(
   ]);
   if (item === undefined && ses === null) {
     throw new HttpError('NOT_FOUND', `Neither the stack nor SES knows ${identity}`);
+  }
+  // Without a registry item only SES can say whether the identity exists at all.
+  if (item === undefined && ses === undefined) {
+    throw new ThrottlingError(`SES throttled GetEmailIdentity for ${identity}`);
   }
   const sesState = ses == null ? null : toSesState(ses);
   const records: DkimDnsRecord[] =

@@ -1,4 +1,5 @@
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
+import { fieldPath } from '#shared/request/index.js';
 
 /** Field names that say "a private key" in any case or spelling: privateKey, domain_signing_private_key... */
 const KEY_FIELD = /private[\W_]*key/i;
@@ -9,7 +10,10 @@ const PEM = /-----BEGIN[A-Z ]*PRIVATE KEY-----/;
 const LONG_BASE64 = /^[A-Za-z0-9+/]{600,}={0,2}$/;
 const MAX_DEPTH = 32;
 
-/** Where in an event a private key was found: a path to show, never the key. */
+/**
+ * Where in an event a private key was found: a path to show, never the key, nor any field name
+ * on the way that could be one (such names are cut, as in every other field path we show).
+ */
 export interface KeyFinding {
   path: string;
 }
@@ -21,35 +25,32 @@ export interface KeyFinding {
  * run: an event's detail would become the execution's input, kept in its history and logs.
  */
 export function findPrivateKey(detail: unknown): KeyFinding | undefined {
-  const visit = (value: unknown, path: string, depth: number): KeyFinding | undefined => {
-    if (depth > MAX_DEPTH) return { path };
-    if (typeof value === 'string') return looksLikePrivateKey(value) ? { path } : undefined;
+  const found = (path: PropertyKey[]) => ({ path: fieldPath(path) });
+  const visit = (value: unknown, path: PropertyKey[], depth: number): KeyFinding | undefined => {
+    if (depth > MAX_DEPTH) return found(path);
+    if (typeof value === 'string') return looksLikePrivateKey(value) ? found(path) : undefined;
     if (value === null || typeof value !== 'object') return undefined;
-    const entries = Array.isArray(value)
-      ? value.map((item, index) => [`[${index}]`, item] as const)
-      : Object.entries(value).map(([key, item]) => [key, item] as const);
+    const entries: [PropertyKey, unknown][] = Array.isArray(value)
+      ? value.map((item, index) => [index, item])
+      : Object.entries(value);
     for (const [key, item] of entries) {
-      const childPath = key.startsWith('[')
-        ? `${path}${key}`
-        : path === ''
-          ? key
-          : `${path}.${key}`;
+      const childPath = [...path, key];
       if (
-        !key.startsWith('[') &&
+        typeof key === 'string' &&
         KEY_FIELD.test(key) &&
         !SECRET_REFERENCE.test(key) &&
         item !== null &&
         item !== undefined &&
         item !== ''
       ) {
-        return { path: childPath };
+        return found(childPath);
       }
-      const found = visit(item, childPath, depth + 1);
-      if (found !== undefined) return found;
+      const inner = visit(item, childPath, depth + 1);
+      if (inner !== undefined) return inner;
     }
     return undefined;
   };
-  return visit(detail, '', 0);
+  return visit(detail, [], 0);
 }
 
 function looksLikePrivateKey(text: string): boolean {

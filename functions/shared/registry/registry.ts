@@ -278,7 +278,10 @@ export async function listIdentities(
   table: string,
   options: { status?: IdentityStatus; limit: number; nextToken?: string },
 ): Promise<RegistryPage> {
-  const startKey = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken);
+  const startKey =
+    options.nextToken === undefined
+      ? undefined
+      : decodePageToken(options.nextToken, options.status);
   const output = await dynamodbClient.send(
     new QueryCommand(
       options.status === undefined
@@ -328,20 +331,36 @@ function encodePageToken(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-const PAGE_TOKEN_KEYS = new Set(['identity', 'kind', 'status', 'updated_at']);
+/** The attributes of each index's LastEvaluatedKey: the table's key and the index's. */
+const BY_IDENTITY_KEYS = ['identity', 'kind'];
+const BY_STATUS_KEYS = ['identity', 'status', 'updated_at'];
+const NOT_A_PAGE_TOKEN =
+  'is not a token a previous page of this listing returned (the same status, or none)';
 
-function decodePageToken(token: string): Record<string, unknown> {
+/**
+ * The start key in a token, checked against the listing it is used with (by name, or under
+ * this status): DynamoDB refuses another index's key, or another status's, with an error that
+ * would otherwise reach the caller as a 500.
+ */
+function decodePageToken(
+  token: string,
+  status: IdentityStatus | undefined,
+): Record<string, unknown> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidPageTokenError('is not a token a previous page returned');
+    throw new InvalidPageTokenError(NOT_A_PAGE_TOKEN);
   }
+  const expected = status === undefined ? BY_IDENTITY_KEYS : BY_STATUS_KEYS;
+  const fields = key !== null && typeof key === 'object' && !Array.isArray(key) ? key : {};
+  const entries = Object.entries(fields);
   const valid =
-    key !== null &&
-    typeof key === 'object' &&
-    !Array.isArray(key) &&
-    Object.entries(key).every(([k, v]) => PAGE_TOKEN_KEYS.has(k) && typeof v === 'string');
-  if (!valid) throw new InvalidPageTokenError('is not a token a previous page returned');
-  return key as Record<string, unknown>;
+    entries.length === expected.length &&
+    entries.every(([k, v]) => expected.includes(k) && typeof v === 'string') &&
+    (status === undefined
+      ? (fields as { kind?: unknown }).kind === 'IDENTITY'
+      : (fields as { status?: unknown }).status === status);
+  if (!valid) throw new InvalidPageTokenError(NOT_A_PAGE_TOKEN);
+  return fields as Record<string, unknown>;
 }

@@ -129,8 +129,14 @@ export async function startRun<Input>(
 
   const existing = runFor(await getIdentityItem(config.registryTable, identity), runId, request);
   if (existing !== undefined && !(await isLostClaim(existing))) return existing;
+  // A lost claim starts under its own name, whatever key this request came with: the
+  // execution's ClaimIdentity step must find that name holding the identity.
+  const name = existing?.id ?? runId;
+  const arn = existing?.execution_arn ?? executionArn;
 
   const now = clock.now();
+  // The registry's start of the run, so that this answer, a repeat's and GET's agree.
+  const createdAt = existing?.created_at ?? now.toISOString();
   let previous: RegistryItem | undefined;
   if (existing === undefined) {
     await request.beforeStart?.();
@@ -160,21 +166,22 @@ export async function startRun<Input>(
     previous = claim.previous;
   }
 
-  const secretArn = await request.keyHandOff?.store();
+  let secretArn: string | undefined;
   try {
+    secretArn = await request.keyHandOff?.store();
     const output = await sfnClient.send(
       new StartExecutionCommand({
         stateMachineArn: config.stateMachineArn,
-        name: runId,
+        name,
         input: JSON.stringify(request.inputFor(secretArn)),
       }),
     );
     logger.info('Started a run', { identity, executionArn: output.executionArn });
     return {
-      id: runId,
-      created_at: (output.startDate ?? now).toISOString(),
+      id: name,
+      created_at: createdAt,
       status: 'PENDING',
-      execution_arn: output.executionArn ?? executionArn,
+      execution_arn: output.executionArn ?? arn,
       repeated: false,
     };
   } catch (error) {
@@ -183,10 +190,10 @@ export async function startRun<Input>(
     // Started already, by an identical request that got here first: that is this run.
     if (error instanceof ExecutionAlreadyExists) {
       return {
-        id: runId,
-        created_at: now.toISOString(),
+        id: name,
+        created_at: createdAt,
         status: 'PENDING',
-        execution_arn: executionArn,
+        execution_arn: arn,
         repeated: true,
       };
     }
