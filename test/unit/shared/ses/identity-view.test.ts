@@ -69,6 +69,23 @@ describe('sesDkimOf', () => {
 });
 
 describe('sesIdentityOf', () => {
+  it('names the sending policies and the custom MAIL FROM domain an identity has', () => {
+    expect(
+      sesIdentityOf('example.com', {
+        IdentityType: 'DOMAIN',
+        Policies: { 'tenant-send': '{}', audit: '{}' },
+        MailFromAttributes: {
+          MailFromDomain: 'bounce.example.com',
+          MailFromDomainStatus: 'PENDING',
+          BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+        },
+      }),
+    ).toMatchObject({
+      policy_names: ['tenant-send', 'audit'],
+      mail_from_domain: 'bounce.example.com',
+    });
+  });
+
   it('maps GetEmailIdentity to our vocabulary, filling what SES left out with empty values', () => {
     expect(
       sesIdentityOf('jane@example.com', {
@@ -93,6 +110,8 @@ describe('sesIdentityOf', () => {
       configuration_set_name: null,
       tags: [{ key: 'tenant', value: '' }],
       dkim: null,
+      policy_names: [],
+      mail_from_domain: null,
       verification_info: {
         error_type: 'HOST_NOT_FOUND',
         last_checked_at: '2026-01-15T09:45:00.000Z',
