@@ -7,7 +7,11 @@ import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/index.js
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity, SesVerificationInfo } from '#shared/ses/identity-view.js';
-import { ThrottlingError, ValidationError } from '#shared/workflow/errors.js';
+import {
+  ServiceUnavailableError,
+  ThrottlingError,
+  ValidationError,
+} from '#shared/workflow/errors.js';
 import type {
   CreatedIdentity,
   DkimDnsRecord,
@@ -65,24 +69,23 @@ export interface IdentityStatus {
 /**
  * What the stack knows about an identity, from its registry item, with SES's live view beside
  * it. Throws ValidationError for a malformed identity, HttpError NOT_FOUND when neither the
- * registry nor SES knows it, ThrottlingError when SES throttles and the registry does not know
- * it, or an AWS SDK error.
+ * registry nor SES knows it, ThrottlingError or ServiceUnavailableError when SES cannot answer
+ * and the registry does not know it, or an AWS SDK error.
  */
 export async function getIdentityStatus(
   pathIdentity: string,
   config: GetIdentityStatusConfig,
 ): Promise<IdentityStatus> {
   const identity = normalisedIdentity(pathIdentity);
-  const [item, ses] = await Promise.all([
+  const [item, live] = await Promise.all([
     getIdentityItem(config.registryTable, identity),
     liveView(identity),
   ]);
+  // Without a registry item only SES can say whether the identity exists at all.
+  if (item === undefined && live instanceof Error) throw live;
+  const ses = live instanceof Error ? undefined : live;
   if (item === undefined && ses === null) {
     throw new HttpError('NOT_FOUND', `Neither the stack nor SES knows ${identity}`);
-  }
-  // Without a registry item only SES can say whether the identity exists at all.
-  if (item === undefined && ses === undefined) {
-    throw new ThrottlingError(`SES throttled GetEmailIdentity for ${identity}`);
   }
   const sesState = ses == null ? null : toSesState(ses);
   const records: DkimDnsRecord[] =
@@ -108,14 +111,17 @@ export async function getIdentityStatus(
 }
 
 /**
- * SES's view of the identity now: null when SES does not know it, undefined when SES throttled
- * us (a person's GET is not worth a retry storm: the registry's view stands alone then).
+ * SES's view of the identity now: null when SES does not know it, and the error itself when SES
+ * throttled us or failed on its side. A person's GET is not worth a retry storm, and SES's own
+ * 5xx is not ours: when the registry knows the identity, its view stands alone then.
  */
-async function liveView(identity: string): Promise<SesIdentity | null | undefined> {
+async function liveView(
+  identity: string,
+): Promise<SesIdentity | null | ThrottlingError | ServiceUnavailableError> {
   try {
     return await getEmailIdentity(identity);
   } catch (error) {
-    if (error instanceof ThrottlingError) return undefined;
+    if (error instanceof ThrottlingError || error instanceof ServiceUnavailableError) return error;
     throw error;
   }
 }

@@ -249,8 +249,17 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
       });
     });
 
-    it('returns 500 INTERNAL_ERROR with a generic message when SES fails otherwise', async () => {
+    it('answers from the registry alone, with ses null, while SES fails on its side', async () => {
       ses.on(GetEmailIdentityCommand).rejects(sdkError('InternalFailure', 500));
+
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(bodyOf(response).data).toMatchObject({ ses: null, managed: true });
+    });
+
+    it('returns 500 INTERNAL_ERROR with a generic message when SES refuses the request', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('AccessDeniedException', 403));
 
       const response = await handler(getEvent('mail.example.com'), lambdaContext);
 
@@ -369,7 +378,17 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
       const response = await handler(getEvent('unknown.example.com'), lambdaContext);
 
       expect(response.statusCode).toBe(429);
+      expect(response.headers?.['Retry-After']).toBe('2');
       expect(bodyOf(response).error.code).toBe('THROTTLED');
+    });
+
+    it('returns 500 INTERNAL_ERROR, never a made-up 404, while SES fails on its side', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('InternalFailure', 500));
+
+      const response = await handler(getEvent('unknown.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response).error.code).toBe('INTERNAL_ERROR');
     });
   });
 

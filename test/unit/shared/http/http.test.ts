@@ -60,6 +60,7 @@ describe('toErrorResponse', () => {
     expect(response.statusCode).toBe(status);
     expect(response.headers?.['Content-Type']).toBe('application/json');
     expect(JSON.parse(response.body)).toMatchObject({ success: false, error: { code } });
+    expect(response.headers?.['Retry-After']).toBe(status === 429 ? '2' : undefined);
   });
 
   it('lists validation details in the envelope', () => {
