@@ -9,7 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import { type IdentityRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import { DEFAULT_TIME_SCALE, regionFromEnv, timeScaleFromEnv } from './env.js';
@@ -176,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const wallStart = performance.now();
   // Loaded after validation, so an invalid request exits without booting anything.
-  const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
+  const { startStack } = await import('./stack.js');
   const { zonesFromEnv, sesFaultsFromEnv, route53FromEnv } = await import(
     '#sandbox/aws/create-emulators.js'
   );
@@ -204,9 +204,11 @@ export async function main(argv: string[]): Promise<number> {
     let input: IdentityRequest = request;
     const key = request.DkimSigningAttributes?.DomainSigningPrivateKey;
     if (key !== undefined && request.DkimSigningAttributes) {
+      // Under the prefix the template grants the functions (KEY_SECRET_PREFIX), as the API does.
+      const prefix = stack.deployment.sharedEnvironment().environment.KEY_SECRET_PREFIX ?? '';
       const secret = await stack.clients.secretsManager.send(
         new CreateSecretCommand({
-          Name: `${KEY_SECRET_PREFIX}${request.EmailIdentity}-cli`,
+          Name: `${prefix}${request.EmailIdentity}-cli`,
           SecretString: key,
         }),
       );
@@ -270,12 +272,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await stack.stop();
   }
-}
-
-/** The event exactly as EventBridge delivers it to a target (without the emulator's bus name). */
-function envelopeOf(event: DeliveredEvent): Omit<DeliveredEvent, 'eventBusName'> {
-  const { eventBusName: _bus, ...envelope } = event;
-  return envelope;
 }
 
 // Run only as the entry point (`tsx sandbox/cli.ts`), not when a test imports this module.

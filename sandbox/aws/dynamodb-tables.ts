@@ -14,21 +14,28 @@ export function tableNameOf(logicalId: string): string {
 }
 
 /**
- * CreateTable requests for every AWS::DynamoDB::Table in the template: attributes, keys and
- * indexes as declared; what dynalite ignores (billing, recovery, protection) is left out.
+ * CreateTable's input for a table declared with these properties: attributes, keys and indexes
+ * as declared; what dynalite ignores (billing, recovery, protection) is left out.
  */
+export function createTableInput(
+  name: string,
+  properties: Record<string, unknown>,
+): CreateTableCommandInput {
+  const input = {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: properties.AttributeDefinitions,
+    KeySchema: properties.KeySchema,
+    GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
+  };
+  return input as CreateTableCommandInput;
+}
+
+/** CreateTable requests for every AWS::DynamoDB::Table in the template. */
 export function tablesFromTemplate(template: CfnTemplate): CreateTableCommandInput[] {
-  return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, table]) => {
-    const properties = (table.Properties ?? {}) as Record<string, unknown>;
-    const input = {
-      TableName: tableNameOf(logicalId),
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: properties.AttributeDefinitions,
-      KeySchema: properties.KeySchema,
-      GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes,
-    };
-    return input as CreateTableCommandInput;
-  });
+  return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, table]) =>
+    createTableInput(tableNameOf(logicalId), (table.Properties ?? {}) as Record<string, unknown>),
+  );
 }
 
 /** A dynalite server on `host:port` (0: a free port). */

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { matchesPattern } from '#sandbox/emulators/event-pattern.js';
 import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
   actionsOf,
@@ -26,7 +27,6 @@ import {
   parseDkimChangeRequest,
   parseIdentityRequest,
 } from '#shared/request/index.js';
-import { matchesPattern } from '#test/support/event-pattern.js';
 
 let template: CfnTemplate;
 beforeAll(() => {
