@@ -63,6 +63,31 @@ const timerKey = (id: unknown): number | undefined => {
   return undefined;
 };
 
+/**
+ * Counts each HTTP attempt of an SDK client as real work of the installed clock (or `fallback`).
+ * The middleware sits in the deserialize step, inside the SDK's retry loop, so the retry backoff
+ * itself (a faked timer) is not work and lets time move on, as it would in AWS. A client made
+ * once at module scope outlives one test's clock: the clock is looked up per request.
+ */
+export function countRequestsAsWork<T extends SdkClientLike>(
+  client: T,
+  fallback?: VirtualClock,
+): T {
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
+  add(
+    (next) => async (args) => {
+      const release = (active ?? fallback)?.busy() ?? (() => undefined);
+      try {
+        return await inAttempt.run(true, () => next(args));
+      } finally {
+        release();
+      }
+    },
+    { step: 'deserialize', name: 'sandboxVirtualClockRealWork', priority: 'low' },
+  );
+  return client;
+}
+
 /** The installed clock, if any (real-work tracking outside the stack reports to it). */
 export function activeClock(): VirtualClock | undefined {
   return active;
@@ -202,24 +227,11 @@ export class VirtualClock implements Clock {
   }
 
   /**
-   * Counts each HTTP attempt of an SDK client as real work. The middleware sits in the
-   * deserialize step, inside the SDK's retry loop, so the retry backoff itself (a faked timer)
-   * is not work and lets time move on, as it would in AWS.
+   * Counts each HTTP attempt of an SDK client as real work (see `countRequestsAsWork`), for
+   * this clock or whichever is installed when the request is made.
    */
   trackClient<T extends SdkClientLike>(client: T): T {
-    const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
-    add(
-      (next) => async (args) => {
-        const release = this.busy();
-        try {
-          return await inAttempt.run(true, () => next(args));
-        } finally {
-          release();
-        }
-      },
-      { step: 'deserialize', name: 'sandboxVirtualClockRealWork', priority: 'low' },
-    );
-    return client;
+    return countRequestsAsWork(client, this);
   }
 
   /** Resolves once nothing real is in flight (a real-time instant with no work counted). */

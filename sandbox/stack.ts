@@ -26,7 +26,7 @@ import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.j
 import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
 import { CallMetrics } from '#sandbox/aws/metrics.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
-import { Deployment } from '#sandbox/deploy/deployment.js';
+import { Deployment, SANDBOX_STACK_NAME } from '#sandbox/deploy/deployment.js';
 import { provision } from '#sandbox/deploy/provision.js';
 import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
 import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
@@ -38,9 +38,6 @@ import { Schedule } from '#sandbox/engine/schedules.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
 import { assertPortFree, type PortSpec } from '#sandbox/ports.js';
 import { VirtualClock } from './clock.js';
-
-/** What `AWS::StackName` is in the sandbox: the stack name samconfig.toml deploys. */
-export const STACK_NAME = 'ses-identity-verifier';
 
 export interface StackOptions {
   host?: string;
@@ -231,7 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
 
     // template.yaml, deployed: its queues and tables exist before any function starts.
     const deployment = Deployment.load(
-      { region, account: LOCAL_ACCOUNT, stackName: STACK_NAME, awsUrl: endpoint.url },
+      { region, account: LOCAL_ACCOUNT, stackName: SANDBOX_STACK_NAME, awsUrl: endpoint.url },
       { ...(options.parameters && { parameters: options.parameters }) },
     );
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));

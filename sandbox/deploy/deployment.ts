@@ -26,6 +26,9 @@ import {
 /** The repository's root, where template.yaml and the code it names live. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** What `AWS::StackName` is in the sandbox: the stack name samconfig.toml deploys. */
+export const SANDBOX_STACK_NAME = 'ses-identity-verifier';
+
 /** Where the sandbox "deploys": its account, region, stack name and AWS endpoint. */
 export interface SandboxPlace {
   region: string;

@@ -14,6 +14,15 @@ export async function provision(
   /** Lets the sandbox's clock turn once (dynalite activates a table on a timer). */
   pause: () => Promise<void>,
 ): Promise<void> {
+  createQueues(deployment, services.sqs);
+  await services.dynamodb.createTables(
+    deployment.tables.map((table) => createTableInput(table.name, table.properties)),
+    pause,
+  );
+}
+
+/** The template's queues, each dead-letter queue before the queue that redrives to it. */
+export function createQueues(deployment: Deployment, sqs: SqsEmulator): void {
   const created = new Set<string>();
   const create = (queue: QueueSpec) => {
     if (created.has(queue.arn)) return;
@@ -24,12 +33,8 @@ export async function provision(
         )
       : undefined;
     if (target) create(target);
-    services.sqs.createQueue(queue.name, queue.attributes);
+    sqs.createQueue(queue.name, queue.attributes);
     created.add(queue.arn);
   };
   for (const queue of deployment.queues) create(queue);
-  await services.dynamodb.createTables(
-    deployment.tables.map((table) => createTableInput(table.name, table.properties)),
-    pause,
-  );
 }
