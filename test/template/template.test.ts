@@ -1,6 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findPrivateKey } from '#jobs/onboarding-starter/private-key-scan.js';
 import { matchesPattern } from '#sandbox/emulators/event-pattern.js';
 import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
@@ -166,9 +168,8 @@ describe('template.yaml least privilege', () => {
     const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
+    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key.
     expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
-      'ChangeDkimSigningFunction',
-      'CreateIdentityFunction',
       'DiscardKeySecretFunction',
       'RequestDkimChangeFunction',
       'SesWorkerFunction',
@@ -242,8 +243,14 @@ describe('template.yaml shape', () => {
 
   it('builds every function with the same esbuild Metadata', () => {
     const functions = resourcesOfType(template, 'AWS::Serverless::Function');
-    const folders = functionFolders();
-    expect(functions.length).toBe(folders.length);
+    const deployed = functions.map(([, fn]) => String(fn.Properties?.CodeUri).replace(/\/$/, ''));
+    // Every folder with a handler is a function, but the steps the SES worker runs in-process.
+    expect(functionFolders().filter((folder) => !deployed.includes(folder))).toEqual([
+      'functions/steps/change-dkim-signing',
+      'functions/steps/check-verification',
+      'functions/steps/create-identity',
+      'functions/steps/read-dkim-signing',
+    ]);
     const [first, ...rest] = functions.map(([, fn]) => fn.Metadata);
     expect(first).toEqual({
       BuildMethod: 'esbuild',
@@ -282,26 +289,28 @@ describe('template.yaml shape', () => {
       Tracing: { Enabled: true },
     });
     expect(Object.keys(machine.Properties?.DefinitionSubstitutions as object).sort()).toEqual([
-      'ChangeDkimSigningFunctionArn',
-      'CheckVerificationFunctionArn',
-      'CreateIdentityFunctionArn',
+      'AwaitVerificationFunctionArn',
+      'ClaimIdentityFunctionArn',
       'DescribeFailureFunctionArn',
       'DiscardKeySecretFunctionArn',
       'EventBusName',
       'EventSource',
       'PublishDnsRecordsFunctionArn',
-      'ReadDkimSigningFunctionArn',
+      'RegistryTableName',
       'RemoveStaleRecordsFunctionArn',
+      'SesRequestQueueUrl',
     ]);
   });
 
-  it('routes POST, PUT and GET with the auth type parameter, and throttles the stage', () => {
+  it('routes every path with the auth type parameter, and throttles the stage', () => {
     const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(
       ([, route]) => route.Properties,
     );
     expect(routes.map((route) => route?.RouteKey).sort()).toEqual([
+      'GET /identities',
       'GET /identities/{identity}',
       'POST /identities',
+      'POST /identities/{identity}/check',
       'PUT /identities/{identity}/dkim',
     ]);
     for (const route of routes) expect(route?.AuthorizationType).toEqual({ Ref: 'ApiAuthType' });
@@ -351,20 +360,35 @@ describe('onboarding rule', () => {
     expect(onboarding['detail-type']).toBe(template.Parameters?.OnboardingDetailType?.Default);
   });
 
-  it("hands the state machine the event's detail, which is a valid request", () => {
-    const [target] = props('OnboardingRule').Targets as Record<string, Json>[];
-    expect(target).toMatchObject({
-      Arn: { Ref: 'VerifyEmailIdentityStateMachine' },
-      InputPath: '$.detail',
-      RetryPolicy: { MaximumRetryAttempts: expect.any(Number) },
+  it('queues the whole event for the starter, with retries and a dead-letter queue', () => {
+    const [target, ...others] = props('OnboardingRule').Targets as Record<string, Json>[];
+    expect(others).toEqual([]);
+    expect(target).toEqual({
+      Id: 'OnboardingQueue',
+      Arn: { 'Fn::GetAtt': ['OnboardingQueue', 'Arn'] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['OnboardingDeadLetterQueue', 'Arn'] } },
+    });
+    expect(props('OnboardingStarterFunction').Events).toEqual({
+      OnboardingEvents: {
+        Type: 'SQS',
+        Properties: {
+          Queue: { 'Fn::GetAtt': ['OnboardingQueue', 'Arn'] },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        },
+      },
+    });
+    expect(props('OnboardingQueue').RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['OnboardingDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
     });
     expect(parseIdentityRequest(onboarding.detail, { keyDelivery: 'secret' })).toMatchObject({
       EmailIdentity: 'mail.example.com',
     });
   });
 
-  it('delivers a malformed request too (the run fails with VALIDATION_ERROR), never filtering it out', () => {
+  it('queues a malformed request too (the starter answers it with a VALIDATION_ERROR event), never filtering it out', () => {
     const malformed = JSON.parse(
       readFileSync(new URL('../../events/onboarding-malformed.json', import.meta.url), 'utf8'),
     );
@@ -376,8 +400,10 @@ describe('onboarding rule', () => {
     );
   });
 
-  it('sends an event that carries a private key to the inline-key rule only, whose input has no key', () => {
-    const key = 'MIIEowIBAAKCAQEAlongbase64keymaterial';
+  it('queues an event that carries a private key too: the starter finds the key and starts no run', () => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ type: 'pkcs1', format: 'der' })
+      .toString('base64');
     for (const event of [
       {
         ...onboarding,
@@ -395,49 +421,28 @@ describe('onboarding rule', () => {
           SigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
         },
       },
+      { ...onboarding, detail: { EmailIdentity: 'mail.example.com', Notes: [{ pem: key }] } },
     ]) {
-      expect(rulesMatching(event)).toEqual(['OnboardingInlineKeyRule']);
-      const [target] = props('OnboardingInlineKeyRule').Targets as Record<string, Json>[];
-      const transformer = target?.InputTransformer as {
-        InputPathsMap: Record<string, string>;
-        InputTemplate: string;
-      };
-      expect(transformer.InputPathsMap).toEqual({ identity: '$.detail.EmailIdentity' });
-      const input = JSON.parse(
-        transformer.InputTemplate.replace('<identity>', JSON.stringify(event.detail.EmailIdentity)),
-      );
-      expect(JSON.stringify(input)).not.toContain(key);
-      expect(() => parseIdentityRequest(input, { keyDelivery: 'secret' })).toThrow(
-        expect.objectContaining({
-          details: expect.arrayContaining([
-            {
-              field: 'DkimSigningAttributes.DomainSigningPrivateKey',
-              message: expect.stringContaining('DomainSigningPrivateKeySecretArn'),
-            },
-          ]),
-        }),
-      );
+      expect(rulesMatching(event)).toEqual(['OnboardingRule']);
+      expect(findPrivateKey(event.detail)).toBeDefined();
     }
   });
 
-  it('lets only the onboarding rules send to the dead-letter queue', () => {
-    const [statement] = (
-      props('OnboardingDeadLetterQueuePolicy').PolicyDocument as unknown as {
+  it('lets only the onboarding rule send to the onboarding queues', () => {
+    const [statement, ...others] = (
+      props('OnboardingQueuePolicy').PolicyDocument as unknown as {
         Statement: PolicyStatement[];
       }
     ).Statement;
+    expect(others).toEqual([]);
     expect(statement).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
-      Condition: {
-        ArnEquals: {
-          'aws:SourceArn': [
-            { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] },
-            { 'Fn::GetAtt': ['OnboardingDkimChangeRule', 'Arn'] },
-            { 'Fn::GetAtt': ['OnboardingInlineKeyRule', 'Arn'] },
-          ],
-        },
-      },
+      Resource: [
+        { 'Fn::GetAtt': ['OnboardingQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['OnboardingDeadLetterQueue', 'Arn'] },
+      ],
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] } } },
     });
   });
 });
@@ -465,7 +470,7 @@ describe('PUT /identities/{identity}/dkim', () => {
     });
   });
 
-  it('lets the function read identities, start and find runs, and hand keys over, nothing more', () => {
+  it('lets the function read identities, claim them, start and find runs, and hand keys over, nothing more', () => {
     const granted = functionStatements('RequestDkimChangeFunction').map((statement) => [
       actionsOf(statement).sort(),
       resourcesOf(statement).map(arnText),
@@ -475,15 +480,16 @@ describe('PUT /identities/{identity}/dkim', () => {
         ['ses:GetEmailIdentity'],
         ['arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*'],
       ],
-      [
-        ['states:ListExecutions', 'states:StartExecution'],
-        [JSON.stringify({ Ref: 'VerifyEmailIdentityStateMachine' })],
-      ],
+      [['states:StartExecution'], [JSON.stringify({ Ref: 'VerifyEmailIdentityStateMachine' })]],
       [
         ['states:DescribeExecution'],
         [
           'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${VerifyEmailIdentityStateMachine.Name}:*',
         ],
+      ],
+      [
+        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [JSON.stringify({ 'Fn::GetAtt': ['IdentityRegistryTable', 'Arn'] })],
       ],
       [
         [
@@ -529,14 +535,8 @@ describe('onboarding DKIM change rule', () => {
     readFileSync(new URL('../../events/onboarding-dkim-change.json', import.meta.url), 'utf8'),
   );
 
-  function target(logicalId: string): Record<string, Json> {
-    const [first, ...others] = props(logicalId).Targets as Record<string, Json>[];
-    expect(others).toEqual([]);
-    return first as Record<string, Json>;
-  }
-
-  it('matches the sample change event with the default parameters, and not the creation event', () => {
-    expect(rulesMatching(change)).toEqual(['OnboardingDkimChangeRule']);
+  it('matches the sample change event with the one onboarding rule, under its own detail-type', () => {
+    expect(rulesMatching(change)).toEqual(['OnboardingRule']);
     expect(template.Parameters?.OnboardingDkimChangeDetailType).toMatchObject({
       Type: 'String',
       Default: 'Email Identity DKIM Change Requested',
@@ -548,14 +548,16 @@ describe('onboarding DKIM change rule', () => {
     expect(template.Parameters?.OnboardingDkimChangeDetailType?.Default).not.toBe(
       template.Parameters?.OnboardingDetailType?.Default,
     );
+    // The starter tells a change from a creation by the same parameter.
+    const env = (
+      props('OnboardingStarterFunction').Environment as { Variables: Record<string, Json> }
+    ).Variables;
+    expect(env.ONBOARDING_DKIM_CHANGE_DETAIL_TYPE).toEqual({
+      Ref: 'OnboardingDkimChangeDetailType',
+    });
   });
 
-  it('hands the state machine the detail as it is, a valid change request', () => {
-    const { InputTransformer, InputPath, Arn } = target('OnboardingDkimChangeRule');
-    expect(Arn).toEqual({ Ref: 'VerifyEmailIdentityStateMachine' });
-    expect(InputPath).toBe('$.detail');
-    expect(InputTransformer).toBeUndefined();
-
+  it('holds a valid change request in its detail', () => {
     expect(isDkimChangeRequest(change.detail)).toBe(true);
     expect(parseDkimChangeRequest(change.detail, { keyDelivery: 'secret' })).toEqual({
       Operation: 'ChangeDkimSigning',
@@ -594,21 +596,12 @@ describe('onboarding DKIM change rule', () => {
     expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).not.toThrow();
   });
 
-  it('still starts a run for an invalid change (which fails with VALIDATION_ERROR)', () => {
+  it('queues an invalid change too, which the starter refuses with VALIDATION_ERROR', () => {
     const input = { ...change.detail, SigningAttributesOrigin: 'RSA', SigningAttributes: {} };
 
     expect(isDkimChangeRequest(input)).toBe(true);
     expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).toThrow(
       expect.objectContaining({ name: 'ValidationError' }),
     );
-  });
-
-  it('retries, dead-letters and assumes the role exactly as the creation rule does', () => {
-    const creation = target('OnboardingRule');
-    const dkimChange = target('OnboardingDkimChangeRule');
-    for (const key of ['RetryPolicy', 'DeadLetterConfig', 'RoleArn']) {
-      expect(dkimChange[key], key).toEqual(creation[key]);
-    }
-    expect(props('OnboardingDkimChangeRule').EventBusName).toEqual({ Ref: 'EventBusName' });
   });
 });
