@@ -1,10 +1,9 @@
 /**
  * Amazon DynamoDB behind the sandbox's one endpoint: requests signed for `dynamodb`
- * (`X-Amz-Target: DynamoDB_20120810.*`) are forwarded as they are to dynalite, DynamoDB's wire
+ * (`X-Amz-Target: DynamoDB_20120810.*`) are handed as they are to dynalite, DynamoDB's wire
  * protocol on an in-memory LevelDB, in this process; its answers (CRC32 header included, which
  * botocore checks) come back unchanged. The tables are template.yaml's.
  */
-import { request as httpRequest } from 'node:http';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { type DynamoDbServer, startDynalite } from '#sandbox/aws/dynamodb-tables.js';
 import {
@@ -61,10 +60,10 @@ export class DynamoDbEmulator implements EmulatedService {
     for (const [name, value] of Object.entries(request.headers)) {
       if (!HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    const response = await forward(
-      this.server.port,
+    const query = request.query.toString();
+    const response = await this.server.dispatch(
       request.method,
-      request.path,
+      query === '' ? request.path : `${request.path}?${query}`,
       headers,
       request.body,
     );
@@ -90,8 +89,7 @@ export class DynamoDbEmulator implements EmulatedService {
   }
 
   private async call(operation: string, input: unknown): Promise<unknown> {
-    const response = await forward(
-      this.server.port,
+    const response = await this.server.dispatch(
       'POST',
       '/',
       {
@@ -122,44 +120,4 @@ function errorTypeOf(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function forward(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Buffer,
-): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers: { ...headers, 'content-length': body.length },
-      },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('error', reject);
-        incoming.on('end', () => {
-          const responseHeaders: Record<string, string> = {};
-          for (const [name, value] of Object.entries(incoming.headers)) {
-            if (value !== undefined && !HOP_BY_HOP.has(name)) {
-              responseHeaders[name] = Array.isArray(value) ? value.join(',') : value;
-            }
-          }
-          resolve({
-            status: incoming.statusCode ?? 500,
-            headers: responseHeaders,
-            body: Buffer.concat(chunks),
-          });
-        });
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
 }
