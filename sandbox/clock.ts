@@ -127,6 +127,7 @@ export class VirtualClock implements Clock {
   private readonly startMs: number;
   private readonly maxSpeed: number | undefined;
   private advances = 0;
+  private readonly backgroundTimers = new Set<number>();
 
   constructor(options: VirtualClockOptions = {}) {
     this.startMs = Math.floor(options.start ?? Date.now());
@@ -178,6 +179,25 @@ export class VirtualClock implements Clock {
   /** Number of timers waiting on virtual time. */
   pendingTimers(): number {
     return this.fake?.countTimers() ?? 0;
+  }
+
+  /**
+   * A timer for work that recurs on its own, such as a schedule: while only such timers are
+   * pending, nothing is waiting for time to pass, and it flows at the pace of an idle sandbox
+   * (at least real time) instead of racing from one tick to the next. Returns its cancel.
+   */
+  setBackgroundTimeout(callback: () => void, ms: number): () => void {
+    let key: number | undefined;
+    const handle = setTimeout(() => {
+      if (key !== undefined) this.backgroundTimers.delete(key);
+      callback();
+    }, ms);
+    key = timerKey(handle);
+    if (key !== undefined) this.backgroundTimers.add(key);
+    return () => {
+      clearTimeout(handle);
+      if (key !== undefined) this.backgroundTimers.delete(key);
+    };
   }
 
   /** Marks real work as in flight; time stands still until every release is called. */
@@ -311,13 +331,14 @@ export class VirtualClock implements Clock {
       await this.settled();
       const fake = this.fake;
       if (!this.running || !fake) return;
-      if (fake.countTimers() === 0) {
-        // Nothing scheduled: time still flows while the sandbox waits for someone, at the pace
-        // asked for (at least real time), so what depends on elapsed time (SES's and Route 53's
-        // rate buckets, a confirmation link's expiry) sees the seconds between two commands.
+      if (this.onlyBackground(fake)) {
+        // Nothing waits for time to pass (at most a schedule that recurs on its own): time still
+        // flows while the sandbox waits for someone, at the pace asked for (at least real time),
+        // so what depends on elapsed time (SES's and Route 53's rate buckets, a confirmation
+        // link's expiry) sees the seconds between two commands, and a schedule ticks on that.
         const started = performance.now();
         await this.realPause(5);
-        if (this.inFlight > 0 || !this.running || fake.countTimers() > 0) continue;
+        if (this.inFlight > 0 || !this.running || !this.onlyBackground(fake)) continue;
         const step = Math.floor((performance.now() - started) * (this.maxSpeed ?? 1));
         if (step > 0) this.tickSafely(fake, step);
         continue;
@@ -343,6 +364,11 @@ export class VirtualClock implements Clock {
         process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
       }
     }
+  }
+
+  /** True when no timer is pending but background ones (see `setBackgroundTimeout`). */
+  private onlyBackground(fake: InstalledClock): boolean {
+    return fake.countTimers() <= this.backgroundTimers.size;
   }
 
   private tickSafely(fake: InstalledClock, ms: number): void {

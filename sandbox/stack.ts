@@ -335,6 +335,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
             reservedConcurrency: spec.reservedConcurrency,
             invoke: (event) => invoke(spec.name, event),
             onError: (error) => onFunctionError(spec.name, error),
+            setTimer: (callback, ms) => clock.setBackgroundTimeout(callback, ms),
           }),
         );
       }

@@ -16,6 +16,11 @@ export interface ScheduleOptions {
   reservedConcurrency: number | undefined;
   invoke: (event: unknown) => Promise<unknown>;
   onError?: (error: unknown, name: string) => void;
+  /**
+   * Sets the timer of the next tick; returns its cancel. The sandbox marks it as background
+   * (VirtualClock.setBackgroundTimeout): a schedule alone gives time no reason to race.
+   */
+  setTimer?: (callback: () => void, ms: number) => () => void;
 }
 
 export interface ScheduleStats {
@@ -51,7 +56,7 @@ export function ratePeriodMs(expression: string): number {
 export class Schedule {
   readonly stats: ScheduleStats = { ticks: 0, invocations: 0, throttled: 0, errors: 0 };
   private readonly periodMs: number;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private cancel: (() => void) | undefined;
   private running = 0;
   private waiting = false;
 
@@ -65,12 +70,18 @@ export class Schedule {
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 
   private arm(): void {
-    this.timer = setTimeout(() => {
+    const setTimer =
+      this.options.setTimer ??
+      ((callback: () => void, ms: number) => {
+        const timer = setTimeout(callback, ms);
+        return () => clearTimeout(timer);
+      });
+    this.cancel = setTimer(() => {
       this.arm();
       this.tick();
     }, this.periodMs);
@@ -100,7 +111,7 @@ export class Schedule {
       })
       .finally(() => {
         this.running -= 1;
-        if (this.waiting && this.timer !== undefined) {
+        if (this.waiting && this.cancel !== undefined) {
           this.waiting = false;
           this.invoke();
         }
