@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
+  waitUntilResourceRecordSetsChanged,
 } from '@aws-sdk/client-route-53';
 import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   getIdentity,
   getJson,
   holdAtEvent,
+  holdWhenAsleep,
   postIdentity,
   TERMINAL_DETAIL_TYPES,
   terminalEventOf,
@@ -197,6 +199,58 @@ describe('the sandbox, end to end over HTTP', () => {
     expect(records).toHaveLength(3);
     expect(terminal['detail-type']).toBe('Email Identity Verified');
     expect(terminal.detail.provider).toBe('manual');
+  });
+
+  it('wakes a sleeping run when a person checks now, and answers each record as DNS holds it', async () => {
+    // BYODKIM with the person's own key: its TXT record is known, and in DNS, before the run.
+    const key = rsaPrivateKeyBase64(1024);
+    const change = await stack.clients.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: stack.emulators.zones.get('example.com')?.id,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: 'own._domainkey.checked.example.com',
+                Type: 'TXT',
+                TTL: 300,
+                ResourceRecords: [{ Value: `"v=DKIM1; k=rsa; p=${key.publicKey}"` }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    await waitUntilResourceRecordSetsChanged(
+      { client: stack.clients.route53, maxWaitTime: 60, minDelay: 1 },
+      { Id: change.ChangeInfo?.Id },
+    );
+    const asleep = holdWhenAsleep(stack, 'checked.example.com');
+    const started = await postIdentity(stack, {
+      EmailIdentity: 'checked.example.com',
+      DkimSigningAttributes: {
+        DomainSigningSelector: 'own',
+        DomainSigningPrivateKey: key.privateKey,
+      },
+      Dns: { Provider: 'manual' },
+    });
+    expect(started.status).toBe(202);
+
+    // Asleep, its token in the registry: the check finds the record and wakes the run.
+    const release = await asleep;
+    const response = await fetch(`${stack.apiUrl}/identities/checked.example.com/check`, {
+      method: 'POST',
+    });
+    const check = (await response.json()) as {
+      data: { woke_run: boolean; records: { type: string; status: string }[] };
+    };
+    release();
+    const terminal = await terminalEventOf(stack, 'checked.example.com');
+
+    expect(response.status).toBe(200);
+    expect(check.data).toMatchObject({ woke_run: true, records: [{ type: 'TXT', status: 'OK' }] });
+    expect(terminal['detail-type']).toBe('Email Identity Verified');
   });
 
   it('answers a repeated identical POST with the same id and starts no second run', async () => {
