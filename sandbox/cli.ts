@@ -18,9 +18,10 @@ import { formatDuration, printProgress } from './progress.js';
 const USAGE = `Usage: npm start -- [identity] [options]
 
 Runs one SES identity verification end to end in the local sandbox (no AWS account needed):
-the real state machine and Lambda handlers against emulated SES, Route 53, EventBridge and
-Secrets Manager, on a virtual clock. Progress goes to stderr; the terminal event, as JSON, to
-stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
+template.yaml's state machine, functions, queues, registry table and sweeper schedule against
+emulated SES, Route 53, EventBridge, Secrets Manager, SQS and DynamoDB, on a virtual clock.
+Progress goes to stderr; the terminal event, as JSON, to stdout. Exit code: 0 verified, 1 failed
+or timed out, 2 invalid input.
 
   identity                   a domain (example.com) or an address (someone@example.com);
                              default: a short demo on demo.example.com
@@ -39,7 +40,7 @@ Options:
 
 The sandbox hosts the zones in SANDBOX_ZONES (default example.com): identities under them
 verify; any other domain goes the manual way and, since nobody adds its records, times out
-after 72 virtual hours. SANDBOX_REGION (default us-east-1) is the region SES answers as;
+after 72 virtual hours (the sweeper looks every virtual minute meanwhile: half a minute or so). SANDBOX_REGION (default us-east-1) is the region SES answers as;
 SANDBOX_TIME_SCALE (default max) caps virtual seconds per real second.`;
 
 const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
