@@ -226,11 +226,15 @@ function limitsOf(
   input: unknown,
   limits: TaskTimeLimits,
 ): { parameters: Record<string, unknown>; timeoutSeconds?: number; heartbeatSeconds?: number } {
-  const parameters = { ...((input ?? {}) as Record<string, unknown>) };
+  const parameters =
+    input !== null && typeof input === 'object' && !Array.isArray(input)
+      ? { ...(input as Record<string, unknown>) }
+      : (input as Record<string, unknown>);
   const read = (key: string, path: string | undefined, fixed: number | undefined) => {
     if (path === undefined) return fixed;
-    const value = key in parameters ? parameters[key] : referencePath(input, path);
-    delete parameters[key];
+    const injected = parameters !== input && key in parameters;
+    const value = injected ? parameters[key] : referencePath(input, path);
+    if (injected) delete parameters[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw namedError(
         'States.Runtime',
