@@ -128,7 +128,7 @@ ok "aws sesv2 put-email-identity-mail-from-attributes: SUCCESS once the MX recor
 ok "aws sesv2 in af-south-1: SigningHostedZone dkim.af-south-1.amazonses.com"
 
 # SQS and DynamoDB with the template's queues and table.
-aws_ sqs list-queues --query 'QueueUrls' --output text | tr '\t' '\n' | grep -q '/000000000000/OnboardingQueue$' \
+aws_ sqs list-queues --query 'QueueUrls' --output text | tr '\t' '\n' | grep '/000000000000/OnboardingQueue$' >/dev/null \
   || fail "aws sqs list-queues shows the template's onboarding queue"
 queue="$(aws_ sqs get-queue-url --queue-name OnboardingQueue --query QueueUrl --output text)"
 aws_ sqs send-message --queue-url "$queue" --message-body '{"detail":{}}' >/dev/null

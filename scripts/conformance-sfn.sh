@@ -33,6 +33,8 @@ fail() { echo "not ok - $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 aws_() { aws --endpoint-url "$url" --output json "$@"; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# Below, `grep -x ... >/dev/null` rather than `grep -q`: -q stops reading at the first match, the
+# writer then dies of SIGPIPE, and pipefail would fail the check.
 
 # The state machine, listed and described.
 aws_ stepfunctions list-state-machines >"$workdir/machines.json"
@@ -76,11 +78,11 @@ ok "a missing execution is ExecutionDoesNotExist"
 aws_ stepfunctions get-execution-history --execution-arn "$arn" >"$workdir/history.json"
 [[ "$(json "$workdir/history.json" 'd["events"][0]["type"]')" == "ExecutionStarted" ]] || fail "history starts with ExecutionStarted"
 [[ "$(json "$workdir/history.json" 'd["events"][-1]["type"]')" == "ExecutionSucceeded" ]] || fail "history ends with ExecutionSucceeded"
-json "$workdir/history.json" '"\n".join(e["type"] for e in d["events"])' | grep -qx 'TaskScheduled' || fail "history has TaskScheduled"
+json "$workdir/history.json" '"\n".join(e["type"] for e in d["events"])' | grep -x 'TaskScheduled' >/dev/null || fail "history has TaskScheduled"
 json "$workdir/history.json" '[e["stateEnteredEventDetails"]["name"] for e in d["events"] if e["type"]=="TaskStateEntered"][0]' \
-  | grep -qx 'ClaimIdentity' || fail "the first task entered is ClaimIdentity"
+  | grep -x 'ClaimIdentity' >/dev/null || fail "the first task entered is ClaimIdentity"
 json "$workdir/history.json" '"\n".join(e["taskSubmittedEventDetails"]["resource"] for e in d["events"] if e["type"]=="TaskSubmitted")' \
-  | grep -qx 'sendMessage.waitForTaskToken' || fail "history has a queued task's TaskSubmitted"
+  | grep -x 'sendMessage.waitForTaskToken' >/dev/null || fail "history has a queued task's TaskSubmitted"
 ok "aws stepfunctions get-execution-history: started, states, tasks, a queued task submitted, succeeded"
 aws_ stepfunctions get-execution-history --execution-arn "$arn" --reverse-order --max-items 1 >"$workdir/last.json"
 [[ "$(json "$workdir/last.json" 'd["events"][0]["type"]')" == "ExecutionSucceeded" ]] || fail "reverse order starts with the end"
@@ -135,7 +137,7 @@ ok "aws stepfunctions send-task-heartbeat, send-task-failure; TaskTimedOut and I
 # Onboarding: an event on the bus reaches the onboarding queue through the template's rule, and
 # the starter starts the run; the registry shows it.
 aws_ events put-events --entries '[{"Source":"tenant-onboarding","DetailType":"Email Identity Requested","Detail":"{\"EmailIdentity\":\"t1.example.com\"}"}]' \
-  --query FailedEntryCount --output text | grep -qx 0 || fail "aws events put-events accepts the onboarding event"
+  --query FailedEntryCount --output text | grep -x 0 >/dev/null || fail "aws events put-events accepts the onboarding event"
 status=""
 for _ in $(seq 1 300); do
   status="$(aws_ dynamodb get-item --table-name IdentityRegistryTable --key '{"identity":{"S":"t1.example.com"}}' \
