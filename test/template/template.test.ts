@@ -1,6 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation ${} placeholders are data here
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findPrivateKey } from '#jobs/onboarding-starter/private-key-scan.js';
+import { matchesPattern } from '#sandbox/emulators/event-pattern.js';
 import { codeUriOf } from '#scripts/build.js';
 import { functionFolders } from '#scripts/lib/function-folders.js';
 import {
@@ -27,7 +30,6 @@ import {
   parseDkimChangeRequest,
   parseIdentityRequest,
 } from '#shared/request/index.js';
-import { matchesPattern } from '#test/support/event-pattern.js';
 
 let template: CfnTemplate;
 beforeAll(() => {
@@ -252,6 +254,7 @@ describe('template.yaml least privilege', () => {
     const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
+    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key.
     expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
       'DiscardKeySecretFunction',
       'RequestDkimChangeFunction',
@@ -461,6 +464,46 @@ describe('onboarding: one rule, a queue, the starter', () => {
     });
   });
 
+  it('queues a malformed request too (the starter answers it with a VALIDATION_ERROR event), never filtering it out', () => {
+    const malformed = JSON.parse(
+      readFileSync(new URL('../../events/onboarding-malformed.json', import.meta.url), 'utf8'),
+    );
+    expect(malformed.source).toBe(onboarding.source);
+    expect(malformed['detail-type']).toBe(onboarding['detail-type']);
+    expect(rulesMatching(malformed)).toEqual(['OnboardingRule']);
+    expect(() => parseIdentityRequest(malformed.detail, { keyDelivery: 'secret' })).toThrow(
+      expect.objectContaining({ name: 'ValidationError' }),
+    );
+  });
+
+  it('queues an event that carries a private key too: the starter finds the key and starts no run', () => {
+    const key = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ type: 'pkcs1', format: 'der' })
+      .toString('base64');
+    for (const event of [
+      {
+        ...onboarding,
+        detail: {
+          ...onboarding.detail,
+          DkimSigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
+        },
+      },
+      {
+        ...onboarding,
+        'detail-type': template.Parameters?.OnboardingDkimChangeDetailType?.Default,
+        detail: {
+          EmailIdentity: 'mail.example.com',
+          SigningAttributesOrigin: 'EXTERNAL',
+          SigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
+        },
+      },
+      { ...onboarding, detail: { EmailIdentity: 'mail.example.com', Notes: [{ pem: key }] } },
+    ]) {
+      expect(rulesMatching(event)).toEqual(['OnboardingRule']);
+      expect(findPrivateKey(event.detail)).toBeDefined();
+    }
+  });
+
   it('lets only the onboarding rule send to the queues', () => {
     const [statement, ...others] = (
       props('OnboardingQueuePolicy').PolicyDocument as unknown as { Statement: PolicyStatement[] }
@@ -469,6 +512,10 @@ describe('onboarding: one rule, a queue, the starter', () => {
     expect(statement).toMatchObject({
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
+      Resource: [
+        { 'Fn::GetAtt': ['OnboardingQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['OnboardingDeadLetterQueue', 'Arn'] },
+      ],
       Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['OnboardingRule', 'Arn'] } } },
     });
   });
@@ -580,7 +627,7 @@ describe('PUT /identities/{identity}/dkim', () => {
     });
   });
 
-  it('lets the function read identities, claim and start runs, and hand keys over, nothing more', () => {
+  it('lets the function read identities, claim them, start and find runs, and hand keys over, nothing more', () => {
     const granted = functionStatements('RequestDkimChangeFunction').map((statement) => [
       actionsOf(statement).sort(),
       resourcesOf(statement).map(arnText),
@@ -639,3 +686,79 @@ function rulesMatching(event: unknown): string[] {
     )
     .map(([id]) => id);
 }
+
+describe('onboarding DKIM change rule', () => {
+  const change = JSON.parse(
+    readFileSync(new URL('../../events/onboarding-dkim-change.json', import.meta.url), 'utf8'),
+  );
+
+  it('matches the sample change event with the one onboarding rule, under its own detail-type', () => {
+    expect(rulesMatching(change)).toEqual(['OnboardingRule']);
+    expect(template.Parameters?.OnboardingDkimChangeDetailType).toMatchObject({
+      Type: 'String',
+      Default: 'Email Identity DKIM Change Requested',
+    });
+    expect(change.source).toBe(template.Parameters?.OnboardingEventSource?.Default);
+    expect(change['detail-type']).toBe(
+      template.Parameters?.OnboardingDkimChangeDetailType?.Default,
+    );
+    expect(template.Parameters?.OnboardingDkimChangeDetailType?.Default).not.toBe(
+      template.Parameters?.OnboardingDetailType?.Default,
+    );
+    // The starter tells a change from a creation by the same parameter.
+    const env = (
+      props('OnboardingStarterFunction').Environment as { Variables: Record<string, Json> }
+    ).Variables;
+    expect(env.ONBOARDING_DKIM_CHANGE_DETAIL_TYPE).toEqual({
+      Ref: 'OnboardingDkimChangeDetailType',
+    });
+  });
+
+  it('holds a valid change request in its detail', () => {
+    expect(isDkimChangeRequest(change.detail)).toBe(true);
+    expect(parseDkimChangeRequest(change.detail, { keyDelivery: 'secret' })).toEqual({
+      Operation: 'ChangeDkimSigning',
+      EmailIdentity: 'mail.example.com',
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: { GenerateDomainSigningKey: { KeyLength: 'RSA_2048_BIT' } },
+      Dns: { Provider: 'route53' },
+    });
+  });
+
+  it.each([
+    ['to Easy DKIM', { SigningAttributesOrigin: 'AWS_SES', SigningAttributes: {}, Dns: {} }],
+    [
+      'a key length change',
+      {
+        SigningAttributesOrigin: 'AWS_SES',
+        SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        Dns: {},
+      },
+    ],
+    [
+      'to BYODKIM with a key in a secret',
+      {
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: 'sel2026',
+          DomainSigningPrivateKeySecretArn:
+            'arn:aws:secretsmanager:us-east-1:123456789012:secret:keys/mail.example.com-AbCdEf',
+        },
+        Dns: { Provider: 'manual' },
+      },
+    ],
+  ])('accepts the detail of %s as a change request', (_label, detail) => {
+    const input = { EmailIdentity: 'mail.example.com', ...detail };
+    expect(isDkimChangeRequest(input)).toBe(true);
+    expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).not.toThrow();
+  });
+
+  it('queues an invalid change too, which the starter refuses with VALIDATION_ERROR', () => {
+    const input = { ...change.detail, SigningAttributesOrigin: 'RSA', SigningAttributes: {} };
+
+    expect(isDkimChangeRequest(input)).toBe(true);
+    expect(() => parseDkimChangeRequest(input, { keyDelivery: 'secret' })).toThrow(
+      expect.objectContaining({ name: 'ValidationError' }),
+    );
+  });
+});
