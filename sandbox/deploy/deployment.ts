@@ -6,6 +6,7 @@
  * policy, an event source mapping's batch size or a rule's pattern are read here, never repeated
  * in the sandbox's code.
  */
+import { existsSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -335,10 +336,10 @@ export class Deployment {
     );
     const properties = asObject(this.resolve((resource.Properties ?? {}) as Json));
     const codeUri = String(properties.CodeUri ?? '');
-    const folder = relative(join(PROJECT_ROOT, 'functions'), join(PROJECT_ROOT, codeUri));
-    if (folder.startsWith('..') || String(properties.Handler) !== 'handler.handler') {
+    const folder = sourceFolderOf(codeUri, String(properties.Handler));
+    if (folder === undefined) {
       throw new TemplateError(
-        `${logicalId}: the sandbox runs functions/<room>/<name>/handler.ts's handler (CodeUri ${codeUri}, Handler ${String(properties.Handler)})`,
+        `${logicalId}: the sandbox runs functions/<room>/<name>/handler.ts's handler, built by npm run build as dist/<name>/ (CodeUri ${codeUri}, Handler ${String(properties.Handler)})`,
       );
     }
     const variablesOf = (node: Record<string, Resolved>) =>
@@ -474,4 +475,24 @@ export class Deployment {
       substitutions,
     };
   }
+}
+
+/**
+ * The source folder under functions/ (`steps/claim-identity`) of a function the template deploys
+ * from `npm run build`'s output, `dist/<name>/` with `Handler: index.handler`: the one room
+ * folder of that name holding a handler.ts. The sandbox runs the source, not the bundle.
+ */
+function sourceFolderOf(codeUri: string, handler: string): string | undefined {
+  const built = /^dist\/([a-z0-9-]+)\/?$/.exec(codeUri);
+  if (built === null || handler !== 'index.handler') return undefined;
+  const name = built[1] as string;
+  const found = ['api', 'steps', 'jobs'].filter((room) =>
+    existsSync(join(PROJECT_ROOT, 'functions', room, name, 'handler.ts')),
+  );
+  return found.length === 1
+    ? relative(
+        join(PROJECT_ROOT, 'functions'),
+        join(PROJECT_ROOT, 'functions', found[0] as string, name),
+      )
+    : undefined;
 }
