@@ -229,8 +229,9 @@ describe('VerifyEmailIdentity state machine', () => {
     expect(awaitOutcomes(run)).toEqual([{ woken_by: 'sweeper', ses_status: 'SUCCESS' }]);
     expect(Date.now() - (publishedAt as number)).toBeLessThanOrEqual(6 * MINUTE);
     expect(route53).toHaveReceivedCommandTimes(ChangeResourceRecordSetsCommand, 1);
-    // Two looks: the first, and the one the wake-up asked for.
-    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 2);
+    // One look at SES: the one the wake-up asked for. The first look trusts CreateEmailIdentity's
+    // answer (PENDING), and the sweeper reads ListEmailIdentities.
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
     expect(await harness.registryItem('example.com')).toMatchObject({
       status: 'VERIFIED',
       latest_run: { id: run.name, status: 'VERIFIED' },
@@ -283,7 +284,7 @@ describe('VerifyEmailIdentity state machine', () => {
     for (const e of emitted) expectValidDetail(e.detailType, e.detail);
   });
 
-  it('times out at the deadline while waiting, asking SES only at its first and last look', async () => {
+  it('times out at the deadline while waiting, asking SES only at its last look', async () => {
     easyDkimCreated();
     route53HasNoZone();
     sesFlipsAt(() => null);
@@ -307,7 +308,9 @@ describe('VerifyEmailIdentity state machine', () => {
       'States.Timeout',
       'States.Timeout',
     ]);
-    expect(ses.commandCalls(GetEmailIdentityCommand)).toHaveLength(2);
+    // The first look trusts CreateEmailIdentity's PENDING; the looks at 24 and 48 hours probe DNS
+    // only; SES is asked once, at the deadline.
+    expect(ses.commandCalls(GetEmailIdentityCommand)).toHaveLength(1);
     expect(run.statesEntered.length).toBeLessThanOrEqual(60);
     expect(await harness.registryItem('example.com')).toMatchObject({
       status: 'TIMED_OUT',
@@ -316,7 +319,7 @@ describe('VerifyEmailIdentity state machine', () => {
     for (const e of emitted) expectValidDetail(e.detailType, e.detail);
   });
 
-  it('fails with DKIM_FAILED, SES ErrorType and the probe when SES says FAILED', async () => {
+  it('fails with DKIM_FAILED, SES ErrorType and the probe when the sweeper sees SES say FAILED', async () => {
     easyDkimCreated();
     route53HasNoZone();
     ses.on(GetEmailIdentityCommand).resolves({
@@ -325,10 +328,22 @@ describe('VerifyEmailIdentity state machine', () => {
       DkimAttributes: { Status: 'FAILED', Tokens: TOKENS },
       VerificationInfo: { ErrorType: 'HOST_NOT_FOUND', LastCheckedTimestamp: START },
     });
+    ses.on(ListEmailIdentitiesCommand).resolves({
+      EmailIdentities: [
+        {
+          IdentityType: 'DOMAIN',
+          IdentityName: 'example.com',
+          SendingEnabled: false,
+          VerificationStatus: 'FAILED',
+        },
+      ],
+    });
 
-    const run = await harness.run({ EmailIdentity: 'example.com' });
+    const run = await harness.run({ EmailIdentity: 'example.com' }, { sweeper: true });
 
     expect(run).toMatchObject({ status: 'FAILED', error: 'DKIM_FAILED' });
+    // Woken by the sweep that saw FAILED, long before the deadline.
+    expect(hoursSinceStart()).toBeLessThan(1);
     expect(detailTypes()).toEqual(['DNS Records Required', 'Email Identity Verification Failed']);
     expect(terminal().detail).toMatchObject({
       reason: { code: 'DKIM_FAILED' },
