@@ -57,7 +57,7 @@ export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
  * seconds until the run's next look of its own (a safety net: the sweeper wakes it as soon as
  * SES's view changes). SES is asked when something woke the run, at the deadline, and on a
  * safety-net look only when our probe finds every record right; the first look trusts SES's
- * answer to the creation (but for an adopted identity SES had verified). So a domain whose
+ * answer to the creation or change when it is PENDING. So a domain whose
  * records never come costs SES two calls in 72 hours: its creation and the deadline. Time is read after the calls and
  * compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
@@ -74,11 +74,13 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   // A safety-net look probes first: SES is worth a call only once the records are right.
   let probeResults: ProbeResult[] =
     safetyNet && isDomain && records.length > 0 ? await probe(records) : [];
-  // The first look follows SES's own answer to the creation or the change (PENDING, unless the
-  // run adopted an identity SES had verified already): it asks SES again only in that case.
+  // The first look follows SES's own answer to the creation or the change: PENDING needs no
+  // second opinion. SUCCESS does (an adopted identity SES had verified, or a change that kept
+  // DKIM signing, such as a new key length): whether SES verified the identity for sending is
+  // not in that answer, and the sweeper wakes nobody for a status that never changes.
   const firstLook = input.wake === null;
   const askSes = firstLook
-    ? identity.adopted && identity.dkim?.status === 'SUCCESS'
+    ? identity.dkim?.status === 'SUCCESS'
     : !safetyNet || (isDomain && probeResults.length > 0 && probeResults.every(isOk));
 
   let ses: SesIdentity | null | undefined;

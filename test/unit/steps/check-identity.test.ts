@@ -137,6 +137,27 @@ describe('checkIdentity', () => {
     expect(result.outcome).toBe('VERIFIED');
   });
 
+  it('asks SES on the first look after a change that kept DKIM signing (SUCCESS)', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const identity = easyDkimIdentity(created);
+    const changed = {
+      ...identity,
+      adopted: false,
+      dkim: identity.dkim && { ...identity.dkim, status: 'SUCCESS' as const },
+    };
+
+    const result = await checkIdentity(
+      { ...domainInput(firstCheck, null), identity: changed },
+      vi.fn(),
+    );
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(result.outcome).toBe('VERIFIED');
+  });
+
   it('asks SES when the sweeper woke the run', async () => {
     ses.on(GetEmailIdentityCommand).resolves({
       VerifiedForSendingStatus: true,
