@@ -28,7 +28,7 @@ export function canonicalJson(value: unknown): string {
  * since sanitising is lossy (`a.b.com` and `a-b.com` would both read `a_b_com`) and long
  * identities are truncated, so the readable part alone could name another identity's run.
  */
-function executionPrefixFor(identity: string): string {
+export function executionPrefixFor(identity: string): string {
   const readable = identity.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, MAX_SANITISED_IDENTITY);
   return `${readable}-${sha256Hex(identity).slice(0, IDENTITY_HASH_LENGTH)}-`;
 }
