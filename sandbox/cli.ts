@@ -9,7 +9,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
+import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import { type IdentityRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import { DEFAULT_TIME_SCALE, regionFromEnv, timeScaleFromEnv } from './env.js';
@@ -18,9 +18,10 @@ import { formatDuration, printProgress } from './progress.js';
 const USAGE = `Usage: npm start -- [identity] [options]
 
 Runs one SES identity verification end to end in the local sandbox (no AWS account needed):
-the real state machine and Lambda handlers against emulated SES, Route 53, EventBridge and
-Secrets Manager, on a virtual clock. Progress goes to stderr; the terminal event, as JSON, to
-stdout. Exit code: 0 verified, 1 failed or timed out, 2 invalid input.
+template.yaml's state machine, functions, queues, registry table and sweeper schedule against
+emulated SES, Route 53, EventBridge, Secrets Manager, SQS and DynamoDB, on a virtual clock.
+Progress goes to stderr; the terminal event, as JSON, to stdout. Exit code: 0 verified, 1 failed
+or timed out, 2 invalid input.
 
   identity                   a domain (example.com) or an address (someone@example.com);
                              default: a short demo on demo.example.com
@@ -39,7 +40,7 @@ Options:
 
 The sandbox hosts the zones in SANDBOX_ZONES (default example.com): identities under them
 verify; any other domain goes the manual way and, since nobody adds its records, times out
-after 72 virtual hours. SANDBOX_REGION (default us-east-1) is the region SES answers as;
+after 72 virtual hours (the sweeper looks every virtual minute meanwhile: half a minute or so). SANDBOX_REGION (default us-east-1) is the region SES answers as;
 SANDBOX_TIME_SCALE (default max) caps virtual seconds per real second.`;
 
 const TERMINAL = new Set(['Email Identity Verified', 'Email Identity Verification Failed']);
@@ -176,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const wallStart = performance.now();
   // Loaded after validation, so an invalid request exits without booting anything.
-  const { startStack, KEY_SECRET_PREFIX } = await import('./stack.js');
+  const { startStack } = await import('./stack.js');
   const { zonesFromEnv, sesFaultsFromEnv, route53FromEnv } = await import(
     '#sandbox/aws/create-emulators.js'
   );
@@ -204,9 +205,11 @@ export async function main(argv: string[]): Promise<number> {
     let input: IdentityRequest = request;
     const key = request.DkimSigningAttributes?.DomainSigningPrivateKey;
     if (key !== undefined && request.DkimSigningAttributes) {
+      // Under the prefix the template grants the functions (KEY_SECRET_PREFIX), as the API does.
+      const prefix = stack.deployment.sharedEnvironment().environment.KEY_SECRET_PREFIX ?? '';
       const secret = await stack.clients.secretsManager.send(
         new CreateSecretCommand({
-          Name: `${KEY_SECRET_PREFIX}${request.EmailIdentity}-cli`,
+          Name: `${prefix}${request.EmailIdentity}-cli`,
           SecretString: key,
         }),
       );
@@ -270,12 +273,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await stack.stop();
   }
-}
-
-/** The event exactly as EventBridge delivers it to a target (without the emulator's bus name). */
-function envelopeOf(event: DeliveredEvent): Omit<DeliveredEvent, 'eventBusName'> {
-  const { eventBusName: _bus, ...envelope } = event;
-  return envelope;
 }
 
 // Run only as the entry point (`tsx sandbox/cli.ts`), not when a test imports this module.

@@ -63,6 +63,31 @@ const timerKey = (id: unknown): number | undefined => {
   return undefined;
 };
 
+/**
+ * Counts each HTTP attempt of an SDK client as real work of the installed clock (or `fallback`).
+ * The middleware sits in the deserialize step, inside the SDK's retry loop, so the retry backoff
+ * itself (a faked timer) is not work and lets time move on, as it would in AWS. A client made
+ * once at module scope outlives one test's clock: the clock is looked up per request.
+ */
+export function countRequestsAsWork<T extends SdkClientLike>(
+  client: T,
+  fallback?: VirtualClock,
+): T {
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
+  add(
+    (next) => async (args) => {
+      const release = (active ?? fallback)?.busy() ?? (() => undefined);
+      try {
+        return await inAttempt.run(true, () => next(args));
+      } finally {
+        release();
+      }
+    },
+    { step: 'deserialize', name: 'sandboxVirtualClockRealWork', priority: 'low' },
+  );
+  return client;
+}
+
 /** The installed clock, if any (real-work tracking outside the stack reports to it). */
 export function activeClock(): VirtualClock | undefined {
   return active;
@@ -102,6 +127,7 @@ export class VirtualClock implements Clock {
   private readonly startMs: number;
   private readonly maxSpeed: number | undefined;
   private advances = 0;
+  private readonly backgroundTimers = new Set<number>();
 
   constructor(options: VirtualClockOptions = {}) {
     this.startMs = Math.floor(options.start ?? Date.now());
@@ -155,6 +181,25 @@ export class VirtualClock implements Clock {
     return this.fake?.countTimers() ?? 0;
   }
 
+  /**
+   * A timer for work that recurs on its own, such as a schedule: while only such timers are
+   * pending, nothing is waiting for time to pass, and it flows at the pace of an idle sandbox
+   * (at least real time) instead of racing from one tick to the next. Returns its cancel.
+   */
+  setBackgroundTimeout(callback: () => void, ms: number): () => void {
+    let key: number | undefined;
+    const handle = setTimeout(() => {
+      if (key !== undefined) this.backgroundTimers.delete(key);
+      callback();
+    }, ms);
+    key = timerKey(handle);
+    if (key !== undefined) this.backgroundTimers.add(key);
+    return () => {
+      clearTimeout(handle);
+      if (key !== undefined) this.backgroundTimers.delete(key);
+    };
+  }
+
   /** Marks real work as in flight; time stands still until every release is called. */
   busy(): Release {
     this.inFlight += 1;
@@ -202,24 +247,11 @@ export class VirtualClock implements Clock {
   }
 
   /**
-   * Counts each HTTP attempt of an SDK client as real work. The middleware sits in the
-   * deserialize step, inside the SDK's retry loop, so the retry backoff itself (a faked timer)
-   * is not work and lets time move on, as it would in AWS.
+   * Counts each HTTP attempt of an SDK client as real work (see `countRequestsAsWork`), for
+   * this clock or whichever is installed when the request is made.
    */
   trackClient<T extends SdkClientLike>(client: T): T {
-    const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
-    add(
-      (next) => async (args) => {
-        const release = this.busy();
-        try {
-          return await inAttempt.run(true, () => next(args));
-        } finally {
-          release();
-        }
-      },
-      { step: 'deserialize', name: 'sandboxVirtualClockRealWork', priority: 'low' },
-    );
-    return client;
+    return countRequestsAsWork(client, this);
   }
 
   /** Resolves once nothing real is in flight (a real-time instant with no work counted). */
@@ -299,13 +331,14 @@ export class VirtualClock implements Clock {
       await this.settled();
       const fake = this.fake;
       if (!this.running || !fake) return;
-      if (fake.countTimers() === 0) {
-        // Nothing scheduled: time still flows while the sandbox waits for someone, at the pace
-        // asked for (at least real time), so what depends on elapsed time (SES's and Route 53's
-        // rate buckets, a confirmation link's expiry) sees the seconds between two commands.
+      if (this.onlyBackground(fake)) {
+        // Nothing waits for time to pass (at most a schedule that recurs on its own): time still
+        // flows while the sandbox waits for someone, at the pace asked for (at least real time),
+        // so what depends on elapsed time (SES's and Route 53's rate buckets, a confirmation
+        // link's expiry) sees the seconds between two commands, and a schedule ticks on that.
         const started = performance.now();
         await this.realPause(5);
-        if (this.inFlight > 0 || !this.running || fake.countTimers() > 0) continue;
+        if (this.inFlight > 0 || !this.running || !this.onlyBackground(fake)) continue;
         const step = Math.floor((performance.now() - started) * (this.maxSpeed ?? 1));
         if (step > 0) this.tickSafely(fake, step);
         continue;
@@ -331,6 +364,11 @@ export class VirtualClock implements Clock {
         process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
       }
     }
+  }
+
+  /** True when no timer is pending but background ones (see `setBackgroundTimeout`). */
+  private onlyBackground(fake: InstalledClock): boolean {
+    return fake.countTimers() <= this.backgroundTimers.size;
   }
 
   private tickSafely(fake: InstalledClock, ms: number): void {

@@ -1,6 +1,7 @@
 /**
  * Human-readable progress of a sandbox run, for stderr: each state entered, the DKIM records and
- * where they went, SES's DKIM status at each check, and the virtual time elapsed.
+ * where they went, SES's DKIM status at each check, what woke a waiting run, and the virtual
+ * time elapsed.
  */
 import type { Execution, HistoryEvent } from '#sandbox/engine/executions.js';
 
@@ -18,11 +19,20 @@ interface Payload {
   [field: string]: unknown;
 }
 
+/**
+ * What a Task's work returned: a Lambda's Payload, or, for a step run by the SES request worker,
+ * the output the worker sent back with the task's token.
+ */
 function taskPayload(event: HistoryEvent): Payload | undefined {
-  const details = event.taskSucceededEventDetails as { output?: string } | undefined;
+  const details = event.taskSucceededEventDetails as
+    | { output?: string; resourceType?: string; resource?: string }
+    | undefined;
   if (!details?.output) return undefined;
-  const output = JSON.parse(details.output) as { Payload?: Payload };
-  return output.Payload;
+  const output = JSON.parse(details.output) as Payload | null;
+  if (output === null || typeof output !== 'object') return undefined;
+  return details.resourceType === 'lambda' && details.resource === 'invoke'
+    ? (output.Payload as Payload | undefined)
+    : output;
 }
 
 /**
@@ -38,6 +48,11 @@ export function describeEvent(execution: Execution, event: HistoryEvent, state: 
   if (event.type === 'TaskFailed') {
     const details = event.taskFailedEventDetails as { error?: string };
     return [`${at}   ${state} failed: ${details.error ?? 'unknown error'}`];
+  }
+  if (event.type === 'TaskTimedOut') {
+    return state === 'AwaitVerification'
+      ? [`${at}   nobody woke the run: its own look is due`]
+      : [`${at}   ${state} timed out`];
   }
   if (event.type !== 'TaskSucceeded') return [];
   const payload = taskPayload(event);
@@ -69,8 +84,15 @@ export function describeEvent(execution: Execution, event: HistoryEvent, state: 
     const next = Number(payload.next_check_seconds ?? 0);
     return [
       `${at}   check ${payload.checks}: DKIM ${payload.dkim_status ?? 'n/a'}, outcome ${payload.outcome}` +
-        (payload.outcome === 'PENDING' ? `, next check in ${formatDuration(next * 1000)}` : ''),
+        (payload.outcome === 'PENDING'
+          ? `; waits to be woken, or looks again in ${formatDuration(next * 1000)}`
+          : ''),
     ];
+  }
+  if (state === 'AwaitVerification') {
+    const by = payload.woken_by === 'check_now' ? 'a check-now request' : 'the sweeper';
+    const ses = payload.ses_status ? ` (SES: ${payload.ses_status})` : '';
+    return [`${at}   woken by ${by}${ses}`];
   }
   return [];
 }

@@ -10,6 +10,7 @@
  * fails at once, naming it and the variable that moves it.
  */
 import { route53FromEnv, sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
+import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import { DEFAULT_TIME_SCALE, portFromEnv, regionFromEnv, timeScaleFromEnv } from './env.js';
 import { PortInUseError } from './ports.js';
 import { printProgress } from './progress.js';
@@ -31,15 +32,28 @@ async function main(): Promise<void> {
     ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
 
+  const routes = stack.deployment.routes.map((route) => `${route.method} ${route.path}`);
+  const sandboxPages = [
+    'GET /sandbox/health',
+    'GET /sandbox/metrics',
+    'GET /sandbox/mailbox',
+    'GET /sandbox/confirm/{token}',
+    'GET /sandbox/events',
+    'GET /sandbox/clock',
+  ];
+  const onboarding = stack.deployment.parameters;
   err(`Sandbox ready (Ctrl-C to stop)
-  API           ${stack.apiUrl}   POST /identities, GET /identities/{identity},
-                PUT /identities/{identity}/dkim, GET /sandbox/health, GET /sandbox/metrics,
-                GET /sandbox/mailbox, GET /sandbox/confirm/{token}, GET /sandbox/events
-  AWS endpoint  ${stack.awsUrl}   aws --endpoint-url ${stack.awsUrl} sesv2|route53|events|stepfunctions|secretsmanager ...
+  API           ${stack.apiUrl}
+${wrap([...routes, ...sandboxPages], '                ')}
+  AWS endpoint  ${stack.awsUrl}   aws --endpoint-url ${stack.awsUrl} sesv2|route53|events|stepfunctions|secretsmanager|sqs|dynamodb ...
   DNS           127.0.0.1:${stack.dnsPort} (UDP and TCP)   dig @127.0.0.1 -p ${stack.dnsPort} ...
   Zones         ${[...stack.emulators.zones.entries()].map(([name, zone]) => `${name} (${zone.id})`).join(', ')}
   Region        ${stack.region}
   State machine ${stack.stateMachine.arn}
+  Queues        ${stack.deployment.queues.map((queue) => queue.name).join(', ')}
+  Tables        ${stack.deployment.tables.map((table) => table.name).join(', ')}
+  Onboarding    events with source "${onboarding.OnboardingEventSource}" and detail-type "${onboarding.OnboardingDetailType}" on the ${onboarding.EventBusName} bus start a run
+  Schedules     ${[...stack.schedules.keys()].map((name) => `${name} ${stack.deployment.functionNamed(name)?.schedules[0]?.expression}`).join(', ')}
   Virtual time  ${timeScale === undefined ? 'as fast as the sandbox is idle (SANDBOX_TIME_SCALE=max)' : `${timeScale} virtual seconds per real second (SANDBOX_TIME_SCALE)`}`);
 
   // Progress of every run on stderr, and each delivered event, as it arrives, on stdout.
@@ -53,8 +67,7 @@ async function main(): Promise<void> {
     if (event.type === 'ExecutionStarted') err(`Execution started: ${execution.name}`);
   });
   stack.emulators.events.onEvent((event) => {
-    const { eventBusName: _bus, ...envelope } = event;
-    process.stdout.write(`${JSON.stringify(envelope)}\n`);
+    process.stdout.write(`${JSON.stringify(envelopeOf(event))}\n`);
   });
 
   let stopping = false;
@@ -72,6 +85,23 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** Items joined with commas, in lines of at most 100 characters, each line indented. */
+function wrap(items: string[], indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    const next = line === '' ? item : `${line}, ${item}`;
+    if (indent.length + next.length > 100 && line !== '') {
+      lines.push(`${indent}${line},`);
+      line = item;
+    } else {
+      line = next;
+    }
+  }
+  if (line !== '') lines.push(`${indent}${line}`);
+  return lines.join('\n');
 }
 
 main().catch((error: unknown) => {

@@ -1,45 +1,43 @@
 /**
  * Boots the whole sandbox in this process: the virtual clock, the emulated AWS services behind
- * one endpoint, the DNS server, the state machine run by aws-local-stepfunctions with its Tasks
- * bound to the real handlers in functions/, and (optionally) the HTTP API. The handlers are
- * imported only after their environment points at the sandbox, exactly as Lambda would start
- * them, so one process holds one stack.
+ * one endpoint, the DNS server, and template.yaml "deployed" on them (sandbox/deploy/): its
+ * queues and tables, its functions' handlers imported from functions/ with their environment,
+ * the state machine run by aws-local-stepfunctions, the onboarding rule, the SQS event source
+ * mappings, the schedules and (optionally) the HTTP API's routes. The handlers are imported only
+ * after their environment points at the sandbox, exactly as Lambda would start them, so one
+ * process holds one stack.
  */
 import '#sandbox/asl-runner/promise-with-resolvers.js';
 // Before anything that binds node:crypto or node:dns at load time.
 import '#sandbox/engine/real-work.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { type ApiDependencies, createApiServer } from '#sandbox/api/server.js';
 import { LOCAL_ACCOUNT, loadDefinition } from '#sandbox/asl-runner/definition.js';
-import { importHandler, importStepHandlers } from '#sandbox/asl-runner/handlers.js';
+import { importHandler } from '#sandbox/asl-runner/handlers.js';
 import { type LambdaHandler, lambdaContext } from '#sandbox/asl-runner/local-tasks.js';
+import { TaskTokens } from '#sandbox/asl-runner/task-tokens.js';
 import { createEmulators, type Emulators } from '#sandbox/aws/create-emulators.js';
 import { createAwsEndpoint } from '#sandbox/aws/endpoint.js';
 import { CallMetrics } from '#sandbox/aws/metrics.js';
 import type { EmulatedService } from '#sandbox/aws/service.js';
+import { Deployment, SANDBOX_STACK_NAME } from '#sandbox/deploy/deployment.js';
+import { provision } from '#sandbox/deploy/provision.js';
 import { createDnsServer, type SandboxDnsServer } from '#sandbox/dns/server.js';
+import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import type { Route53EmulatorOptions } from '#sandbox/emulators/route53.js';
 import type { FaultOptions } from '#sandbox/emulators/wire.js';
+import { EventSourceMapping } from '#sandbox/engine/event-source-mapping.js';
 import { LocalStateMachine } from '#sandbox/engine/executions.js';
+import { Schedule } from '#sandbox/engine/schedules.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
 import { assertPortFree, type PortSpec } from '#sandbox/ports.js';
 import { VirtualClock } from './clock.js';
-
-/** The API's Lambda functions, by folder name under functions/api/. */
-export const API_FUNCTIONS = [
-  'start-verification',
-  'get-identity-status',
-  'request-dkim-change',
-] as const;
-
-export const STATE_MACHINE_NAME = 'VerifyEmailIdentity';
-export const EVENT_BUS_NAME = 'ses-identity-verifier';
-export const EVENT_SOURCE = 'ses-identity-verifier';
-export const KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-keys/';
 
 export interface StackOptions {
   host?: string;
@@ -60,6 +58,12 @@ export interface StackOptions {
   region?: string;
   /** Powertools log level of the handlers. Default SILENT: stdout belongs to the CLI's output. */
   logLevel?: string;
+  /** template.yaml's parameters, where the sandbox should not take their defaults. */
+  parameters?: Record<string, string | number>;
+  /** Turns off the schedules (the sweeper), for tests that drive them by hand. */
+  schedules?: boolean;
+  /** A function invoked by an event source or a schedule failed; by default a line on stderr. */
+  onFunctionError?: (functionName: string, error: unknown) => void;
 }
 
 export interface SandboxClients {
@@ -68,14 +72,24 @@ export interface SandboxClients {
   route53: Route53Client;
   eventBridge: EventBridgeClient;
   secretsManager: SecretsManagerClient;
+  sqs: SQSClient;
+  dynamodb: DynamoDBClient;
 }
 
 export interface SandboxStack {
   clock: VirtualClock;
   emulators: Emulators;
+  /** template.yaml as the sandbox deployed it: names, ARNs, URLs, environment. */
+  deployment: Deployment;
   /** The DNS server SES and the steps query (fault injection: `failName`). */
   dnsServer: SandboxDnsServer;
   stateMachine: LocalStateMachine;
+  /** The task tokens of waiting Tasks. */
+  tokens: TaskTokens;
+  /** The SQS event source mappings, by function name. */
+  eventSourceMappings: Map<string, EventSourceMapping>;
+  /** The schedules, by function name. */
+  schedules: Map<string, Schedule>;
   awsUrl: string;
   awsPort: number;
   dnsPort: number;
@@ -136,13 +150,29 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   );
   clock.install();
 
-  // Every request to a server of the sandbox is real work until its response is written.
+  // Every request to a server of the sandbox is real work until its response is written, but
+  // for what it spends waiting on something else to happen (an SQS long poll).
   const tracked = (service: EmulatedService): EmulatedService => ({
     signingName: service.signingName,
     serviceName: service.serviceName,
     operations: service.operations,
     operationOf: (request) => service.operationOf(request),
-    handle: (request) => clock.track(service.handle(request)),
+    handle: async (request) => {
+      let release = clock.busy();
+      const idle = async <T>(wait: Promise<T>): Promise<T> => {
+        release();
+        try {
+          return await wait;
+        } finally {
+          release = clock.busy();
+        }
+      };
+      try {
+        return await service.handle({ ...request, idle });
+      } finally {
+        release();
+      }
+    },
   });
 
   let openApi!: (dependencies: ApiDependencies) => void;
@@ -159,7 +189,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
     ...(options.route53 && { route53: options.route53 }),
   });
-  const states = new StepFunctionsService();
+  const tokens = new TaskTokens();
+  const states = new StepFunctionsService(tokens);
   const metrics = new CallMetrics([...emulators.services, states]);
   const api =
     options.apiPort === false
@@ -177,6 +208,12 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     [endpoint, ports.aws],
     [dnsServer, ports.dns],
   ] as const;
+  const mappings = new Map<string, EventSourceMapping>();
+  const schedules = new Map<string, Schedule>();
+  const stopRunning = async () => {
+    for (const schedule of schedules.values()) schedule.stop();
+    await Promise.all([...mappings.values()].map((mapping) => mapping.stop()));
+  };
   const closeServers = () =>
     Promise.allSettled([api?.close(), endpoint.close(), dnsServer.close(), emulators.close()]);
 
@@ -187,9 +224,17 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     }
     emulators.ses.setDnsServers([dnsServer.address]);
     if (api) emulators.ses.setApiBaseUrl(api.url);
-    const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
+    emulators.sqs.setBaseUrl(endpoint.url);
+
+    // template.yaml, deployed: its queues and tables exist before any function starts.
+    const deployment = Deployment.load(
+      { region, account: LOCAL_ACCOUNT, stackName: SANDBOX_STACK_NAME, awsUrl: endpoint.url },
+      { ...(options.parameters && { parameters: options.parameters }) },
+    );
+    await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
 
     Object.assign(process.env, {
+      ...deployment.sharedEnvironment().environment,
       AWS_ENDPOINT_URL: endpoint.url,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -199,31 +244,18 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       DNS_RESOLVERS: dnsServer.address,
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
-      POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
-      POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
-      STATE_MACHINE_ARN: stateMachineArn,
-      KEY_SECRET_PREFIX,
-      EVENT_BUS_NAME,
-      EVENT_SOURCE,
     });
-    // Only after the environment is set: the steps read it at module scope, as in Lambda.
+    // Only after the environment is set: the handlers read it at module scope, as in Lambda.
     const { useClock } = await import('#shared/runtime/clock.js');
     useClock(clock);
     for (const client of await functionClients()) clock.trackClient(client);
-    // The steps are whatever functions the ASL invokes (`${NameFunctionArn}` → functions/steps/name).
-    const { definition, functionNames } = await loadDefinition({
-      eventBusName: EVENT_BUS_NAME,
-      eventSource: EVENT_SOURCE,
-      region,
-    });
-    const handlers: Record<string, LambdaHandler> = {
-      ...(await importStepHandlers(functionNames)),
-      ...Object.fromEntries(
-        await Promise.all(
-          API_FUNCTIONS.map(async (name) => [name, await importHandler(`api/${name}`)] as const),
+    const handlers: Record<string, LambdaHandler> = Object.fromEntries(
+      await Promise.all(
+        deployment.functions.map(
+          async (spec) => [spec.name, await importHandler(spec.folder)] as const,
         ),
       ),
-    };
+    );
 
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),
@@ -231,12 +263,20 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       route53: clock.trackClient(new Route53Client({})),
       eventBridge: clock.trackClient(new EventBridgeClient({})),
       secretsManager: clock.trackClient(new SecretsManagerClient({})),
+      sqs: clock.trackClient(new SQSClient({})),
+      dynamodb: clock.trackClient(new DynamoDBClient({})),
     };
+    const [machineSpec] = deployment.stateMachines;
+    if (!machineSpec || deployment.stateMachines.length > 1) {
+      throw new Error('The sandbox runs exactly one state machine from template.yaml');
+    }
+    const { definition } = await loadDefinition(machineSpec);
     const stateMachine = new LocalStateMachine({
-      name: STATE_MACHINE_NAME,
+      name: machineSpec.name,
       definition,
       handlers,
-      eventBridge: clients.eventBridge,
+      clients,
+      tokens,
       now: () => clock.now(),
       region,
       runTask: (work) => clock.runWork(work),
@@ -251,18 +291,78 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       const context = lambdaContext(functionName, `sandbox-${invocations}`, region);
       return clock.runWork(() => handler(event, context));
     };
+    const onFunctionError =
+      options.onFunctionError ??
+      ((functionName: string, error: unknown) =>
+        process.stderr.write(`sandbox: ${functionName} failed: ${String(error)}\n`));
 
-    // Ready: serve, then open the fixed ports.
-    openApi({ invoke, emulators, metrics: () => metrics.snapshot() });
+    // The template's rules on the emulated EventBridge, delivering to their queues.
+    for (const rule of deployment.rules.filter((candidate) => candidate.enabled)) {
+      emulators.events.addRule({
+        name: rule.name,
+        eventBusName: rule.eventBusName,
+        pattern: rule.pattern,
+        target: (event) => {
+          for (const target of rule.targets) deliverToQueue(emulators, deployment, target, event);
+        },
+      });
+    }
+    for (const spec of deployment.functions) {
+      for (const source of spec.queueEvents.filter((event) => event.enabled)) {
+        const queue = deployment.queueByArn(source.queueArn);
+        if (!queue) throw new Error(`${spec.logicalId}: no queue ${source.queueArn}`);
+        const mapping = new EventSourceMapping({
+          functionName: spec.name,
+          queues: emulators.sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          region,
+          batchSize: source.batchSize,
+          reportBatchItemFailures: source.reportBatchItemFailures,
+          invoke: (event) => invoke(spec.name, event),
+          onError: (error) => onFunctionError(spec.name, error),
+        });
+        mappings.set(spec.name, mapping);
+      }
+      for (const schedule of spec.schedules.filter((candidate) => candidate.enabled)) {
+        schedules.set(
+          spec.name,
+          new Schedule({
+            name: `${spec.logicalId}${schedule.name}`,
+            expression: schedule.expression,
+            input: schedule.input,
+            maximumRetryAttempts: schedule.maximumRetryAttempts,
+            reservedConcurrency: spec.reservedConcurrency,
+            invoke: (event) => invoke(spec.name, event),
+            onError: (error) => onFunctionError(spec.name, error),
+            setTimer: (callback, ms) => clock.setBackgroundTimeout(callback, ms),
+          }),
+        );
+      }
+    }
+
+    // Ready: serve, then open the fixed ports, then let events flow.
+    openApi({
+      invoke,
+      emulators,
+      routes: deployment.routes,
+      metrics: () => metrics.snapshot(),
+    });
     for (const [server, spec] of listeners) {
       if (server && spec.port !== 0) await server.listen();
     }
+    for (const mapping of mappings.values()) mapping.start();
+    if (options.schedules !== false) for (const schedule of schedules.values()) schedule.start();
 
     return {
       clock,
       emulators,
+      deployment,
       dnsServer,
       stateMachine,
+      tokens,
+      eventSourceMappings: mappings,
+      schedules,
       awsUrl: endpoint.url,
       awsPort: endpoint.port,
       dnsPort: dnsServer.port,
@@ -272,12 +372,14 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       clients,
       invoke,
       stop: async () => {
+        await stopRunning();
         await closeServers();
         for (const client of Object.values(clients)) client.destroy();
         clock.uninstall();
       },
     };
   } catch (error) {
+    await stopRunning();
     await closeServers();
     clock.uninstall();
     booted = false;
@@ -285,17 +387,51 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
   }
 }
 
+/**
+ * Delivers an event to a rule's SQS target, the whole event as the message body, as
+ * EventBridge does; an event the queue refuses goes to the target's dead-letter queue, with the
+ * attributes EventBridge adds there. (EventBridge would retry first, but a queue in this process
+ * refuses only what it would refuse every time.)
+ */
+function deliverToQueue(
+  emulators: Emulators,
+  deployment: Deployment,
+  target: Deployment['rules'][number]['targets'][number],
+  event: Parameters<typeof envelopeOf>[0],
+): void {
+  const queue = deployment.queueByArn(target.arn);
+  if (!queue)
+    throw new Error(`The sandbox delivers rule targets to its queues only (${target.arn})`);
+  const body = JSON.stringify(envelopeOf(event));
+  try {
+    emulators.sqs.sendMessage(queue.url, { MessageBody: body });
+  } catch (error) {
+    const deadLetter = target.deadLetterArn && deployment.queueByArn(target.deadLetterArn);
+    if (!deadLetter) throw error;
+    emulators.sqs.sendMessage(deadLetter.url, {
+      MessageBody: body,
+      MessageAttributes: {
+        ERROR_CODE: { DataType: 'String', StringValue: (error as Error).name },
+        ERROR_MESSAGE: { DataType: 'String', StringValue: (error as Error).message },
+        TARGET_ARN: { DataType: 'String', StringValue: target.arn },
+      },
+    });
+  }
+}
+
 /** The SDK clients the functions share (functions/shared/aws/clients), to count their requests. */
 async function functionClients() {
-  const [eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
-    import('#sandbox/aws/eventbridge-client.js'),
+  const [dynamodb, eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
+    import('#shared/aws/clients/dynamodb.js'),
+    import('#shared/aws/clients/eventbridge.js'),
     import('#shared/aws/clients/route53.js'),
     import('#shared/aws/clients/secrets-manager.js'),
     import('#shared/aws/clients/sesv2.js'),
     import('#shared/aws/clients/sfn.js'),
   ]);
   return [
-    eventbridge.eventbridgeClient,
+    dynamodb.dynamodbClient,
+    eventbridge.eventBridgeClient,
     route53.route53Client,
     secrets.secretsManagerClient,
     sesv2.sesv2Client,

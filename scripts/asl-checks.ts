@@ -24,6 +24,7 @@ interface State {
   Type: string;
   Resource?: string;
   TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
   Retry?: Retrier[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   States?: Record<string, State>;
@@ -35,11 +36,16 @@ export interface Definition {
 
 const INTEGRATIONS = new Set([
   'arn:aws:states:::lambda:invoke',
+  'arn:aws:states:::lambda:invoke.waitForTaskToken',
   'arn:aws:states:::events:putEvents',
+  'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+  'arn:aws:states:::dynamodb:updateItem',
 ]);
 const PLACEHOLDER = /^\$\{[A-Z][A-Za-z0-9]*\}$/;
 // Names Step Functions and its integrations raise, which our code never throws.
-const SERVICE_ERROR = /^(States|Lambda|EventBridge)\.[A-Za-z]+$/;
+const SERVICE_ERROR = /^(States|Lambda|EventBridge|SQS|DynamoDB)\.[A-Za-z]+$/;
+// Lambda's own name for a function that ran past its Timeout (the runtime's errorType).
+const LAMBDA_RUNTIME_ERRORS = new Set(['Sandbox.Timedout']);
 
 /** Every problem found, as one line each; empty when the definition is sound. */
 export function aslProblems(definition: Definition): string[] {
@@ -59,7 +65,9 @@ export function aslProblems(definition: Definition): string[] {
     if (!state.Retry?.length) problems.push(`${name}: a Task without Retry`);
     // Without one, Step Functions waits up to a year for a lost task (and the local engine
     // applies a default of its own): every Task says how long its work may take.
-    if (state.TimeoutSeconds === undefined) problems.push(`${name}: a Task without TimeoutSeconds`);
+    if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+      problems.push(`${name}: a Task without TimeoutSeconds`);
+    }
     for (const retrier of state.Retry ?? []) {
       const where = `${name} Retry [${retrier.ErrorEquals.join(', ')}]`;
       if (retrier.JitterStrategy !== 'FULL') problems.push(`${where}: JitterStrategy must be FULL`);
@@ -74,7 +82,8 @@ export function aslProblems(definition: Definition): string[] {
       if (
         errorName !== 'States.ALL' &&
         !ourNames.has(errorName) &&
-        !SERVICE_ERROR.test(errorName)
+        !SERVICE_ERROR.test(errorName) &&
+        !LAMBDA_RUNTIME_ERRORS.has(errorName)
       ) {
         problems.push(`${name}: matches "${errorName}", which no code throws`);
       }
@@ -84,7 +93,11 @@ export function aslProblems(definition: Definition): string[] {
         }
       }
     }
-    if (state.Resource === 'arn:aws:states:::lambda:invoke') {
+    // A step our code runs, invoked or queued: its retryable errors are retried.
+    if (
+      state.Resource === 'arn:aws:states:::lambda:invoke' ||
+      state.Resource === 'arn:aws:states:::sqs:sendMessage.waitForTaskToken'
+    ) {
       const retried = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
       for (const retryable of ['ThrottlingError', 'ServiceUnavailableError']) {
         if (name !== 'DescribeFailure' && !retried.has(retryable)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Conformance of the sandbox's emulated AWS services with independent clients: this machine's
-# AWS CLI v1 and boto3. Starts the emulators (sandbox/aws/serve-emulators.ts) on free ports,
+# AWS CLI v1 and boto3 (SES v2, Route 53, EventBridge, Secrets Manager, SQS, DynamoDB). Starts the emulators (sandbox/aws/serve-emulators.ts) on free ports,
 # drives them, and always stops them. Exits non-zero on any failed check.
 #
 # Three servers: one with SES's rate limit off, for the functional checks (the CLI and boto3
@@ -126,6 +126,30 @@ ok "aws sesv2 put-email-identity-mail-from-attributes: SUCCESS once the MX recor
 [[ "$(aws --endpoint-url "$region_url" --region af-south-1 --output text sesv2 create-email-identity --email-identity cli.example.com --query DkimAttributes.SigningHostedZone)" == "dkim.af-south-1.amazonses.com" ]] \
   || fail "SES in af-south-1 answers with dkim.af-south-1.amazonses.com"
 ok "aws sesv2 in af-south-1: SigningHostedZone dkim.af-south-1.amazonses.com"
+
+# SQS and DynamoDB with the template's queues and table.
+aws_ sqs list-queues --query 'QueueUrls' --output text | tr '\t' '\n' | grep '/000000000000/OnboardingQueue$' >/dev/null \
+  || fail "aws sqs list-queues shows the template's onboarding queue"
+queue="$(aws_ sqs get-queue-url --queue-name OnboardingQueue --query QueueUrl --output text)"
+aws_ sqs send-message --queue-url "$queue" --message-body '{"detail":{}}' >/dev/null
+handle="$(aws_ sqs receive-message --queue-url "$queue" --attribute-names All --query 'Messages[0].ReceiptHandle' --output text)"
+[[ "$(aws_ sqs get-queue-attributes --queue-url "$queue" --attribute-names ApproximateNumberOfMessagesNotVisible --query 'Attributes.ApproximateNumberOfMessagesNotVisible' --output text)" == "1" ]] \
+  || fail "a received message is in flight"
+aws_ sqs delete-message --queue-url "$queue" --receipt-handle "$handle"
+[[ "$(aws_ sqs get-queue-attributes --queue-url "$queue" --attribute-names All --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text)" == $'0\t0' ]] \
+  || fail "a deleted message is gone"
+expect_error AWS.SimpleQueueService.NonExistentQueue aws_ sqs get-queue-url --queue-name no-such-queue
+fifo="$(aws_ sqs get-queue-url --queue-name SesRequestQueue.fifo --query QueueUrl --output text)"
+expect_error MissingParameter aws_ sqs send-message --queue-url "$fifo" --message-body 'no group'
+ok "aws sqs: the template's queues, send, receive, in flight, delete, and SQS's error codes"
+aws_ dynamodb put-item --table-name IdentityRegistryTable --item '{"identity":{"S":"cli.example.com"}}' \
+  --condition-expression 'attribute_not_exists(#i)' --expression-attribute-names '{"#i":"identity"}'
+expect_error ConditionalCheckFailedException aws_ dynamodb put-item --table-name IdentityRegistryTable \
+  --item '{"identity":{"S":"cli.example.com"}}' --condition-expression 'attribute_not_exists(#i)' \
+  --expression-attribute-names '{"#i":"identity"}'
+[[ "$(aws_ dynamodb scan --table-name IdentityRegistryTable --query 'Items[].identity.S' --output text)" == *cli.example.com* ]] \
+  || fail "aws dynamodb scan finds the item"
+ok "aws dynamodb: the registry table, a conditional put, ConditionalCheckFailedException, a scan"
 
 python3 test/conformance/sandbox_boto3.py "$url" "$rate_url" "$region_url"
 echo "sandbox conformance: all checks passed"

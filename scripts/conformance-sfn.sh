@@ -2,8 +2,9 @@
 # Conformance of the sandbox's Step Functions emulator with an independent client, this
 # machine's AWS CLI v1: starts `npm run sandbox` (sandbox/server.ts) on free ports, runs the
 # workflow through `aws stepfunctions`, reads the executions, their history and the records the
-# run wrote back, then checks start-up, failures AWS would not produce and the HTTP API with
-# curl, and always stops the sandbox. Exits non-zero on any failed check.
+# run wrote back, answers a sleeping run's task token, onboards an identity with `aws events
+# put-events`, then checks start-up, failures AWS would not produce and the HTTP API with curl,
+# and always stops the sandbox. Exits non-zero on any failed check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,8 @@ fail() { echo "not ok - $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 aws_() { aws --endpoint-url "$url" --output json "$@"; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# Below, `grep -x ... >/dev/null` rather than `grep -q`: -q stops reading at the first match, the
+# writer then dies of SIGPIPE, and pipefail would fail the check.
 
 # The state machine, listed and described.
 aws_ stepfunctions list-state-machines >"$workdir/machines.json"
@@ -77,8 +80,10 @@ aws_ stepfunctions get-execution-history --execution-arn "$arn" >"$workdir/histo
 [[ "$(json "$workdir/history.json" 'd["events"][-1]["type"]')" == "ExecutionSucceeded" ]] || fail "history ends with ExecutionSucceeded"
 json "$workdir/history.json" '"\n".join(e["type"] for e in d["events"])' | grep -x 'TaskScheduled' >/dev/null || fail "history has TaskScheduled"
 json "$workdir/history.json" '[e["stateEnteredEventDetails"]["name"] for e in d["events"] if e["type"]=="TaskStateEntered"][0]' \
-  | grep -x 'CreateIdentity' >/dev/null || fail "the first task entered is CreateIdentity"
-ok "aws stepfunctions get-execution-history: started, states, tasks, succeeded"
+  | grep -x 'ClaimIdentity' >/dev/null || fail "the first task entered is ClaimIdentity"
+json "$workdir/history.json" '"\n".join(e["taskSubmittedEventDetails"]["resource"] for e in d["events"] if e["type"]=="TaskSubmitted")' \
+  | grep -x 'sendMessage.waitForTaskToken' >/dev/null || fail "history has a queued task's TaskSubmitted"
+ok "aws stepfunctions get-execution-history: started, states, tasks, a queued task submitted, succeeded"
 aws_ stepfunctions get-execution-history --execution-arn "$arn" --reverse-order --max-items 1 >"$workdir/last.json"
 [[ "$(json "$workdir/last.json" 'd["events"][0]["type"]')" == "ExecutionSucceeded" ]] || fail "reverse order starts with the end"
 ok "aws stepfunctions get-execution-history --reverse-order"
@@ -103,6 +108,50 @@ all="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --page-
 aborted="$(aws_ stepfunctions list-executions --state-machine-arn "$machine" --status-filter ABORTED --query 'executions[].name' --output text)"
 [[ "$aborted" == "conformance-2" ]] || fail "list-executions --status-filter ABORTED (found $aborted)"
 ok "aws stepfunctions list-executions: pagination and status filter"
+
+# Task tokens: a run asleep in AwaitVerification keeps its token in the registry, where the
+# sweeper and a check-now find it. Answered once; a second answer, or a token never issued, fails.
+asleep="$(aws_ stepfunctions start-execution --state-machine-arn "$machine" --name conformance-3 \
+  --input '{"EmailIdentity":"asleep.example.org"}' --query executionArn --output text)"
+token=""
+for _ in $(seq 1 300); do
+  token="$(aws_ dynamodb get-item --table-name IdentityRegistryTable --key '{"identity":{"S":"asleep.example.org"}}' \
+    --query 'Item.task_token.S' --output text)"
+  [[ -n "$token" && "$token" != "None" ]] && break
+  sleep 0.1
+done
+[[ -n "$token" && "$token" != "None" ]] || fail "the sleeping run's token is in the registry"
+aws_ stepfunctions send-task-heartbeat --task-token "$token" >/dev/null
+aws_ stepfunctions send-task-failure --task-token "$token" --error Operator.Gave.Up --cause conformance >/dev/null
+if aws_ stepfunctions send-task-success --task-token "$token" --task-output '{}' 2>"$workdir/err.txt" >/dev/null; then
+  fail "a token answered twice must fail"
+fi
+grep -q 'TaskTimedOut' "$workdir/err.txt" || { cat "$workdir/err.txt" >&2; fail "the CLI names TaskTimedOut"; }
+if aws_ stepfunctions send-task-success --task-token not-a-token --task-output '{}' 2>"$workdir/err.txt" >/dev/null; then
+  fail "a malformed token must fail"
+fi
+grep -q 'InvalidToken' "$workdir/err.txt" || { cat "$workdir/err.txt" >&2; fail "the CLI names InvalidToken"; }
+[[ "$(wait_for "$asleep")" == "FAILED" ]] || fail "the run whose task failed fails"
+ok "aws stepfunctions send-task-heartbeat, send-task-failure; TaskTimedOut and InvalidToken"
+
+# Onboarding: an event on the bus reaches the onboarding queue through the template's rule, and
+# the starter starts the run; the registry shows it.
+aws_ events put-events --entries '[{"Source":"tenant-onboarding","DetailType":"Email Identity Requested","Detail":"{\"EmailIdentity\":\"t1.example.com\"}"}]' \
+  --query FailedEntryCount --output text | grep -x 0 >/dev/null || fail "aws events put-events accepts the onboarding event"
+status=""
+for _ in $(seq 1 300); do
+  status="$(aws_ dynamodb get-item --table-name IdentityRegistryTable --key '{"identity":{"S":"t1.example.com"}}' \
+    --query 'Item.status.S' --output text)"
+  [[ "$status" == "VERIFIED" ]] && break
+  sleep 0.1
+done
+[[ "$status" == "VERIFIED" ]] || fail "the onboarded identity is VERIFIED in the registry (found $status)"
+grep -q '"detail-type":"Email Identity Verified".*"identity":"t1.example.com"' "$workdir/events" \
+  || fail "the onboarded run's Verified event is delivered"
+[[ "$(aws_ sqs get-queue-attributes --queue-url "$url/000000000000/OnboardingQueue" --attribute-names All \
+  --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' --output text)" == $'0\t0' ]] \
+  || fail "the onboarding queue is empty once the starter is done"
+ok "aws events put-events (tenant-onboarding): the rule, the queue, the starter, a verified run"
 
 grep -q '60 virtual seconds per real second' "$workdir/server.log" || fail "npm run sandbox runs at 60 virtual seconds per real second by default"
 ok "npm run sandbox: 60 virtual seconds per real second by default"

@@ -16,7 +16,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { builtFunctionName, DIST_DIR, HANDLER_MODULE, sourceFolderOf } from './build.js';
-import { functionFolders } from './lib/function-folders.js';
+import { functionFolders, queuedStepFolders, SES_WORKER_HANDLER } from './lib/function-folders.js';
 import {
   actionsOf,
   allPolicyStatements,
@@ -186,10 +186,21 @@ export function functionSources(
   return { sources, problems };
 }
 
-/** CodeUri/Handler name a built function, and every function folder is deployed once. */
+/**
+ * CodeUri/Handler name a built function, and every function folder is deployed once; a step the
+ * state machine queues is deployed inside the SES request worker, which must then run it.
+ */
 export function checkHandlerPaths(template: CfnTemplate, functionsDir = 'functions'): CheckResult {
   const folders = functionFolders(functionsDir);
   const { sources, problems } = functionSources(template, folders);
+  const worker = existsSync(SES_WORKER_HANDLER) ? readFileSync(SES_WORKER_HANDLER, 'utf8') : '';
+  for (const queued of queuedStepFolders(functionsDir)) {
+    if (!worker.includes(`#steps/${basename(queued)}/handler.js`)) {
+      problems.push(
+        `${queued} is queued by the state machine, but ${SES_WORKER_HANDLER} does not run it`,
+      );
+    }
+  }
   const deployedAs = new Map<string, string>();
   for (const { logicalId, folder } of sources) {
     const other = deployedAs.get(folder);
@@ -261,6 +272,8 @@ export function checkFunctionPolicies(template: CfnTemplate): CheckResult {
 const INTEGRATION_ACTIONS: Record<string, string> = {
   'arn:aws:states:::lambda:invoke': 'lambda:InvokeFunction',
   'arn:aws:states:::events:putEvents': 'events:PutEvents',
+  'arn:aws:states:::sqs:sendMessage': 'sqs:SendMessage',
+  'arn:aws:states:::dynamodb:updateItem': 'dynamodb:UpdateItem',
 };
 const LOGGING_AND_TRACING = new Set([
   'logs:CreateLogDelivery',
@@ -351,7 +364,8 @@ export function checkTaskTimeouts(template: CfnTemplate): CheckResult {
     const states = (JSON.parse(readFileSync(uri, 'utf8')) as { States: Record<string, Json> })
       .States;
     for (const [stateName, state] of Object.entries(states) as [string, Record<string, Json>][]) {
-      if (state.Type !== 'Task') continue;
+      // A callback task's timeout is its wait for the token; the function only hands it over.
+      if (state.Type !== 'Task' || String(state.Resource).endsWith('.waitForTaskToken')) continue;
       const functionName = (state.Parameters as Record<string, Json> | undefined)?.FunctionName;
       const placeholder = /^\$\{(\w+)\}$/.exec(String(functionName ?? ''))?.[1];
       const arn = placeholder === undefined ? undefined : substitutions[placeholder];

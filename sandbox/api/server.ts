@@ -11,11 +11,14 @@ import { finished } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { Emulators } from '#sandbox/aws/create-emulators.js';
 import type { VirtualClock } from '#sandbox/clock.js';
+import type { RouteSpec } from '#sandbox/deploy/deployment.js';
 import { explainListenError, type PortSpec } from '#sandbox/ports.js';
 
 export interface ApiDependencies {
   invoke(functionName: string, event: unknown): Promise<unknown>;
   emulators: Emulators;
+  /** The HTTP API's routes, as template.yaml declares them (its AWS::ApiGatewayV2::Route). */
+  routes: RouteSpec[];
   /** Calls per emulated service operation, for GET /sandbox/metrics. */
   metrics(): unknown;
 }
@@ -60,13 +63,6 @@ interface Route {
   functionName?: string;
   page?: Page;
 }
-
-/** The HTTP API's routes (template.yaml), by the folder of their handler under functions/api/. */
-export const API_ROUTES = [
-  { method: 'POST', path: '/identities', functionName: 'start-verification' },
-  { method: 'GET', path: '/identities/{identity}', functionName: 'get-identity-status' },
-  { method: 'PUT', path: '/identities/{identity}/dkim', functionName: 'request-dkim-change' },
-] as const satisfies readonly Route[];
 
 /** The parameters of `path` if it matches `template` (`/identities/{identity}`), else undefined. */
 function match(template: string, segments: string[]): Record<string, string> | undefined {
@@ -269,7 +265,7 @@ export function createApiServer(options: {
   };
   const routes = options.ready.then((dependencies) => ({
     dependencies,
-    table: [...API_ROUTES, ...sandboxRoutes(dependencies, clock)] as Route[],
+    table: [...dependencies.routes, ...sandboxRoutes(dependencies, clock)] as Route[],
   }));
 
   const route = async (incoming: IncomingMessage): Promise<Reply> => {

@@ -2,66 +2,20 @@
  * The ASL runner: how this project runs statemachine/verify-email-identity.asl.json on one
  * machine with aws-local-stepfunctions. Two users share it, so they run the same thing: the
  * sandbox (sandbox/engine/, against emulated AWS services) and the state machine tests
- * (test/state-machine/harness.ts, against mocked clients). This module loads the definition and
- * fills in its DefinitionSubstitutions; local-tasks.ts binds its Task states to the handlers in
- * functions/; handlers.ts imports them.
+ * (test/state-machine/harness.ts, against mocked clients). This module loads the definition with
+ * the DefinitionSubstitutions template.yaml gives it (resolved by sandbox/deploy/) and prepares
+ * it for the engine; runner.ts runs it, local-tasks.ts binds its Task states.
  */
 import { readFile } from 'node:fs/promises';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-
-/** The state machine both users run: the deployed ASL file, read unchanged. */
-export const ASL_PATH = new URL(
-  '../../statemachine/verify-email-identity.asl.json',
-  import.meta.url,
-);
+import type { StateMachineSpec } from '#sandbox/deploy/deployment.js';
 
 /** The account the sandbox and the tests pretend to be. */
 export const LOCAL_ACCOUNT = '000000000000';
 
-/** Where ARNs point: the account and the region the runner pretends to be in. */
-export interface LocalPlace {
-  region: string;
-  account?: string;
-}
-
 /** The ARN a Lambda function of this project would have in the local account. */
-export function functionArn(functionName: string, place: LocalPlace): string {
-  return `arn:aws:lambda:${place.region}:${place.account ?? LOCAL_ACCOUNT}:function:${functionName}`;
-}
-
-/** `CreateIdentityFunctionArn` → `create-identity`: the folder under functions/steps/ it names. */
-export function functionNameOf(placeholder: string): string {
-  return placeholder
-    .replace(/FunctionArn$/, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase();
-}
-
-export interface SubstitutionValues extends LocalPlace {
-  eventBusName: string;
-  eventSource: string;
-}
-
-/**
- * The DefinitionSubstitutions template.yaml passes, with local values: every
- * `${NameFunctionArn}` the definition uses becomes the ARN of functions/steps/name-in-kebab-case,
- * so a step added to the ASL needs no change here.
- */
-export function localSubstitutions(
-  definitionText: string,
-  values: SubstitutionValues,
-): Record<string, string> {
-  const substitutions: Record<string, string> = {
-    EventBusName: values.eventBusName,
-    EventSource: values.eventSource,
-  };
-  for (const [, placeholder] of definitionText.matchAll(/\$\{([A-Za-z0-9]+FunctionArn)\}/g)) {
-    substitutions[placeholder as string] = functionArn(
-      functionNameOf(placeholder as string),
-      values,
-    );
-  }
-  return substitutions;
+export function functionArn(functionName: string, place: { region: string }): string {
+  return `arn:aws:lambda:${place.region}:${LOCAL_ACCOUNT}:function:${functionName}`;
 }
 
 /**
@@ -89,54 +43,122 @@ export function substitute<T>(value: T, substitutions: Record<string, string>): 
   return visit(value) as T;
 }
 
-/** A definition ready to run, and the functions (folders under functions/steps/) it invokes. */
+/** A definition ready to run. */
 export interface LoadedDefinition {
   definition: StateMachineDefinition;
+  /** The Lambda functions its Tasks invoke, by name (the last part of each FunctionName). */
   functionNames: string[];
 }
 
-/** Reads an ASL file and substitutes its placeholders with local values. */
-export async function loadDefinition(
-  values: SubstitutionValues,
-  path: URL | string = ASL_PATH,
-): Promise<LoadedDefinition> {
-  const text = await readFile(path, 'utf8');
-  const substitutions = localSubstitutions(text, values);
-  const definition = substitute(JSON.parse(text) as StateMachineDefinition, substitutions);
-  const functionNames = Object.keys(substitutions)
-    .filter((key) => key.endsWith('FunctionArn'))
-    .map(functionNameOf);
-  return { definition, functionNames };
+/** Reads a state machine's ASL file and fills in its DefinitionSubstitutions. */
+export async function loadDefinition(spec: StateMachineSpec): Promise<LoadedDefinition> {
+  const text = await readFile(spec.definitionPath, 'utf8');
+  const definition = substitute(JSON.parse(text) as StateMachineDefinition, spec.substitutions);
+  const functionNames = new Set<string>();
+  for (const state of taskStates(definition as unknown as AslStates).values()) {
+    const name = state.Parameters?.FunctionName;
+    if (state.Resource?.startsWith('arn:aws:states:::lambda:invoke') && typeof name === 'string') {
+      functionNames.add(name.split(':').at(-1) as string);
+    }
+  }
+  return { definition, functionNames: [...functionNames] };
+}
+
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
+  HeartbeatSecondsPath?: string;
+  States?: Record<string, AslState>;
+  Branches?: { States: Record<string, AslState> }[];
+  Iterator?: { States: Record<string, AslState> };
+  ItemProcessor?: { States: Record<string, AslState> };
+}
+export interface AslStates {
+  States: Record<string, AslState>;
+}
+
+/** Every Task state in a definition, nested ones included, by name. */
+export function taskStates(definition: AslStates): Map<string, AslState> {
+  const found = new Map<string, AslState>();
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Task') found.set(name, state);
+      for (const branch of state.Branches ?? []) visit(branch.States);
+      if (state.Iterator) visit(state.Iterator.States);
+      if (state.ItemProcessor) visit(state.ItemProcessor.States);
+    }
+  };
+  visit(definition.States);
+  return found;
 }
 
 /**
- * The longest a JavaScript timer can wait (2^31 - 1 ms, about 24.8 days); a longer delay fires at
- * once, so it is the longest a local Task can be given.
+ * A Task's time limits as its definition states them. The runner enforces them itself
+ * (local-tasks.ts): the engine evaluates TimeoutSecondsPath against the Task's input after
+ * Parameters, not the state's input, and knows no heartbeats.
+ */
+export interface TaskTimeLimits {
+  timeoutSeconds?: number;
+  timeoutSecondsPath?: string;
+  heartbeatSeconds?: number;
+  heartbeatSecondsPath?: string;
+}
+
+/**
+ * Keys the runner adds to a Task's Parameters so that the engine evaluates a TimeoutSecondsPath
+ * or HeartbeatSecondsPath against the same input Step Functions does (the state's input); the
+ * binding takes them out again before the Task sees its input.
+ */
+export const TIMEOUT_PARAMETER = 'sandbox:TimeoutSeconds';
+export const HEARTBEAT_PARAMETER = 'sandbox:HeartbeatSeconds';
+
+/**
+ * The longest a JavaScript timer can wait (2^31 - 1 ms, about 24.8 days): what the engine's own
+ * Task timer is given, so that it never fires before the runner's.
  */
 const LONGEST_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
- * The definition as Step Functions runs it: a Task without `TimeoutSeconds` has no time-out of
- * its own in AWS (it runs until its work answers or the execution ends; see
- * https://docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html), while
- * aws-local-stepfunctions gives it 60 seconds. Such Tasks get the longest time-out a timer allows,
- * so the local engine never invents a `States.Timeout` that AWS would not raise.
+ * The definition as the engine is to run it, and each Task's time limits. A Task without
+ * `TimeoutSeconds` has no time-out of its own in AWS (it runs until its work answers or the
+ * execution ends; see https://docs.aws.amazon.com/step-functions/latest/dg/sfn-stuck-execution.html),
+ * while aws-local-stepfunctions gives it 60 seconds: the engine's timer is pushed out of reach
+ * and the runner applies the definition's limits.
  */
-export function withStepFunctionsTaskTimeouts<T>(definition: T): T {
-  const visit = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(visit);
-    if (node === null || typeof node !== 'object') return node;
-    const object = Object.fromEntries(
-      Object.entries(node).map(([key, child]) => [key, visit(child)]),
-    );
-    if (
-      object.Type === 'Task' &&
-      object.TimeoutSeconds === undefined &&
-      object.TimeoutSecondsPath === undefined
-    ) {
-      object.TimeoutSeconds = LONGEST_TIMER_SECONDS;
+export function forLocalEngine<T>(definition: T): {
+  definition: T;
+  limits: Map<string, TaskTimeLimits>;
+} {
+  const copy = structuredClone(definition) as unknown as AslStates;
+  const limits = new Map<string, TaskTimeLimits>();
+  for (const [name, state] of taskStates(copy)) {
+    const limit: TaskTimeLimits = {
+      ...(state.TimeoutSeconds !== undefined && { timeoutSeconds: state.TimeoutSeconds }),
+      ...(state.TimeoutSecondsPath !== undefined && {
+        timeoutSecondsPath: state.TimeoutSecondsPath,
+      }),
+      ...(state.HeartbeatSeconds !== undefined && { heartbeatSeconds: state.HeartbeatSeconds }),
+      ...(state.HeartbeatSecondsPath !== undefined && {
+        heartbeatSecondsPath: state.HeartbeatSecondsPath,
+      }),
+    };
+    limits.set(name, limit);
+    if (state.Parameters !== undefined) {
+      if (limit.timeoutSecondsPath !== undefined) {
+        state.Parameters[`${TIMEOUT_PARAMETER}.$`] = limit.timeoutSecondsPath;
+      }
+      if (limit.heartbeatSecondsPath !== undefined) {
+        state.Parameters[`${HEARTBEAT_PARAMETER}.$`] = limit.heartbeatSecondsPath;
+      }
     }
-    return object;
-  };
-  return visit(definition) as T;
+    delete state.TimeoutSecondsPath;
+    delete state.HeartbeatSeconds;
+    delete state.HeartbeatSecondsPath;
+    state.TimeoutSeconds = LONGEST_TIMER_SECONDS;
+  }
+  return { definition: copy as unknown as T, limits };
 }

@@ -1,7 +1,7 @@
 /**
  * Imports the Lambda handlers of functions/ in-process, as Lambda loads the bundle built from
- * each folder. Part of the ASL runner (see definition.ts). Import only after the handlers'
- * environment is set: they read it at module scope, as in Lambda.
+ * each folder (template.yaml's CodeUri). Part of the ASL runner (see definition.ts). Import only
+ * after the handlers' environment is set: they read it at module scope, as in Lambda.
  */
 import type { LambdaHandler } from './local-tasks.js';
 
@@ -14,14 +14,4 @@ export async function importHandler(folder: string): Promise<LambdaHandler> {
     throw new Error(`functions/${folder}/handler.ts exports no handler`);
   }
   return module.handler as LambdaHandler;
-}
-
-/** The handlers of functions/steps/<name>/ for each name, by name. */
-export async function importStepHandlers(
-  functionNames: string[],
-): Promise<Record<string, LambdaHandler>> {
-  const entries = await Promise.all(
-    functionNames.map(async (name) => [name, await importHandler(`steps/${name}`)] as const),
-  );
-  return Object.fromEntries(entries);
 }

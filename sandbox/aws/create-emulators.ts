@@ -1,4 +1,5 @@
 import { type SandboxDnsServer, startDnsServer } from '#sandbox/dns/server.js';
+import { DynamoDbEmulator } from '#sandbox/emulators/dynamodb.js';
 import {
   EventBridgeEmulator,
   type EventBridgeEmulatorOptions,
@@ -10,6 +11,7 @@ import {
 } from '#sandbox/emulators/route53.js';
 import { SecretsManagerEmulator } from '#sandbox/emulators/secrets-manager.js';
 import { SesEmulator, type SesEmulatorOptions } from '#sandbox/emulators/ses.js';
+import { SqsEmulator } from '#sandbox/emulators/sqs.js';
 import { type FaultOptions, type Now, numberFromEnv, systemNow } from '#sandbox/emulators/wire.js';
 import type { EmulatedService } from './service.js';
 
@@ -34,12 +36,15 @@ export interface Emulators {
   route53: Route53Emulator;
   events: EventBridgeEmulator;
   secrets: SecretsManagerEmulator;
+  sqs: SqsEmulator;
+  /** dynalite, in this process, behind the endpoint. */
+  dynamodb: DynamoDbEmulator;
   dnsServer?: SandboxDnsServer;
   /** Every emulated service, for `startAwsEndpoint({ services })`. */
   services: EmulatedService[];
   /** The default zones, by name without the trailing dot. */
   zones: Map<string, HostedZone>;
-  /** Stops the DNS server (the emulators themselves hold no resources). */
+  /** Stops the DNS server, dynalite and the queues' timers. */
   close(): Promise<void>;
 }
 
@@ -122,7 +127,8 @@ export function createDefaultZones(
 
 /**
  * Creates the sandbox's emulated AWS services on one clock, with the default zones, and (unless
- * disabled) starts the DNS server that serves those zones and that SES queries.
+ * disabled) starts the DNS server that serves those zones and that SES queries. Queues and
+ * tables come from template.yaml (sandbox/deploy/provision.ts), once the endpoint's URL is known.
  */
 export async function createEmulators(options: EmulatorsOptions = {}): Promise<Emulators> {
   const now = options.now ?? systemNow;
@@ -148,16 +154,21 @@ export async function createEmulators(options: EmulatorsOptions = {}): Promise<E
   });
   const events = new EventBridgeEmulator({ ...options.events, now, region });
   const secrets = new SecretsManagerEmulator({ now, region });
+  const sqs = new SqsEmulator({ now, region });
+  const dynamodb = await DynamoDbEmulator.start();
   return {
     ses,
     route53,
     events,
     secrets,
+    sqs,
+    dynamodb,
     ...(dnsServer && { dnsServer }),
-    services: [ses, route53, events, secrets],
+    services: [ses, route53, events, secrets, sqs, dynamodb],
     zones,
     close: async () => {
-      await dnsServer?.close();
+      sqs.close();
+      await Promise.allSettled([dnsServer?.close(), dynamodb.close()]);
     },
   };
 }

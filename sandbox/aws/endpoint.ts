@@ -76,6 +76,9 @@ function send(response: ServerResponse, result: AwsResponse): void {
   response.writeHead(result.status, {
     'x-amzn-requestid': randomUUID(),
     ...result.headers,
+    // The services' own time (the sandbox's virtual clock, where it runs): the SDKs correct
+    // their clock skew from this header, and retry an error whose answer moved their offset.
+    date: new Date().toUTCString(),
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);

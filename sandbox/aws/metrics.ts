@@ -15,6 +15,9 @@ export const THROTTLING_ERROR_CODES = new Set([
   'Throttling',
   'ThrottlingException',
   'PriorRequestNotComplete',
+  'RequestThrottled',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
 ]);
 
 /** The outcome of one served call. */

@@ -12,6 +12,11 @@ export interface AwsRequest {
   /** Header names in lower case. */
   headers: Record<string, string>;
   body: Buffer;
+  /**
+   * Waits on `work` as idle time: a request that waits for something to happen (an SQS long
+   * poll) must not hold the sandbox's virtual clock while it waits. Absent: simply awaits it.
+   */
+  idle?: <T>(work: Promise<T>) => Promise<T>;
 }
 
 export interface AwsResponse {

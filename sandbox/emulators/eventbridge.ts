@@ -5,6 +5,7 @@ import {
   type EmulatedService,
   targetOperation,
 } from '#sandbox/aws/service.js';
+import { matchesPattern } from './event-pattern.js';
 import {
   AwsServiceError,
   awsJsonError,
@@ -31,9 +32,11 @@ export interface DeliveredEvent {
   eventBusName: string;
 }
 
-/** A rule registered in code: matching events go to `target`. */
+/** A rule: events on its bus that match go to `target`. */
 export interface EventRule {
   name: string;
+  /** An EventBridge event pattern, matched against the event as delivered. */
+  pattern?: Record<string, unknown>;
   source?: string[];
   detailType?: string[];
   eventBusName?: string;
@@ -98,10 +101,17 @@ const busNameOf = (value: unknown) => {
   return name.includes(':event-bus/') ? (name.split(':event-bus/')[1] as string) : name;
 };
 
+/** The event exactly as EventBridge delivers it to a target (without the emulator's bus name). */
+export function envelopeOf(event: DeliveredEvent): Omit<DeliveredEvent, 'eventBusName'> {
+  const { eventBusName: _bus, ...envelope } = event;
+  return envelope;
+}
+
 /**
  * Amazon EventBridge PutEvents (JSON 1.1): validates entries as EventBridge does (per-entry
  * ErrorCode, FailedEntryCount), keeps every delivered event readable, notifies listeners as events
- * arrive, and runs rules registered in code.
+ * arrive, and sends what matches a rule's pattern to its target (the sandbox adds template.yaml's
+ * rules).
  */
 export class EventBridgeEmulator implements EmulatedService {
   readonly signingName = 'events';
@@ -205,6 +215,7 @@ export class EventBridgeEmulator implements EmulatedService {
       if (rule.eventBusName && rule.eventBusName !== event.eventBusName) continue;
       if (rule.source && !rule.source.includes(event.source)) continue;
       if (rule.detailType && !rule.detailType.includes(event['detail-type'])) continue;
+      if (rule.pattern && !matchesPattern(rule.pattern, envelopeOf(event))) continue;
       // After the PutEvents response, like a real target invocation.
       setImmediate(() => {
         Promise.resolve()

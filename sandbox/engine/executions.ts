@@ -1,15 +1,14 @@
-// aws-local-stepfunctions calls Promise.withResolvers (Node 22); this must load before it.
-import '#sandbox/asl-runner/promise-with-resolvers.js';
 import { randomUUID } from 'node:crypto';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   ExecutionAbortedError,
   ExecutionTimeoutError,
-  StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { LOCAL_ACCOUNT, withStepFunctionsTaskTimeouts } from '#sandbox/asl-runner/definition.js';
-import { bindLocalTasks, type LambdaHandler, taskStates } from '#sandbox/asl-runner/local-tasks.js';
+import { LOCAL_ACCOUNT } from '#sandbox/asl-runner/definition.js';
+import type { EngineEvent } from '#sandbox/asl-runner/execution-context.js';
+import type { LambdaHandler, TaskClients, TaskObserver } from '#sandbox/asl-runner/local-tasks.js';
+import { AslRunner } from '#sandbox/asl-runner/runner.js';
+import type { TaskTokens } from '#sandbox/asl-runner/task-tokens.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -56,17 +55,18 @@ export interface LocalStateMachineOptions {
   definition: StateMachineDefinition;
   /** The Lambda handlers, by function name (the folder under functions/). */
   handlers: Record<string, LambdaHandler>;
-  /** The client the putEvents tasks send through (pointed at the sandbox endpoint). */
-  eventBridge: EventBridgeClient;
+  /** The clients the direct integrations call through (pointed at the sandbox endpoint). */
+  clients: TaskClients;
+  /** The task tokens SendTaskSuccess and friends answer. */
+  tokens: TaskTokens;
   now: () => Date;
   /** The region of the ARNs and of the Lambda context. */
   region: string;
-  /** Runs each Task's work (the sandbox's virtual clock holds time while it works). */
+  /** Runs each Task's real work (the sandbox's virtual clock holds time while it works). */
   runTask?: <T>(work: () => Promise<T>) => Promise<T>;
   roleArn?: string;
 }
 
-type LibraryEvent = { type: string; timestamp: number; [field: string]: unknown };
 type Listener = (execution: Execution, event: HistoryEvent) => void;
 
 // Step Functions' execution name rule: 1-80 characters, none of whitespace, brackets,
@@ -81,8 +81,6 @@ const isValidName = (name: string) =>
     return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
   });
 
-const realSetImmediate = globalThis.setImmediate;
-
 /**
  * One state machine of the sandbox, run by aws-local-stepfunctions with every Task bound to a
  * local handler. It keeps what Step Functions keeps about each execution (status, output,
@@ -95,25 +93,30 @@ export class LocalStateMachine {
   readonly roleArn: string;
   readonly creationDate: Date;
   readonly definitionText: string;
-  private readonly machine: StateMachine;
+  private readonly runner: AslRunner;
   private readonly executions = new Map<string, Execution>();
   private readonly aborts = new Map<string, (error?: string, cause?: string) => void>();
   private readonly listeners = new Set<Listener>();
-  private readonly tasks: Map<string, { Resource?: string }>;
 
   constructor(private readonly options: LocalStateMachineOptions) {
     this.name = options.name;
     this.arn = `arn:aws:states:${options.region}:${LOCAL_ACCOUNT}:stateMachine:${options.name}`;
-    this.roleArn =
-      options.roleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT}:role/${options.name}-execution-role`;
     this.creationDate = options.now();
     this.definitionText = JSON.stringify(options.definition, null, 2);
-    // The ASL is validated by the project's checks (asl-validator); skipping it here saves
-    // start-up time on every `npm start`.
-    this.machine = new StateMachine(withStepFunctionsTaskTimeouts(options.definition), {
-      validationOptions: { noValidate: true },
+    const runTask = options.runTask;
+    const around = runTask && (<T>(_stateName: string, work: () => Promise<T>) => runTask(work));
+    this.runner = new AslRunner({
+      definition: options.definition,
+      stateMachineArn: this.arn,
+      stateMachineName: options.name,
+      region: options.region,
+      ...(options.roleArn && { roleArn: options.roleArn }),
+      handlers: options.handlers,
+      clients: options.clients,
+      tokens: options.tokens,
+      ...(around && { around }),
     });
-    this.tasks = taskStates(options.definition as Parameters<typeof taskStates>[0]);
+    this.roleArn = this.runner.roleArn;
   }
 
   /** Calls `listener` with every history event of every execution, as it is recorded. */
@@ -170,34 +173,20 @@ export class LocalStateMachine {
     };
     this.executions.set(executionArn, execution);
 
-    const run = this.machine.run(parsed as never, {
-      overrides: { taskResourceLocalHandlers: this.bindTasks(execution) as never },
-      context: {
-        Execution: {
-          Id: executionArn,
-          Name: name,
-          RoleArn: this.roleArn,
-          StartTime: execution.startDate.toISOString(),
-        },
-        StateMachine: { Id: this.arn, Name: this.name },
-      },
-    });
-
     let stopReason: { error?: string; cause?: string } | undefined;
+    const run = this.runner.start(parsed, {
+      name,
+      executionArn,
+      observer: this.observerOf(execution),
+      listen: (context) =>
+        context.onEvent((event) => this.recordEngineEvent(execution, event, stopReason)),
+    });
     this.aborts.set(executionArn, (error, cause) => {
       stopReason = { error, cause };
       run.abort();
     });
 
-    const recording = (async () => {
-      for await (const event of run.eventLogs) {
-        this.recordLibraryEvent(execution, event as unknown as LibraryEvent, stopReason);
-      }
-    })();
-
-    const finish = async (status: ExecutionStatus, fields: Partial<Execution>) => {
-      // Let the event log drain so the history ends with the terminal event before `done`.
-      await recording.catch(() => undefined);
+    const finish = (status: ExecutionStatus, fields: Partial<Execution>) => {
       Object.assign(execution, fields, { status, stopDate: this.options.now() });
       this.aborts.delete(executionArn);
       settle(execution);
@@ -264,9 +253,9 @@ export class LocalStateMachine {
     for (const listener of this.listeners) listener(execution, event);
   }
 
-  private recordLibraryEvent(
+  private recordEngineEvent(
     execution: Execution,
-    event: LibraryEvent,
+    event: EngineEvent,
     stopReason: { error?: string; cause?: string } | undefined,
   ) {
     const state = event.state as { name: string; type: string; input: unknown; output?: unknown };
@@ -363,67 +352,51 @@ export class LocalStateMachine {
     }
   }
 
-  /** The task bindings, each recording TaskScheduled/Started/Succeeded/Failed around the call. */
-  private bindTasks(execution: Execution) {
-    const bound = bindLocalTasks(this.options.definition as Parameters<typeof bindLocalTasks>[0], {
-      handlers: this.options.handlers,
-      eventBridge: this.options.eventBridge,
-      executionArn: execution.executionArn,
-      stateMachineArn: this.arn,
-      region: this.options.region,
-    });
-    const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, run] of Object.entries(bound)) {
-      const { resourceType, resource } = resourceOf(this.tasks.get(stateName)?.Resource);
-      const runTask = this.options.runTask ?? ((work) => work());
-      wrapped[stateName] = (input) =>
-        runTask(async () => {
-          // The state's Entered event is dispatched synchronously but recorded a turn later.
-          await new Promise<void>((resolve) => realSetImmediate(resolve));
-          this.record(execution, 'TaskScheduled', {
-            taskScheduledEventDetails: {
-              resourceType,
-              resource,
-              region: this.options.region,
-              parameters: JSON.stringify(input ?? null),
-            },
-          });
-          this.record(execution, 'TaskStarted', {
-            taskStartedEventDetails: { resourceType, resource },
-          });
-          try {
-            const output = await run(input);
-            this.record(execution, 'TaskSucceeded', {
-              taskSucceededEventDetails: {
-                resourceType,
-                resource,
-                output: JSON.stringify(output ?? null),
-                outputDetails: { truncated: false },
-              },
-            });
-            return output;
-          } catch (error) {
-            const err = error as Error;
-            this.record(execution, 'TaskFailed', {
-              taskFailedEventDetails: {
-                resourceType,
-                resource,
-                error: err.name,
-                cause: err.message,
-              },
-            });
-            throw error;
-          }
+  /** Records TaskScheduled, TaskStarted, TaskSubmitted and how each Task attempt ended. */
+  private observerOf(execution: Execution): TaskObserver {
+    let resource = { resourceType: 'unknown', resource: 'unknown' };
+    return {
+      scheduled: (_stateName, details) => {
+        resource = { resourceType: details.resourceType, resource: details.resource };
+        this.record(execution, 'TaskScheduled', {
+          taskScheduledEventDetails: {
+            ...resource,
+            region: this.options.region,
+            parameters: JSON.stringify(details.parameters ?? null),
+            ...(details.timeoutInSeconds !== undefined && {
+              timeoutInSeconds: details.timeoutInSeconds,
+            }),
+            ...(details.heartbeatInSeconds !== undefined && {
+              heartbeatInSeconds: details.heartbeatInSeconds,
+            }),
+          },
         });
-    }
-    return wrapped;
+      },
+      started: () => this.record(execution, 'TaskStarted', { taskStartedEventDetails: resource }),
+      submitted: (_stateName, output) =>
+        this.record(execution, 'TaskSubmitted', {
+          taskSubmittedEventDetails: {
+            ...resource,
+            output: JSON.stringify(output ?? null),
+            outputDetails: { truncated: false },
+          },
+        }),
+      succeeded: (_stateName, output) =>
+        this.record(execution, 'TaskSucceeded', {
+          taskSucceededEventDetails: {
+            ...resource,
+            output: JSON.stringify(output ?? null),
+            outputDetails: { truncated: false },
+          },
+        }),
+      failed: (_stateName, error, cause) =>
+        this.record(execution, 'TaskFailed', {
+          taskFailedEventDetails: { ...resource, error, cause },
+        }),
+      timedOut: (_stateName, error, cause) =>
+        this.record(execution, 'TaskTimedOut', {
+          taskTimedOutEventDetails: { ...resource, error, cause },
+        }),
+    };
   }
-}
-
-/** `arn:aws:states:::lambda:invoke` → `{ resourceType: 'lambda', resource: 'invoke' }`. */
-function resourceOf(arn: string | undefined): { resourceType: string; resource: string } {
-  const [resourceType = 'unknown', resource = 'unknown'] = (arn ?? '')
-    .replace(/^arn:aws:states:::/, '')
-    .split(':');
-  return { resourceType, resource };
 }

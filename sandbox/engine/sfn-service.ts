@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TaskTokenError, type TaskTokens } from '#sandbox/asl-runner/task-tokens.js';
 import {
   type AwsRequest,
   type AwsResponse,
@@ -93,7 +94,8 @@ function historyItem(event: HistoryEvent, includeData: boolean) {
 /**
  * AWS Step Functions (JSON 1.0, `X-Amz-Target: AWSStepFunctions.*`) for the sandbox's state
  * machines: list and describe them, start, describe, list, stop executions and read their
- * history, so the SDK, the AWS CLI and the API handlers see what they would see in AWS.
+ * history, and answer the task tokens of callback tasks (SendTaskSuccess, SendTaskFailure,
+ * SendTaskHeartbeat), so the SDK, the AWS CLI and the handlers see what they would see in AWS.
  */
 export class StepFunctionsService implements EmulatedService {
   readonly signingName = 'states';
@@ -106,9 +108,14 @@ export class StepFunctionsService implements EmulatedService {
     'ListExecutions',
     'GetExecutionHistory',
     'StopExecution',
+    'SendTaskSuccess',
+    'SendTaskFailure',
+    'SendTaskHeartbeat',
   ] as const;
   readonly operationOf = targetOperation;
   private readonly machines = new Map<string, LocalStateMachine>();
+
+  constructor(private readonly tokens: TaskTokens) {}
 
   /** Adds a state machine (the sandbox boots the endpoint before its machine exists). */
   register(machine: LocalStateMachine): void {
@@ -123,6 +130,7 @@ export class StepFunctionsService implements EmulatedService {
       return json(this.dispatch(operation, params));
     } catch (error) {
       if (error instanceof StepFunctionsError) return jsonError(error.code, error.message);
+      if (error instanceof TaskTokenError) return jsonError(error.code, error.message);
       if (error instanceof SyntaxError) return jsonError('SerializationException', error.message);
       throw error;
     }
@@ -242,6 +250,15 @@ export class StepFunctionsService implements EmulatedService {
         );
         return { stopDate: seconds(execution.stopDate ?? new Date()) };
       }
+      case 'SendTaskSuccess':
+        this.tokens.succeed(params.taskToken, params.output);
+        return {};
+      case 'SendTaskFailure':
+        this.tokens.fail(params.taskToken, params.error, params.cause);
+        return {};
+      case 'SendTaskHeartbeat':
+        this.tokens.heartbeat(params.taskToken);
+        return {};
       default:
         throw new StepFunctionsError(
           'UnknownOperationException',

@@ -184,6 +184,55 @@ try:
 except route53.exceptions.InvalidChangeBatch as error:
     check("enclosed in quotation marks" in str(error), "an unquoted TXT value raises InvalidChangeBatch")
 
+# SQS (JSON 1.0 with query-compatible error codes), with the template's queues in place.
+sqs = client("sqs")
+urls = sqs.list_queues()["QueueUrls"]
+check(any(url.endswith("/000000000000/SesRequestQueue.fifo") for url in urls), "sqs list_queues shows the template's SES request queue")
+fifo = sqs.get_queue_url(QueueName="SesRequestQueue.fifo")["QueueUrl"]
+attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+check(attributes["FifoQueue"] == "true" and attributes["ContentBasedDeduplication"] == "true" and json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 20, "sqs get_queue_attributes: FIFO, content-based deduplication, the template's redrive policy")
+body = json.dumps({"step": "Check", "nonce": domain})
+first = sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="ses")
+again = sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="ses")
+check(first["MessageId"] == again["MessageId"], "sqs deduplicates the same content on a FIFO queue")
+received = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])["Messages"]
+check([m["Body"] for m in received] == [body] and received[0]["Attributes"]["MessageGroupId"] == "ses" and received[0]["Attributes"]["ApproximateReceiveCount"] == "1", "sqs receive_message hands it out once, with its group and receive count")
+check(sqs.receive_message(QueueUrl=fifo).get("Messages", []) == [], "sqs hands out nothing of a group while its message is in flight")
+sqs.change_message_visibility(QueueUrl=fifo, ReceiptHandle=received[0]["ReceiptHandle"], VisibilityTimeout=0)
+back = sqs.receive_message(QueueUrl=fifo, MessageSystemAttributeNames=["All"])["Messages"]
+check(back[0]["Attributes"]["ApproximateReceiveCount"] == "2", "sqs change_message_visibility to 0 gives it back at once")
+sqs.delete_message(QueueUrl=fifo, ReceiptHandle=back[0]["ReceiptHandle"])
+try:
+    sqs.change_message_visibility(QueueUrl=fifo, ReceiptHandle=back[0]["ReceiptHandle"], VisibilityTimeout=5)
+    check(False, "a deleted message cannot change its visibility")
+except sqs.exceptions.MessageNotInflight:
+    check(True, "sqs raises MessageNotInflight for a message no longer in flight")
+try:
+    sqs.get_queue_url(QueueName="no-such-queue")
+    check(False, "a missing queue must fail")
+except sqs.exceptions.QueueDoesNotExist as error:
+    check(error.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue", "sqs raises QueueDoesNotExist, code AWS.SimpleQueueService.NonExistentQueue")
+try:
+    sqs.send_message(QueueUrl=fifo, MessageBody="no group")
+    check(False, "a FIFO message without a group must fail")
+except sqs.exceptions.ClientError as error:
+    check(error.response["Error"]["Code"] == "MissingParameter", "sqs refuses a FIFO message without MessageGroupId (MissingParameter)")
+
+# DynamoDB (dynalite), with the template's registry table and its indexes.
+dynamodb = client("dynamodb")
+table = dynamodb.describe_table(TableName="IdentityRegistryTable")["Table"]
+check(sorted(index["IndexName"] for index in table["GlobalSecondaryIndexes"]) == ["ByIdentity", "ByStatus"], "dynamodb describe_table: the registry with its two indexes")
+item = {"identity": {"S": domain}, "kind": {"S": "IDENTITY"}, "status": {"S": "PENDING"}, "updated_at": {"S": "2026-12-01T00:00:00Z"}}
+claim = {"ConditionExpression": "attribute_not_exists(#i)", "ExpressionAttributeNames": {"#i": "identity"}}
+dynamodb.put_item(TableName="IdentityRegistryTable", Item=item, **claim)
+try:
+    dynamodb.put_item(TableName="IdentityRegistryTable", Item=item, **claim)
+    check(False, "a second conditional claim must fail")
+except dynamodb.exceptions.ConditionalCheckFailedException:
+    check(True, "dynamodb raises ConditionalCheckFailedException for a failed condition")
+pending = dynamodb.query(TableName="IdentityRegistryTable", IndexName="ByStatus", KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "PENDING"}})["Items"]
+check(any(found["identity"]["S"] == domain for found in pending), "dynamodb query on the ByStatus index finds it")
+
 if RATE_ENDPOINT:
     # SES's default rate: one request per second per operation. Calls made back to back meet
     # TooManyRequestsException (429); another operation has its own budget.

@@ -15,16 +15,16 @@ import {
 } from '@aws-sdk/client-route-53';
 import {
   GetEmailIdentityCommand,
+  ListEmailIdentitiesCommand,
   PutEmailIdentityDkimSigningAttributesCommand,
   type PutEmailIdentityDkimSigningAttributesCommandInput,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LambdaHandler } from '#sandbox/asl-runner/local-tasks.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support/dns-server.js';
 import { expectValidDetail } from '#test/support/event-schemas.js';
-import { loadHandlers, runExecution } from './harness.js';
+import { StateMachineHarness } from './harness.js';
 
 const START = new Date('2026-11-23T09:00:00.000Z');
 const OLD_TOKENS = [
@@ -52,7 +52,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
   const eventBridge = mockClient(EventBridgeClient);
   const zone: Record<string, ZoneData> = {};
   let dns: TestDnsServer;
-  let handlers: Record<string, LambdaHandler>;
+  let harness: StateMachineHarness;
   let emitted: { detailType: string; detail: Record<string, unknown> }[];
   let signing: Signing;
   let newRecordsSeenAt: number | null;
@@ -65,9 +65,12 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
     process.env.DNS_RESOLVERS = `127.0.0.1:${dns.port}`;
     process.env.DNS_QUERY_AUTHORITATIVE = 'false';
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    handlers = await loadHandlers();
+    harness = await StateMachineHarness.start();
   });
-  afterAll(() => dns.close());
+  afterAll(async () => {
+    await harness.close();
+    await dns.close();
+  });
 
   const dkimNames = (s: Signing) =>
     s.origin === 'AWS_SES'
@@ -82,7 +85,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
       : 'PENDING';
   };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     for (const key of Object.keys(zone)) delete zone[key];
     ses.reset();
     route53.reset();
@@ -91,10 +94,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
     deletes = [];
     newRecordsSeenAt = null;
     dnsServesChanges = true;
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      now: START,
-    });
+    await harness.begin(START);
 
     eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
       for (const e of input.Entries ?? [])
@@ -112,6 +112,17 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
         CurrentSigningKeyLength: 'RSA_2048_BIT',
         NextSigningKeyLength: 'RSA_2048_BIT',
       },
+    }));
+    // The sweeper's bulk read: the identity's status, as GetEmailIdentity reports it.
+    ses.on(ListEmailIdentitiesCommand).callsFake(() => ({
+      EmailIdentities: [
+        {
+          IdentityType: 'DOMAIN',
+          IdentityName: 'example.com',
+          SendingEnabled: true,
+          VerificationStatus: newRecordsSeenAt === null && !changed ? 'SUCCESS' : sesStatus(),
+        },
+      ],
     }));
     changed = false;
     ses
@@ -180,7 +191,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
       .on(GetChangeCommand)
       .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() } });
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => harness.end());
 
   let changed = false;
 
@@ -225,14 +236,14 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
   it('switches Easy DKIM to BYODKIM and removes the old CNAMEs only after SES reports SUCCESS', async () => {
     startWith({ origin: 'AWS_SES', tokens: OLD_TOKENS });
 
-    const run = await runExecution(
+    const run = await harness.run(
       {
         Operation: 'ChangeDkimSigning',
         EmailIdentity: 'example.com',
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { DomainSigningSelector: 'tenant1', GenerateDomainSigningKey: {} },
       },
-      { handlers },
+      { sweeper: true },
     );
 
     expect(run.status).toBe('SUCCEEDED');
@@ -258,13 +269,13 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
   it('switches BYODKIM to Easy DKIM and removes the old selector TXT only after SUCCESS', async () => {
     startWith({ origin: 'EXTERNAL', tokens: ['tenant1'] });
 
-    const run = await runExecution(
+    const run = await harness.run(
       {
         // As an onboarding event's detail: SigningAttributesOrigin alone marks a change.
         EmailIdentity: 'example.com',
         SigningAttributesOrigin: 'AWS_SES',
       },
-      { handlers },
+      { sweeper: true },
     );
 
     expect(run.status).toBe('SUCCEEDED');
@@ -283,14 +294,14 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
   it('rotates a BYODKIM key to a new selector, keeping the old TXT until the new one verifies', async () => {
     startWith({ origin: 'EXTERNAL', tokens: ['tenant1'] });
 
-    const run = await runExecution(
+    const run = await harness.run(
       {
         Operation: 'ChangeDkimSigning',
         EmailIdentity: 'example.com',
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { GenerateDomainSigningKey: {} },
       },
-      { handlers },
+      { sweeper: true },
     );
 
     expect(run.status).toBe('SUCCEEDED');
@@ -304,18 +315,19 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
 
   it('leaves the old records in place when the new DKIM never verifies', async () => {
     startWith({ origin: 'AWS_SES', tokens: OLD_TOKENS });
-    // The new TXT never reaches the name servers, so neither SES nor the probe ever sees it: the
-    // run waits on the schedule for missing records (77 checks in 72 hours) and times out.
+    // The new TXT never reaches the name servers, so neither SES nor the probe ever sees it: no
+    // sweep has anything to wake the run for, it looks on its own at 24 and 48 hours and at the
+    // deadline, and times out.
     dnsServesChanges = false;
 
-    const run = await runExecution(
+    const run = await harness.run(
       {
         Operation: 'ChangeDkimSigning',
         EmailIdentity: 'example.com',
         SigningAttributesOrigin: 'EXTERNAL',
         SigningAttributes: { DomainSigningSelector: 'tenant1', GenerateDomainSigningKey: {} },
       },
-      { handlers },
+      {},
     );
 
     expect(run).toMatchObject({ status: 'FAILED', error: 'TIMED_OUT' });

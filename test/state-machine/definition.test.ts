@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { aslProblems, type Definition } from '#scripts/asl-checks.js';
 import { definitionFromSource } from '#scripts/build-asl.js';
+import { loadTemplate, resourcesOfType } from '#scripts/validate-cfn-yaml.js';
 import { documentedDetailTypes } from '#test/support/event-schemas.js';
 
 const file = new URL('../../statemachine/verify-email-identity.asl.json', import.meta.url);
@@ -23,30 +24,24 @@ describe('the VerifyEmailIdentity definition', () => {
       Retry?: unknown[];
     };
     delete task.TimeoutSeconds;
-    task.Retry?.push({ ...(task.Retry[0] as object), ErrorEquals: ['Sandbox.Timedout'] });
+    task.Retry?.push({ ...(task.Retry[0] as object), ErrorEquals: ['Sandbox.Crashed'] });
     expect(aslProblems(definition)).toEqual([
       'CheckVerification: a Task without TimeoutSeconds',
-      'CheckVerification: matches "Sandbox.Timedout", which no code throws',
+      'CheckVerification: matches "Sandbox.Crashed", which no code throws',
     ]);
   });
 
-  it('uses exactly the documented PascalCase placeholders, inside strings', () => {
+  it('uses exactly the placeholders template.yaml substitutes, PascalCase, inside strings', () => {
     const text = readFileSync(file, 'utf8');
     const placeholders = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]);
-    expect(new Set(placeholders)).toEqual(
-      new Set([
-        'CreateIdentityFunctionArn',
-        'PublishDnsRecordsFunctionArn',
-        'CheckVerificationFunctionArn',
-        'DescribeFailureFunctionArn',
-        'ChangeDkimSigningFunctionArn',
-        'RemoveStaleRecordsFunctionArn',
-        'ReadDkimSigningFunctionArn',
-        'DiscardKeySecretFunctionArn',
-        'EventBusName',
-        'EventSource',
-      ]),
+    const machine = resourcesOfType(loadTemplate(), 'AWS::Serverless::StateMachine')[0]?.[1];
+    const substitutions = Object.keys(
+      (machine?.Properties?.DefinitionSubstitutions ?? {}) as Record<string, unknown>,
     );
+    expect(new Set(placeholders)).toEqual(new Set(substitutions));
+    for (const name of substitutions) expect(name).toMatch(/^[A-Z][A-Za-z0-9]+$/);
+    // Only inside strings: the file parses as JSON before any substitution.
+    expect(() => JSON.parse(text)).not.toThrow();
   });
 
   it('names states in PascalCase', () => {
@@ -80,7 +75,10 @@ describe('the VerifyEmailIdentity definition', () => {
       RemoveStaleRecords: 'StaleRecordsKept',
       // Already on the failure path: the failure event goes out whatever happens.
       DescribeFailure: 'DescribeFailureFallback',
-      DiscardKeySecretAfterFailure: 'NotifyVerificationFailed',
+      DiscardKeySecretAfterFailure: 'HoldsIdentity',
+      // A run that no longer holds its identity in the registry still reports how it ended.
+      RecordVerified: 'NotifyIdentityVerified',
+      RecordFailure: 'NotifyVerificationFailed',
       // Nothing is left to notify with: the execution fails, and the alarm on failed executions fires.
       NotifyIdentityVerified: 'VerifiedEventNotDelivered',
       NotifyVerificationFailed: 'FailureEventNotDelivered',

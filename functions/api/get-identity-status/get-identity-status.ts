@@ -1,42 +1,28 @@
-import {
-  DescribeExecutionCommand,
-  type ExecutionListItem,
-  ListExecutionsCommand,
-} from '@aws-sdk/client-sfn';
-import { sfnClient } from '#shared/aws/clients/sfn.js';
 import { dkimRecordsFor, toZoneFileLines } from '#shared/dns/records.js';
 import { HttpError } from '#shared/http/errors.js';
+import type { IdentityStatus as IdentityStatusName } from '#shared/registry/items.js';
+import { getIdentityItem } from '#shared/registry/registry.js';
+import { type LatestRun, latestRunOf } from '#shared/registry/views.js';
 import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/index.js';
-import {
-  consoleUrlFor,
-  executionPrefixFor,
-  type RunStatus,
-  runStatusOf,
-} from '#shared/runs/execution-names.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity, SesVerificationInfo } from '#shared/ses/identity-view.js';
-import { ValidationError } from '#shared/workflow/errors.js';
-import type { CreatedIdentity, DkimDnsRecord, IdentityType } from '#shared/workflow/types.js';
+import {
+  ServiceUnavailableError,
+  ThrottlingError,
+  ValidationError,
+} from '#shared/workflow/errors.js';
+import type {
+  CreatedIdentity,
+  DkimDnsRecord,
+  IdentityType,
+  ProbeResult,
+} from '#shared/workflow/types.js';
 
 export interface GetIdentityStatusConfig {
-  stateMachineArn: string;
+  registryTable: string;
   /** TTL shown on the expected records (the one PublishDnsRecords writes). */
   recordTtl?: number;
-}
-
-/** The latest run of the workflow for an identity. */
-export interface LatestRun {
-  id: string;
-  execution_arn: string;
-  status: RunStatus;
-  /** Step Functions' own status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED...). */
-  execution_status: string;
-  started_at: string;
-  stopped_at: string | null;
-  console_url: string;
-  /** Why it failed: the Fail state's reason code and message. Null unless it failed. */
-  reason: { code: string; message: string | null } | null;
 }
 
 /** The identity as SES reports it, in the API's snake_case vocabulary. */
@@ -63,50 +49,85 @@ export interface SesIdentityState {
 export interface IdentityStatus {
   identity: string;
   identity_type: IdentityType;
-  /** The workflow's view: from the latest run, or from SES when no run is known. */
-  status: RunStatus;
+  /** The workflow's view: the registry's, or SES's for an identity the stack does not manage. */
+  status: IdentityStatusName;
   dkim_status: string | null;
+  /** SES's live view; null when SES does not know the identity or could not be asked now. */
   ses: SesIdentityState | null;
-  /** The DNS records SES expects; empty for addresses and for BYODKIM (SES does not return the public key). */
+  /** The DNS records SES needs: those the run derived, or SES's view of them. */
   records: DkimDnsRecord[];
   zone_file: string[];
+  /** Our DNS look-up of each record at `checked_at` (a run's look or "check now"). */
+  probe: ProbeResult[];
   latest_run: LatestRun | null;
-  checked_at: string;
+  /** True when the stack manages the identity (it has a registry item). */
+  managed: boolean;
+  updated_at: string | null;
+  checked_at: string | null;
 }
 
 /**
- * What SES and the workflow know about an identity: SES's state, the records it expects and the
- * latest run. Throws ValidationError for a malformed identity, HttpError NOT_FOUND when neither
- * SES nor any run knows it, or an AWS SDK error.
+ * What the stack knows about an identity, from its registry item, with SES's live view beside
+ * it. Throws ValidationError for a malformed identity, HttpError NOT_FOUND when neither the
+ * registry nor SES knows it, ThrottlingError or ServiceUnavailableError when SES cannot answer
+ * and the registry does not know it, or an AWS SDK error.
  */
 export async function getIdentityStatus(
-  rawIdentity: string,
+  pathIdentity: string,
   config: GetIdentityStatusConfig,
 ): Promise<IdentityStatus> {
-  const identity = normalisedIdentity(rawIdentity);
-  const [ses, latestRun] = await Promise.all([
-    getEmailIdentity(identity),
-    findLatestRun(config.stateMachineArn, identity),
+  const identity = normalisedIdentity(pathIdentity);
+  const [item, live] = await Promise.all([
+    getIdentityItem(config.registryTable, identity),
+    liveView(identity),
   ]);
-  if (ses === null && latestRun === null) {
-    throw new HttpError('NOT_FOUND', `Neither SES nor any verification run knows ${identity}`);
+  // Without a registry item only SES can say whether the identity exists at all.
+  if (item === undefined && live instanceof Error) throw live;
+  const ses = live instanceof Error ? undefined : live;
+  if (item === undefined && ses === null) {
+    throw new HttpError('NOT_FOUND', `Neither the stack nor SES knows ${identity}`);
   }
-  const sesState = ses === null ? null : toSesState(ses);
-  const records = ses === null ? [] : expectedRecords(ses, config.recordTtl);
+  const sesState = ses == null ? null : toSesState(ses);
+  const records: DkimDnsRecord[] =
+    item?.records_json !== undefined
+      ? (JSON.parse(item.records_json) as DkimDnsRecord[])
+      : ses == null
+        ? []
+        : expectedRecords(ses, config.recordTtl);
   return {
     identity,
     identity_type: identityTypeOf(identity),
-    status: latestRun?.status ?? statusFromSes(ses),
-    dkim_status: sesState?.dkim?.status ?? null,
+    status: item?.status ?? statusFromSes(ses ?? null),
+    dkim_status: sesState?.dkim?.status ?? item?.dkim_status ?? null,
     ses: sesState,
     records,
     zone_file: toZoneFileLines(records),
-    latest_run: latestRun,
-    checked_at: clock.now().toISOString(),
+    probe: item?.probe_json === undefined ? [] : (JSON.parse(item.probe_json) as ProbeResult[]),
+    latest_run: item?.latest_run ? latestRunOf(item.latest_run) : null,
+    managed: item !== undefined,
+    updated_at: item?.updated_at ?? null,
+    checked_at: item?.checked_at ?? null,
   };
 }
 
+/**
+ * SES's view of the identity now: null when SES does not know it, and the error itself when SES
+ * throttled us or failed on its side. A person's GET is not worth a retry storm, and SES's own
+ * 5xx is not ours: when the registry knows the identity, its view stands alone then.
+ */
+async function liveView(
+  identity: string,
+): Promise<SesIdentity | null | ThrottlingError | ServiceUnavailableError> {
+  try {
+    return await getEmailIdentity(identity);
+  } catch (error) {
+    if (error instanceof ThrottlingError || error instanceof ServiceUnavailableError) return error;
+    throw error;
+  }
+}
+
 function normalisedIdentity(identity: string): string {
+  // The HTTP API hands the path parameter over decoded.
   const { value, problems } = normaliseEmailIdentity(identity);
   if (problems.length > 0) {
     throw new ValidationError(problems.map((message) => ({ field: 'identity', message })));
@@ -114,43 +135,8 @@ function normalisedIdentity(identity: string): string {
   return value;
 }
 
-/**
- * The newest execution named after the identity. ListExecutions returns the newest first, so the
- * first match is the latest run; the pages are read until one matches or none are left.
- */
-async function findLatestRun(stateMachineArn: string, identity: string): Promise<LatestRun | null> {
-  const prefix = executionPrefixFor(identity);
-  let nextToken: string | undefined;
-  let match: ExecutionListItem | undefined;
-  do {
-    const page = await sfnClient.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
-    match = page.executions?.find((execution) => execution.name?.startsWith(prefix));
-    nextToken = page.nextToken;
-  } while (!match && nextToken);
-  if (!match?.executionArn) return null;
-
-  // The list has no error; only DescribeExecution tells a timed-out run from a failed one.
-  const execution = await sfnClient.send(
-    new DescribeExecutionCommand({ executionArn: match.executionArn }),
-  );
-  const executionStatus = execution.status ?? match.status ?? 'RUNNING';
-  const failed = executionStatus !== 'RUNNING' && executionStatus !== 'SUCCEEDED';
-  return {
-    id: execution.name ?? match.name ?? '',
-    execution_arn: match.executionArn,
-    status: runStatusOf(executionStatus, execution.error),
-    execution_status: executionStatus,
-    started_at: (execution.startDate ?? match.startDate ?? clock.now()).toISOString(),
-    stopped_at: (execution.stopDate ?? match.stopDate)?.toISOString() ?? null,
-    console_url: consoleUrlFor(match.executionArn),
-    reason: failed
-      ? { code: execution.error ?? executionStatus, message: execution.cause ?? null }
-      : null,
-  };
-}
-
 /** Without a run, the status follows SES: verified for sending, DKIM failed, or still pending. */
-function statusFromSes(ses: SesIdentity | null): RunStatus {
+function statusFromSes(ses: SesIdentity | null): IdentityStatusName {
   if (ses?.verified_for_sending) return 'VERIFIED';
   return ses?.dkim?.status === 'FAILED' || ses?.verification_status === 'FAILED'
     ? 'FAILED'
@@ -203,6 +189,7 @@ function expectedRecords(ses: SesIdentity, ttl: number | undefined): DkimDnsReco
             current_signing_key_length: dkim.current_signing_key_length,
             next_signing_key_length: dkim.next_signing_key_length,
             public_key: null,
+            signing_hosted_zone: dkim.signing_hosted_zone,
           }
         : null,
     dns: { provider: null, hosted_zone_id: null },

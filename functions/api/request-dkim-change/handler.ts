@@ -7,6 +7,7 @@ import { requestDkimChange } from './request-dkim-change.js';
 const config = {
   stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
   keySecretPrefix: requireEnv('KEY_SECRET_PREFIX'),
+  registryTable: requireEnv('REGISTRY_TABLE_NAME'),
 };
 
 /**

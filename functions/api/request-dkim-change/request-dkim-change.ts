@@ -1,3 +1,4 @@
+import { keyHandOffFor } from '#shared/dkim/key-secret.js';
 import { keyLengthChangeRefusal, signingSnapshotOf } from '#shared/dkim/signing.js';
 import { HttpError } from '#shared/http/errors.js';
 import {
@@ -9,7 +10,7 @@ import {
   idempotencyKeyIssue,
   type RunHandle,
   type RunStoreConfig,
-  requestHash,
+  runFingerprint,
   startRun,
   withKeyInSecret,
 } from '#shared/runs/start-run.js';
@@ -17,7 +18,10 @@ import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import { ConflictError, type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 
-export type RequestDkimChangeConfig = RunStoreConfig;
+export interface RequestDkimChangeConfig extends RunStoreConfig {
+  /** Name prefix of the key secrets; the IAM policies are scoped to it. */
+  keySecretPrefix: string;
+}
 
 /** The `data` of a 202 response: the envelope of POST /identities, plus what is changing. */
 export interface RequestedDkimChange extends RunHandle {
@@ -52,8 +56,11 @@ export async function requestDkimChange(
   const run = await startRun(
     {
       identity: request.EmailIdentity,
-      requestHash: changeHashOf(request, options.idempotencyKey),
-      privateKey: key,
+      identityType: 'DOMAIN',
+      operation: 'ChangeDkimSigning',
+      fingerprint: runFingerprint(request, 'SigningAttributes'),
+      idempotencyKey: options.idempotencyKey,
+      keyHandOff: keyHandOffFor(request.EmailIdentity, key, config.keySecretPrefix),
       inputFor: (secretArn) => executionInputFor(request, secretArn),
       beforeStart: () => assertChangeAllowed(request),
     },
@@ -107,15 +114,6 @@ export function dkimChangeRequestOf(
   }
   if (issues.length > 0 || !checked.ok) throw new ValidationError(capFieldIssues(issues));
   return checked.request;
-}
-
-/**
- * The hash that names the run: of the normalised change (see {@link requestHash}); the
- * Idempotency-Key joins it, so that the same change can be made again later (a monthly rotation
- * with a generated key has the same body every month).
- */
-export function changeHashOf(request: DkimChangeRequest, idempotencyKey?: string): string {
-  return requestHash(request, 'SigningAttributes', idempotencyKey);
 }
 
 /** The state machine input: the change, with the key (if any) swapped for its secret's ARN. */

@@ -7,6 +7,7 @@ import { startVerification } from './start-verification.js';
 const config = {
   stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
   keySecretPrefix: requireEnv('KEY_SECRET_PREFIX'),
+  registryTable: requireEnv('REGISTRY_TABLE_NAME'),
 };
 
 /** POST /identities: 202 with the run's id, or an error envelope (400, 409, 413, 415, 429, 500). */

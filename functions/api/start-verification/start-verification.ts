@@ -1,3 +1,4 @@
+import { keyHandOffFor } from '#shared/dkim/key-secret.js';
 import {
   type IdentityRequest,
   identityTypeOf,
@@ -7,14 +8,17 @@ import {
   idempotencyKeyIssue,
   type RunHandle,
   type RunStoreConfig,
-  requestHash,
+  runFingerprint,
   startRun,
   withKeyInSecret,
 } from '#shared/runs/start-run.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 
-export type StartVerificationConfig = RunStoreConfig;
+export interface StartVerificationConfig extends RunStoreConfig {
+  /** Name prefix of the key secrets; the IAM policies are scoped to it. */
+  keySecretPrefix: string;
+}
 
 /** The `data` of a 202 response. */
 export interface StartedVerification extends RunHandle {
@@ -24,8 +28,8 @@ export interface StartedVerification extends RunHandle {
 
 /**
  * Starts the verification workflow for an API request body: validates it, moves a supplied
- * private key into Secrets Manager, and starts (or finds) the execution named after the request.
- * Throws ValidationError (400), ConflictError (409) or an AWS SDK error.
+ * private key into Secrets Manager, and starts a run (or finds the one this request has, see
+ * startRun). Throws ValidationError (400), ConflictError (409) or an AWS SDK error.
  */
 export async function startVerification(
   body: unknown,
@@ -39,8 +43,15 @@ export async function startVerification(
   const run = await startRun(
     {
       identity,
-      requestHash: requestHashOf(request, options.idempotencyKey),
-      privateKey: request.DkimSigningAttributes?.DomainSigningPrivateKey,
+      identityType: identityTypeOf(identity),
+      operation: 'CreateIdentity',
+      fingerprint: runFingerprint(request, 'DkimSigningAttributes'),
+      idempotencyKey: options.idempotencyKey,
+      keyHandOff: keyHandOffFor(
+        identity,
+        request.DkimSigningAttributes?.DomainSigningPrivateKey,
+        config.keySecretPrefix,
+      ),
       inputFor: (secretArn) => executionInputFor(request, secretArn),
     },
     config,
@@ -54,11 +65,6 @@ export async function startVerification(
     execution_arn: run.execution_arn,
     repeated: run.repeated,
   };
-}
-
-/** The hash that names the execution (see {@link requestHash}). */
-export function requestHashOf(request: IdentityRequest, idempotencyKey?: string): string {
-  return requestHash(request, 'DkimSigningAttributes', idempotencyKey);
 }
 
 /** The state machine input: the request, with the key (if any) swapped for its secret's ARN. */

@@ -2,6 +2,7 @@ import { ListEmailIdentitiesCommand } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import type { RegistryItem } from '#shared/registry/items.js';
 import { identitiesWithStatus, recordSesStatus } from '#shared/registry/registry.js';
+import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { wake } from '#shared/runs/wake-run.js';
 import { logger } from '#shared/runtime/observability.js';
 
@@ -62,8 +63,9 @@ async function sesVerificationStatuses(): Promise<{
     pages += 1;
     for (const identity of page.EmailIdentities ?? []) {
       if (identity.IdentityName !== undefined) {
+        // The registry's key: an address keeps its local part's case, which SES keeps too.
         statuses.set(
-          identity.IdentityName.toLowerCase(),
+          normaliseEmailIdentity(identity.IdentityName).value,
           identity.VerificationStatus ?? 'NOT_STARTED',
         );
       }

@@ -46,6 +46,23 @@ export function keySecretArnOf(request: unknown): string | null {
 }
 
 /**
+ * The hand-off of an inline key for starting a run (runs/start-run's KeyHandOff): stored under
+ * `keySecretPrefix` when the run is sure to start, deleted again when it does not. Undefined
+ * when the request carries no key.
+ */
+export function keyHandOffFor(
+  identity: string,
+  privateKey: string | undefined,
+  keySecretPrefix: string,
+): { store(): Promise<string>; discard(secretArn: string): Promise<void> } | undefined {
+  if (privateKey === undefined) return undefined;
+  return {
+    store: () => storeKeySecret(identity, privateKey, keySecretPrefix),
+    discard: deleteKeySecretQuietly,
+  };
+}
+
+/**
  * Puts a supplied BYODKIM private key into its own secret and returns the secret's ARN. The name
  * is unique per attempt (a concurrent identical request must not collide with this one's secret),
  * which is why a repeat whose execution already exists deletes the secret it made.

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { signingHostedZone } from '#shared/ses/dkim-zones.js';
 import type { CreatedIdentity, DkimDnsRecord } from '#shared/workflow/types.js';
 
 /** Route 53's default for the DKIM records; SES re-checks for 72 hours, so a long TTL is fine. */
@@ -6,9 +7,6 @@ export const DEFAULT_DKIM_TTL = 1800;
 
 /** A DNS character-string holds at most 255 octets (RFC 1035 §3.3). */
 export const TXT_STRING_MAX = 255;
-
-/** Easy DKIM CNAMEs point below this domain (in every commercial region SES signs from). */
-export const EASY_DKIM_TARGET_DOMAIN = 'dkim.amazonses.com';
 
 /**
  * A domain name as the records use it: trimmed, lower case, without trailing dots, and in its
@@ -74,7 +72,8 @@ export function dkimTxtValue(publicKey: string): string {
 
 /**
  * The DNS records SES needs to see for an identity (DESIGN.md, "DNS records"):
- * Easy DKIM, three CNAMEs `{token}._domainkey.{domain}` → `{token}.dkim.amazonses.com`;
+ * Easy DKIM, three CNAMEs `{token}._domainkey.{domain}` → `{token}.{SigningHostedZone}` (SES's
+ * zone for the identity, `dkim.amazonses.com` in most Regions);
  * BYODKIM, one TXT at `{selector}._domainkey.{domain}` split into 255-character strings.
  * An email address (or an identity without DKIM details) needs none.
  */
@@ -88,12 +87,13 @@ export function dkimRecordsFor(
   const domain = normalizeName(identity.identity);
 
   if (dkim.origin === 'AWS_SES') {
+    const zone = signingHostedZone(dkim.signing_hosted_zone);
     return dkim.tokens.map((token) => {
       const t = normalizeName(token);
       return {
         type: 'CNAME',
         name: fqdn(`${t}._domainkey`, domain),
-        value: `${t}.${EASY_DKIM_TARGET_DOMAIN}`,
+        value: `${t}.${zone}`,
         ttl,
       };
     });

@@ -39,6 +39,12 @@ const HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
+/**
+ * Seconds a throttled caller should wait. SES refills its control-plane bucket at about one
+ * request per second, so a couple of seconds is enough for the next try to find room.
+ */
+export const RETRY_AFTER_SECONDS = '2';
+
 /** A success response in the envelope `{"success": true, "data": ...}`. */
 export function success<T>(statusCode: number, data: T): APIGatewayProxyResult {
   const body: ApiSuccessBody<T> = { success: true, data };
@@ -57,7 +63,9 @@ export function failure(
   };
   return {
     statusCode: API_ERROR_STATUS[code],
-    headers: { ...HEADERS },
+    // A 429 says when to come back (RFC 9110 section 10.2.3), so clients need not guess.
+    headers:
+      code === 'THROTTLED' ? { ...HEADERS, 'Retry-After': RETRY_AFTER_SECONDS } : { ...HEADERS },
     body: JSON.stringify(body),
   };
 }

@@ -1,4 +1,3 @@
-export * from '#shared/runs/execution-names.js';
 export * from './body.js';
 export * from './envelope.js';
 export * from './errors.js';

@@ -186,6 +186,70 @@ export async function restoreTaskToken(
   }
 }
 
+/** What a run's look found, as the registry keeps it for GET, "check now" and offboarding. */
+export interface CheckRecord {
+  dkim_status: string | null;
+  /** The records SES needs, and where the stack published them (provider, zone, records). */
+  records: unknown[];
+  published: unknown;
+  probe: unknown[];
+  checked_at: string;
+}
+
+/**
+ * Records a run's look at its identity, while that run holds it (returns false otherwise): the
+ * records, where they were published, SES's DKIM status and our probe's findings.
+ */
+export async function recordCheck(
+  table: string,
+  identity: string,
+  runId: string,
+  check: CheckRecord,
+): Promise<boolean> {
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, checked_at = :at, updated_at = :at',
+        ConditionExpression: 'active_run_id = :id',
+        ExpressionAttributeValues: {
+          ':dkim': check.dkim_status,
+          ':records': JSON.stringify(check.records),
+          ':published': JSON.stringify(check.published),
+          ':probe': JSON.stringify(check.probe),
+          ':at': check.checked_at,
+          ':id': runId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Notes what a person's "check now" found in DNS. */
+export async function recordProbe(
+  table: string,
+  identity: string,
+  probe: unknown[],
+  checkedAt: string,
+): Promise<void> {
+  await dynamodbClient.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: { identity },
+      UpdateExpression: 'SET probe_json = :probe, checked_at = :at',
+      ConditionExpression: 'attribute_exists(#identity)',
+      ExpressionAttributeNames: { '#identity': 'identity' },
+      ExpressionAttributeValues: { ':probe': JSON.stringify(probe), ':at': checkedAt },
+    }),
+  );
+}
+
 /** Notes SES's VerificationStatus as the sweeper read it. */
 export async function recordSesStatus(
   table: string,
@@ -214,7 +278,10 @@ export async function listIdentities(
   table: string,
   options: { status?: IdentityStatus; limit: number; nextToken?: string },
 ): Promise<RegistryPage> {
-  const startKey = options.nextToken === undefined ? undefined : decodePageToken(options.nextToken);
+  const startKey =
+    options.nextToken === undefined
+      ? undefined
+      : decodePageToken(options.nextToken, options.status);
   const output = await dynamodbClient.send(
     new QueryCommand(
       options.status === undefined
@@ -264,20 +331,36 @@ function encodePageToken(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-const PAGE_TOKEN_KEYS = new Set(['identity', 'kind', 'status', 'updated_at']);
+/** The attributes of each index's LastEvaluatedKey: the table's key and the index's. */
+const BY_IDENTITY_KEYS = ['identity', 'kind'];
+const BY_STATUS_KEYS = ['identity', 'status', 'updated_at'];
+const NOT_A_PAGE_TOKEN =
+  'is not a token a previous page of this listing returned (the same status, or none)';
 
-function decodePageToken(token: string): Record<string, unknown> {
+/**
+ * The start key in a token, checked against the listing it is used with (by name, or under
+ * this status): DynamoDB refuses another index's key, or another status's, with an error that
+ * would otherwise reach the caller as a 500.
+ */
+function decodePageToken(
+  token: string,
+  status: IdentityStatus | undefined,
+): Record<string, unknown> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw new InvalidPageTokenError('is not a token a previous page returned');
+    throw new InvalidPageTokenError(NOT_A_PAGE_TOKEN);
   }
+  const expected = status === undefined ? BY_IDENTITY_KEYS : BY_STATUS_KEYS;
+  const fields = key !== null && typeof key === 'object' && !Array.isArray(key) ? key : {};
+  const entries = Object.entries(fields);
   const valid =
-    key !== null &&
-    typeof key === 'object' &&
-    !Array.isArray(key) &&
-    Object.entries(key).every(([k, v]) => PAGE_TOKEN_KEYS.has(k) && typeof v === 'string');
-  if (!valid) throw new InvalidPageTokenError('is not a token a previous page returned');
-  return key as Record<string, unknown>;
+    entries.length === expected.length &&
+    entries.every(([k, v]) => expected.includes(k) && typeof v === 'string') &&
+    (status === undefined
+      ? (fields as { kind?: unknown }).kind === 'IDENTITY'
+      : (fields as { status?: unknown }).status === status);
+  if (!valid) throw new InvalidPageTokenError(NOT_A_PAGE_TOKEN);
+  return fields as Record<string, unknown>;
 }

@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
 
-/** The workflow's view of a run (DESIGN.md "HTTP API"). */
-export type RunStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'TIMED_OUT';
-
 const MAX_EXECUTION_NAME = 80;
 const IDENTITY_HASH_LENGTH = 8;
 const REQUEST_HASH_LENGTH = 16;
@@ -27,9 +24,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The start of every execution name for an identity. The identity's own hash is part of it:
- * sanitising is lossy (`a.b.com` and `a-b.com` would both read `a-b-com`), and long identities
- * are truncated, so the readable part alone could match another identity's runs.
+ * The start of every execution name for an identity: the identity, readable, then its own hash,
+ * since sanitising is lossy (`a.b.com` and `a-b.com` would both read `a_b_com`) and long
+ * identities are truncated, so the readable part alone could name another identity's run.
  */
 export function executionPrefixFor(identity: string): string {
   const readable = identity.replace(/[^0-9A-Za-z_-]/g, '_').slice(0, MAX_SANITISED_IDENTITY);
@@ -51,25 +48,6 @@ export function executionArnFor(stateMachineArn: string, executionName: string):
     throw new Error(`Not a state machine ARN: ${stateMachineArn}`);
   }
   return [...parts.slice(0, 5), 'execution', parts[6], executionName].join(':');
-}
-
-/**
- * Maps a Step Functions execution status (and, when it failed, the error the state machine's
- * Fail state set, which is the reason code) to the workflow's view.
- */
-export function runStatusOf(executionStatus: string | undefined, error?: string): RunStatus {
-  switch (executionStatus) {
-    case 'RUNNING':
-    case 'PENDING_REDRIVE':
-      return 'PENDING';
-    case 'SUCCEEDED':
-      return 'VERIFIED';
-    case 'FAILED':
-      return error === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
-    default:
-      // ABORTED, TIMED_OUT (the execution's own timeout), anything newer.
-      return 'FAILED';
-  }
 }
 
 const CONSOLE_HOSTS: Record<string, string> = {

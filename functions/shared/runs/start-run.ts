@@ -1,41 +1,49 @@
 import {
   DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
-  ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
-import { deleteKeySecretQuietly, storeKeySecret } from '#shared/dkim/key-secret.js';
+import type { RegistryItem, RunOperation, RunRecord, RunStatus } from '#shared/registry/items.js';
+import { claimIdentity, getIdentityItem, releaseClaim } from '#shared/registry/registry.js';
+import type { DkimChangeRequest, IdentityRequest } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger } from '#shared/runtime/observability.js';
-import type { FieldIssue } from '#shared/workflow/errors.js';
-import { ConflictError } from '#shared/workflow/errors.js';
-import {
-  canonicalJson,
-  executionArnFor,
-  executionNameFor,
-  executionPrefixFor,
-  type RunStatus,
-  runStatusOf,
-  sha256Hex,
-} from './execution-names.js';
+import { ConflictError, type FieldIssue } from '#shared/workflow/errors.js';
+import type { IdentityType } from '#shared/workflow/types.js';
+import { executionArnFor, executionNameFor, sha256Hex } from './execution-names.js';
+import { requestFingerprint } from './request-fingerprint.js';
 
 export interface RunStoreConfig {
   stateMachineArn: string;
-  /** Name prefix of the key secrets; the IAM policies are scoped to it. */
-  keySecretPrefix: string;
+  /** The identity registry: the lock a run takes, and the record of every run. */
+  registryTable: string;
 }
 
-/** One request to run the workflow for an identity, as an API handler has validated it. */
+/**
+ * A supplied BYODKIM private key on its way into a secret (only the API accepts one): stored
+ * once the run is sure to start, discarded again when it does not.
+ */
+export interface KeyHandOff {
+  /** Stores the key; resolves to the secret's ARN. */
+  store(): Promise<string>;
+  /** Deletes a secret no run will read; never throws. */
+  discard(secretArn: string): Promise<void>;
+}
+
+/** One request to run the workflow for an identity, validated by the API or the starter. */
 export interface RunRequest<Input> {
-  /** The normalised identity: every run for it shares one name prefix. */
+  /** The normalised identity: the registry's key. */
   identity: string;
-  /** Names the run, so that the same request finds the same run ({@link requestHash}). */
-  requestHash: string;
+  identityType: IdentityType;
+  operation: RunOperation;
+  /** What makes two requests the same ({@link runFingerprint}). */
+  fingerprint: string;
+  /** A caller's key for "run this same request again" (the API's Idempotency-Key, an event's id). */
+  idempotencyKey?: string;
   /** A supplied BYODKIM private key: it goes into a secret, never into the execution input. */
-  privateKey?: string;
+  keyHandOff?: KeyHandOff;
   /** The execution input, given the ARN of the key's secret (undefined when there is no key). */
   inputFor: (secretArn: string | undefined) => Input;
   /**
@@ -53,7 +61,7 @@ export interface RunHandle {
   /** PENDING for a new or running run; a repeat of a finished run reports how it ended. */
   status: RunStatus;
   execution_arn: string;
-  /** True when an identical request had already started this run and nothing new started. */
+  /** True when this request had already started this run (or the identity is verified by it), and nothing new started. */
   repeated: boolean;
 }
 
@@ -67,14 +75,13 @@ type SigningField = 'DkimSigningAttributes' | 'SigningAttributes';
 type WithSigning = { [F in SigningField]?: { DomainSigningPrivateKey?: string } & object };
 
 /**
- * The hash that names a run: of the normalised request with an inline private key replaced by
- * {@link keyFingerprint} (the key must not be recoverable from a name, and a secret's ARN, which
- * differs on every attempt, must not be part of it), and the Idempotency-Key when one was sent.
+ * What makes two requests the same request: the request as it acts (defaults written out, see
+ * request-fingerprint), with an inline private key replaced by its hash, since the key must not
+ * be recoverable from the registry, and a secret's ARN, new on every attempt, must not count.
  */
-export function requestHash<T extends WithSigning>(
+export function runFingerprint<T extends (IdentityRequest | DkimChangeRequest) & WithSigning>(
   request: T,
   field: SigningField,
-  idempotencyKey?: string,
 ): string {
   const key = request[field]?.DomainSigningPrivateKey;
   const hashable =
@@ -84,9 +91,12 @@ export function requestHash<T extends WithSigning>(
           ...request,
           [field]: { ...request[field], DomainSigningPrivateKey: keyFingerprint(key) },
         };
-  return sha256Hex(
-    canonicalJson(idempotencyKey === undefined ? hashable : { request: hashable, idempotencyKey }),
-  );
+  return requestFingerprint(hashable);
+}
+
+/** The run's id (its execution name): the identity, then a hash of the request and its key. */
+export function runIdFor(identity: string, fingerprint: string, idempotencyKey?: string): string {
+  return executionNameFor(identity, sha256Hex(`${fingerprint}\n${idempotencyKey ?? ''}`));
 }
 
 /** The execution's input: the request with an inline private key swapped for its secret's ARN. */
@@ -102,31 +112,63 @@ export function withKeyInSecret<T extends WithSigning>(
 }
 
 /**
- * Starts the workflow for a validated request, or finds the run an identical request started:
- * the execution is named after the identity and the request hash. A different request while a
- * run for the identity is RUNNING is refused (ConflictError, 409). A supplied key is stored in
- * Secrets Manager only once the run is sure to start, and deleted again when it does not.
+ * Starts the workflow for a validated request, or finds the run this request already has. The
+ * registry decides, with one conditional write (the claim): the same request gets the same run
+ * (while it goes, or once it verified the identity); a different request while a run holds the
+ * identity is refused (ConflictError, 409, naming the run); otherwise a new run claims it and
+ * starts. A supplied key is stored in Secrets Manager only once the run is sure to start, and
+ * deleted again when it does not; a claim whose run could not start is given back.
  */
 export async function startRun<Input>(
   request: RunRequest<Input>,
   config: RunStoreConfig,
 ): Promise<RunHandle> {
   const { identity } = request;
-  const name = executionNameFor(identity, request.requestHash);
-  const executionArn = executionArnFor(config.stateMachineArn, name);
+  const runId = runIdFor(identity, request.fingerprint, request.idempotencyKey);
+  const executionArn = executionArnFor(config.stateMachineArn, runId);
 
-  // An identical request that already started: answer with its run, create nothing.
-  const existing = await describeIfExists(executionArn);
-  if (existing) return handleOf(existing, true);
+  const existing = runFor(await getIdentityItem(config.registryTable, identity), runId, request);
+  if (existing !== undefined && !(await isLostClaim(existing))) return existing;
+  // A lost claim starts under its own name, whatever key this request came with: the
+  // execution's ClaimIdentity step must find that name holding the identity.
+  const name = existing?.id ?? runId;
+  const arn = existing?.execution_arn ?? executionArn;
 
-  await request.beforeStart?.();
-  await assertNoOtherRunningRun(config.stateMachineArn, identity, name);
+  const now = clock.now();
+  // The registry's start of the run, so that this answer, a repeat's and GET's agree.
+  const createdAt = existing?.created_at ?? now.toISOString();
+  let previous: RegistryItem | undefined;
+  if (existing === undefined) {
+    await request.beforeStart?.();
+    const run: RunRecord = {
+      id: runId,
+      execution_arn: executionArn,
+      operation: request.operation,
+      request_hash: request.fingerprint,
+      started_at: now.toISOString(),
+      status: 'PENDING',
+      reason: null,
+      ended_at: null,
+    };
+    const claim = await claimIdentity(
+      config.registryTable,
+      identity,
+      request.identityType,
+      run,
+      now,
+    );
+    if (!claim.claimed) {
+      // Another request won the race between our read and our write.
+      const winner = runFor(claim.item, runId, request);
+      if (winner !== undefined) return winner;
+      throw conflictWith(identity, claim.item);
+    }
+    previous = claim.previous;
+  }
 
-  const secretArn =
-    request.privateKey === undefined
-      ? undefined
-      : await storeKeySecret(identity, request.privateKey, config.keySecretPrefix);
+  let secretArn: string | undefined;
   try {
+    secretArn = await request.keyHandOff?.store();
     const output = await sfnClient.send(
       new StartExecutionCommand({
         stateMachineArn: config.stateMachineArn,
@@ -137,64 +179,82 @@ export async function startRun<Input>(
     logger.info('Started a run', { identity, executionArn: output.executionArn });
     return {
       id: name,
-      created_at: (output.startDate ?? clock.now()).toISOString(),
+      created_at: createdAt,
       status: 'PENDING',
-      execution_arn: output.executionArn ?? executionArn,
+      execution_arn: output.executionArn ?? arn,
       repeated: false,
     };
   } catch (error) {
     // The secret is useless without the execution that was to read it.
-    if (secretArn !== undefined) await deleteKeySecretQuietly(secretArn);
+    if (secretArn !== undefined) await request.keyHandOff?.discard(secretArn);
+    // Started already, by an identical request that got here first: that is this run.
     if (error instanceof ExecutionAlreadyExists) {
-      // An identical request won the race between our look-up and our start.
-      const winner = await describeIfExists(executionArn);
-      if (winner) return handleOf(winner, true);
+      return {
+        id: name,
+        created_at: createdAt,
+        status: 'PENDING',
+        execution_arn: arn,
+        repeated: true,
+      };
     }
+    if (existing === undefined) await releaseClaim(config.registryTable, identity, runId, previous);
     throw error;
   }
 }
 
-async function describeIfExists(
-  executionArn: string,
-): Promise<DescribeExecutionCommandOutput | undefined> {
+/**
+ * The run this request already has in the registry, if any: the run holding the identity when
+ * it is this one or the same request (under another key), the latest run when it is this one, or
+ * the latest run when the same request verified the identity. A different request facing a
+ * holder is a conflict. Undefined: a new run may claim the identity.
+ */
+function runFor(
+  item: RegistryItem | undefined,
+  runId: string,
+  request: { identity: string; fingerprint: string },
+): RunHandle | undefined {
+  const latest = item?.latest_run;
+  if (item === undefined || latest === null || latest === undefined) return undefined;
+  if (item.active_run_id !== undefined) {
+    if (item.active_run_id === runId || latest.request_hash === request.fingerprint) {
+      return handleOf(latest, true);
+    }
+    throw conflictWith(request.identity, item);
+  }
+  if (latest.id === runId) return handleOf(latest, true);
+  if (latest.request_hash === request.fingerprint && latest.status === 'VERIFIED') {
+    return handleOf(latest, true);
+  }
+  return undefined;
+}
+
+/**
+ * True for a claim whose execution never started (the claiming call failed between its write
+ * and its StartExecution): the same request then starts it, under the claim it already holds.
+ */
+async function isLostClaim(run: RunHandle): Promise<boolean> {
+  if (run.status !== 'PENDING') return false;
   try {
-    return await sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    await sfnClient.send(new DescribeExecutionCommand({ executionArn: run.execution_arn }));
+    return false;
   } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return undefined;
+    if (error instanceof ExecutionDoesNotExist) return true;
     throw error;
   }
 }
 
-/** 409 when another request for the same identity is still being worked on. */
-async function assertNoOtherRunningRun(
-  stateMachineArn: string,
-  identity: string,
-  name: string,
-): Promise<void> {
-  const prefix = executionPrefixFor(identity);
-  let nextToken: string | undefined;
-  do {
-    const page = await sfnClient.send(
-      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken }),
-    );
-    const other = page.executions?.find(
-      (execution) => execution.name?.startsWith(prefix) && execution.name !== name,
-    );
-    if (other) {
-      throw new ConflictError(
-        `A different request for ${identity} is still running (id ${other.name}); wait for it to finish`,
-      );
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
+function conflictWith(identity: string, item: RegistryItem): ConflictError {
+  return new ConflictError(
+    `A different request for ${identity} is being worked on (run ${item.active_run_id}); wait for it to finish, or send the same request`,
+  );
 }
 
-function handleOf(execution: DescribeExecutionCommandOutput, repeated: boolean): RunHandle {
+function handleOf(run: RunRecord, repeated: boolean): RunHandle {
   return {
-    id: execution.name ?? '',
-    created_at: (execution.startDate ?? clock.now()).toISOString(),
-    status: runStatusOf(execution.status, execution.error),
-    execution_arn: execution.executionArn ?? '',
+    id: run.id,
+    created_at: run.started_at,
+    status: run.status,
+    execution_arn: run.execution_arn,
     repeated,
   };
 }
@@ -203,8 +263,8 @@ const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 
 /**
  * The problem with an `Idempotency-Key` header, if any. A new key makes an identical request
- * start a new run (Step Functions keeps an execution's name for 90 days, so without one a
- * repeated body returns the earlier run, finished or not).
+ * start a new run after a failed or timed-out one (without one, a repeated body returns the
+ * earlier run, finished or not).
  */
 export function idempotencyKeyIssue(key: string | undefined): FieldIssue | null {
   return key === undefined || IDEMPOTENCY_KEY.test(key)

@@ -6,6 +6,7 @@ import type {
   DkimStatus,
   IdentityType,
 } from '#shared/workflow/types.js';
+import { signingHostedZone } from './dkim-zones.js';
 
 /**
  * SES's answers about an identity, in our vocabulary. Every reader of GetEmailIdentity (and of
@@ -32,6 +33,8 @@ export interface SesDkim {
   next_signing_key_length: DkimKeyLength | null;
   /** Easy DKIM: when SES last generated a key pair (a key length changes at most once a day). */
   last_key_generated_at: string | null;
+  /** Easy DKIM: the zone the CNAMEs point into (SES's SigningHostedZone, or its Region's). */
+  signing_hosted_zone: string | null;
 }
 
 /** SES's VerificationInfo, with the SOA record SES saw for the domain. */
@@ -55,6 +58,10 @@ export interface SesIdentity {
   /** Null when SES returns no DKIM attributes at all. */
   dkim: SesDkim | null;
   verification_info: SesVerificationInfo | null;
+  /** Names of the sending authorization policies attached to the identity. */
+  policy_names: string[];
+  /** The custom MAIL FROM domain, when one is set. */
+  mail_from_domain: string | null;
 }
 
 /**
@@ -87,6 +94,8 @@ export function sesDkimOf(attributes: DkimAttributes | undefined): SesDkim | nul
     current_signing_key_length: attributes.CurrentSigningKeyLength ?? null,
     next_signing_key_length: attributes.NextSigningKeyLength ?? null,
     last_key_generated_at: attributes.LastKeyGenerationTimestamp?.toISOString() ?? null,
+    signing_hosted_zone:
+      origin === 'AWS_SES' ? signingHostedZone(attributes.SigningHostedZone) : null,
   };
 }
 
@@ -104,6 +113,8 @@ export function sesIdentityOf(
     configuration_set_name: output.ConfigurationSetName ?? null,
     tags: (output.Tags ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' })),
     dkim: sesDkimOf(output.DkimAttributes),
+    policy_names: Object.keys(output.Policies ?? {}),
+    mail_from_domain: output.MailFromAttributes?.MailFromDomain ?? null,
     verification_info: info
       ? {
           error_type: info.ErrorType ?? null,

@@ -156,6 +156,16 @@ export const RETRYABLE_ERROR_NAMES = (Object.keys(ERROR_POLICY) as ErrorName[]).
   (name) => ERROR_POLICY[name].retryable,
 );
 
+/**
+ * Whether the same request may succeed later after this error: what the state machine retries
+ * (throttling, a 5xx, a change still pending), and Step Functions' and Lambda's own transient
+ * failures (a step that timed out or crashed); not a bad request, a conflict or a quota.
+ */
+export function isRetryableError(errorName: string): boolean {
+  if (Object.hasOwn(ERROR_POLICY, errorName)) return ERROR_POLICY[errorName as ErrorName].retryable;
+  return /^(States\.(Timeout|TaskFailed|HeartbeatTimeout)|Lambda\.|EventBridge\.)/.test(errorName);
+}
+
 /** The reason code for an error name caught by the state machine; unknown names are internal. */
 export function reasonCodeFor(errorName: string): ReasonCode {
   return Object.hasOwn(ERROR_POLICY, errorName)

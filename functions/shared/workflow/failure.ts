@@ -8,12 +8,24 @@ export interface VerificationInfo {
   last_success_at: string | null;
 }
 
+/** Why a run failed, and whether the same request may succeed later (DESIGN.md, Wave 2). */
+export interface FailureReason {
+  code: ReasonCode;
+  message: string;
+  /**
+   * True when the same request may succeed later: SES throttling or a 5xx that outlasted the
+   * retries, a time-out or a DKIM failure once the records are fixed; false for a bad request,
+   * a conflict or a quota.
+   */
+  retryable: boolean;
+}
+
 /** The detail of "Email Identity Verification Failed" (docs/events/email-identity-verification-failed.schema.json). */
 export interface FailureDetail {
   identity: string | null;
   identity_type: IdentityType | null;
   execution_id: string | null;
-  reason: { code: ReasonCode; message: string };
+  reason: FailureReason;
   /** VALIDATION_ERROR: every problem with the request. */
   details: FieldIssue[];
   /** SES's VerificationInfo when SES was asked. */

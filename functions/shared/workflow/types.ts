@@ -27,6 +27,11 @@ export interface DkimSummary {
   next_signing_key_length: DkimKeyLength | null;
   /** BYODKIM: base64 SubjectPublicKeyInfo (DER) of the signing key, for the TXT record. */
   public_key: string | null;
+  /**
+   * Easy DKIM: the zone the CNAMEs point into (SES's SigningHostedZone: it varies by Region and
+   * cell). Absent: the Region's documented zone (see shared/ses/dkim-zones).
+   */
+  signing_hosted_zone?: string | null;
 }
 
 /** One side of a DKIM signing change: what the identity signs with. `origin` null: no DKIM. */
@@ -62,6 +67,16 @@ export interface StaleRecord {
   name: string;
 }
 
+/**
+ * How a run started SES's verification again for an identity that already existed: SES had
+ * given up (FAILED), an address's link had expired, or SES held a key the request does not.
+ */
+export interface VerificationRestart {
+  /** RECREATED: deleted and created again (new tokens, a new link); KEY_RESENT, NEW_KEY: BYODKIM. */
+  method: 'RECREATED' | 'KEY_RESENT' | 'NEW_KEY';
+  reason: string;
+}
+
 /** Output of CreateIdentity (and of ChangeDkimSigning, which also fills `change`). */
 export interface CreatedIdentity {
   identity: string;
@@ -79,6 +94,8 @@ export interface CreatedIdentity {
   dns: DnsPreference;
   /** Null when the run created (or adopted) the identity. */
   change: DkimChange | null;
+  /** Set when the run adopted the identity and had to start its verification again. */
+  restart?: VerificationRestart | null;
 }
 
 /** One DNS record SES needs to see. Names are fully qualified, lower case, no trailing dot. */

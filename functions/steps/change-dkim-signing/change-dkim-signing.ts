@@ -9,6 +9,7 @@ import { dkimRecordsFor } from '#shared/dns/records.js';
 import type { DkimChangeRequest } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
+import { signingHostedZone } from '#shared/ses/dkim-zones.js';
 import type { CreatedIdentity, DkimKeyLength, DkimStatus } from '#shared/workflow/types.js';
 import {
   type DkimChangePlan,
@@ -58,6 +59,9 @@ export async function changeDkimSigning(
       current_signing_key_length: plan.from.signing_key_length,
       next_signing_key_length: plan.to.next_signing_key_length ?? key?.keyLength ?? null,
       public_key: key?.publicKey ?? null,
+      ...(plan.to.origin === 'AWS_SES' && {
+        signing_hosted_zone: signingHostedZone(applied.signingHostedZone),
+      }),
     },
     dns: {
       provider: request.Dns?.Provider ?? null,
@@ -110,11 +114,12 @@ async function apply(
   plan: DkimChangePlan,
   key: SigningKey | null,
   current: SigningSnapshot,
-): Promise<{ status: DkimStatus; tokens: string[] }> {
+): Promise<{ status: DkimStatus; tokens: string[]; signingHostedZone: string | null }> {
   if (plan.sesInput === null) {
     return {
       status: current.dkim_status ?? 'NOT_STARTED',
       tokens: plan.from.origin === 'AWS_SES' ? plan.from.tokens : [],
+      signingHostedZone: null,
     };
   }
   const input = key
@@ -133,6 +138,7 @@ async function apply(
     return {
       status: (response.DkimStatus as DkimStatus | undefined) ?? 'PENDING',
       tokens: plan.to.origin === 'AWS_SES' ? [...(response.DkimTokens ?? [])] : [],
+      signingHostedZone: response.SigningHostedZone ?? null,
     };
   } catch (error) {
     if (key) scrubPrivateKey(error, key.privateKey);

@@ -2,7 +2,7 @@ import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity } from '#shared/ses/identity-view.js';
-import { SesNotFoundError, ThrottlingError } from '#shared/workflow/errors.js';
+import { SesNotFoundError } from '#shared/workflow/errors.js';
 import {
   type FailureDetail,
   failureDetail,
@@ -15,8 +15,9 @@ import type {
   DkimStatus,
   DkimSummary,
   ProbeResult,
+  PublishedRecords,
 } from '#shared/workflow/types.js';
-import { DEADLINE_SECONDS, nextCheckSeconds, type ScheduleMode } from './schedule.js';
+import { DEADLINE_SECONDS, nextLookSeconds } from './schedule.js';
 
 /** What CheckVerification returns; the state machine passes it back as `previous` next time. */
 export interface CheckResult {
@@ -34,45 +35,73 @@ export interface CheckResult {
   failure: FailureDetail | null;
 }
 
+/** How the run came to look: nothing yet (its first look), a waker, or its own timer. */
+export type WakeReason =
+  | null
+  | { woken_by: 'sweeper' | 'check_now'; ses_status: string | null }
+  /** AwaitVerification timed out: a safety-net look, or the deadline. */
+  | { Error: string; Cause?: string };
+
 export interface CheckInput {
   identity: CreatedIdentity;
-  records: DkimDnsRecord[];
+  dns: PublishedRecords;
   previous: CheckResult;
   execution_id: string | null;
+  wake: WakeReason;
 }
 
 export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
 
 /**
- * One look at the identity: SES's view (GetEmailIdentity) and our own DNS probe, then a decision.
- * Time is read after the calls, from the injected clock, and compared with an absolute deadline
- * from the identity's creation, so slow calls can never stretch the 72 (or 24) hours.
+ * One look at the identity, then a decision: VERIFIED, FAILED, TIMED_OUT, or PENDING with the
+ * seconds until the run's next look of its own (a safety net: the sweeper wakes it as soon as
+ * SES's view changes). SES is asked when something woke the run, at the deadline, and on a
+ * safety-net look only when our probe finds every record right; the first look trusts SES's
+ * answer to the creation or change when it is PENDING. So a domain whose
+ * records never come costs SES two calls in 72 hours: its creation and the deadline. Time is read after the calls and
+ * compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
 export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
-  const { identity, records, previous } = input;
+  const { identity, previous } = input;
+  const records = input.dns.records;
   const checks = previous.checks + 1;
+  const isDomain = identity.identity_type === 'DOMAIN';
   const createdAt = new Date(identity.created_at);
   const deadline = new Date(createdAt.getTime() + DEADLINE_SECONDS[identity.identity_type] * 1000);
+  const atDeadline = clock.now() >= deadline;
+  const safetyNet = input.wake !== null && 'Error' in input.wake && !atDeadline;
 
-  // Undefined when SES throttled the look: a skipped look, the loop goes on, the deadline holds.
+  // A safety-net look probes first: SES is worth a call only once the records are right.
+  let probeResults: ProbeResult[] =
+    safetyNet && isDomain && records.length > 0 ? await probe(records) : [];
+  // The first look follows SES's own answer to the creation or the change: PENDING needs no
+  // second opinion. SUCCESS does (an adopted identity SES had verified, or a change that kept
+  // DKIM signing, such as a new key length): whether SES verified the identity for sending is
+  // not in that answer, and the sweeper wakes nobody for a status that never changes.
+  const firstLook = input.wake === null;
+  const askSes = firstLook
+    ? identity.dkim?.status === 'SUCCESS'
+    : !safetyNet || (isDomain && probeResults.length > 0 && probeResults.every(isOk));
+
   let ses: SesIdentity | null | undefined;
-  try {
+  if (askSes) {
     ses = await getEmailIdentity(identity.identity);
-  } catch (error) {
-    if (!(error instanceof ThrottlingError)) throw error;
-  }
-  if (ses === null) {
-    throw new SesNotFoundError(
-      `${identity.identity} is no longer an SES identity in this account and Region: it was deleted during the run`,
-    );
+    if (ses === null) {
+      throw new SesNotFoundError(
+        `${identity.identity} is no longer an SES identity in this account and Region: it was deleted during the run`,
+      );
+    }
   }
 
-  const isDomain = identity.identity_type === 'DOMAIN';
-  const dkimStatus = ses?.dkim?.status ?? previous.dkim_status;
-  const verifiedForSending = ses?.verified_for_sending === true;
+  const dkimStatus = ses?.dkim?.status ?? previous.dkim_status ?? identity.dkim?.status ?? null;
+  const verifiedForSending = ses
+    ? ses.verified_for_sending === true
+    : previous.verified_for_sending;
   const verified = isDomain ? verifiedForSending && dkimStatus === 'SUCCESS' : verifiedForSending;
   const verificationInfo = ses ? verificationInfoOf(ses) : previous.verification_info;
-  const probeResults = isDomain && !verified && records.length > 0 ? await probe(records) : [];
+  if (isDomain && !verified && records.length > 0 && probeResults.length === 0) {
+    probeResults = await probe(records);
+  }
 
   const now = clock.now();
   const base = {
@@ -95,7 +124,8 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
       identity: identity.identity,
       identity_type: identity.identity_type,
       execution_id: input.execution_id,
-      reason: { code, message },
+      // Both are for the same request to try again once the records (or the link) are right.
+      reason: { code, message, retryable: true },
       verification_info: verificationInfo,
       records,
       diagnosis: probeResults,
@@ -112,28 +142,15 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   if (isDomain && dkimStatus === 'FAILED') {
     return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
   }
-
-  const mode = scheduleMode(identity, probeResults);
-  const previousMode = previous.checks === 0 ? null : scheduleMode(identity, previous.probe);
   return {
     ...base,
     outcome: 'PENDING',
-    next_check_seconds: nextCheckSeconds({
-      mode,
-      previousMode,
-      previousSeconds: previous.next_check_seconds,
-      secondsToDeadline,
-    }),
+    next_check_seconds: nextLookSeconds(secondsToDeadline),
     failure: null,
   };
 }
 
-function scheduleMode(identity: CreatedIdentity, probe: ProbeResult[]): ScheduleMode {
-  if (identity.identity_type === 'EMAIL_ADDRESS') return 'address';
-  return probe.length > 0 && probe.every((r) => r.status === 'OK')
-    ? 'records-ok'
-    : 'records-missing';
-}
+const isOk = (result: ProbeResult) => result.status === 'OK';
 
 /** SES's VerificationInfo as the failure event carries it (without the SOA record). */
 function verificationInfoOf(ses: SesIdentity): VerificationInfo | null {

@@ -1,16 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { probeRecords } from '#shared/dns/probe.js';
-import { integerEnv, listEnv, optionalEnv } from '#shared/runtime/config.js';
+import { probeOptionsFromEnv } from '#shared/dns/probe-config.js';
+import { recordCheck } from '#shared/registry/registry.js';
+import { requireEnv } from '#shared/runtime/config.js';
 import { lambdaHandler, logger, metrics } from '#shared/runtime/observability.js';
 import { type CheckInput, checkIdentity } from './check-identity.js';
 
-const probeOptions = {
-  resolvers: listEnv('DNS_RESOLVERS'),
-  timeoutMs: integerEnv('DNS_QUERY_TIMEOUT_MS', 2000),
-  totalTimeoutMs: integerEnv('DNS_PROBE_TIMEOUT_MS', 10_000),
-  queryAuthoritative: optionalEnv('DNS_QUERY_AUTHORITATIVE') !== 'false',
-  authoritativePort: integerEnv('DNS_AUTHORITATIVE_PORT', 53),
-};
+const probeOptions = probeOptionsFromEnv();
+
+const registryTable = requireEnv('REGISTRY_TABLE_NAME');
 
 const OUTCOME_METRIC = {
   VERIFIED: 'IdentityVerified',
@@ -19,7 +17,11 @@ const OUTCOME_METRIC = {
   PENDING: 'CheckPending',
 } as const;
 
-/** CheckVerification: one look at SES and DNS; VERIFIED, FAILED, TIMED_OUT or PENDING (with the next wait). */
+/**
+ * CheckVerification (run by the SES request worker): one look at SES and DNS; VERIFIED, FAILED,
+ * TIMED_OUT or PENDING (with the seconds until the run's own next look). The registry keeps what
+ * it found, for GET, "check now" and offboarding.
+ */
 export const handler = lambdaHandler(async (event: CheckInput) => {
   const result = await checkIdentity(event, (records) =>
     probeRecords(records, { ...probeOptions, domain: event.identity.identity }),
@@ -32,6 +34,15 @@ export const handler = lambdaHandler(async (event: CheckInput) => {
     nextCheckSeconds: result.next_check_seconds,
     probe: result.probe.map((r) => `${r.name} ${r.status}`),
   });
+  if (event.execution_id !== null && result.checked_at !== null) {
+    await recordCheck(registryTable, event.identity.identity, event.execution_id, {
+      dkim_status: result.dkim_status,
+      records: event.dns.records,
+      published: event.dns,
+      probe: result.probe,
+      checked_at: result.checked_at,
+    });
+  }
   metrics.addMetric(OUTCOME_METRIC[result.outcome], MetricUnit.Count, 1);
   return result;
 });

@@ -1,42 +1,21 @@
 /**
- * When to look again. SES re-checks DNS on its own schedule and may flip to SUCCESS at any moment
- * once the records are right, so while our probe sees every record correct we look often; while
- * records are missing we are waiting for a person, so we back off. An address waits for a person
- * to follow SES's link: a middle pace.
+ * When a waiting run looks again on its own. It does not poll: the sweeper wakes it as soon as
+ * SES's view of its identity changes, and a person's "check now" wakes it at once. Its own look
+ * is a safety net (should a sweep be missed) and, at the end, the deadline.
  */
-export type ScheduleMode = 'records-ok' | 'records-missing' | 'address';
-
-interface Pace {
-  firstSeconds: number;
-  factor: number;
-  maxSeconds: number;
-}
-
-export const SCHEDULE: Record<ScheduleMode, Pace> = {
-  'records-ok': { firstSeconds: 60, factor: 1.5, maxSeconds: 300 },
-  'records-missing': { firstSeconds: 120, factor: 2, maxSeconds: 3600 },
-  address: { firstSeconds: 60, factor: 2, maxSeconds: 900 },
-};
 
 /** Deadlines from the identity's creation: SES stops looking for DKIM records after 72 hours,
  * and the link in an address's verification message expires after 24 hours. */
 export const DEADLINE_SECONDS = { DOMAIN: 72 * 3600, EMAIL_ADDRESS: 24 * 3600 } as const;
 
+/** A run's own look, when nothing woke it sooner. */
+export const SAFETY_NET_SECONDS = 24 * 3600;
+
 /**
- * The seconds until the next check: the pace's first interval when the mode changes (or on the
- * first check), else the previous interval grown by the pace's factor, up to its maximum; never
- * past the deadline, so the last check happens at the deadline itself.
+ * Seconds until the run's next look of its own: the safety net's interval, never past the
+ * deadline, so the last look happens at the deadline itself; at least one second (the state
+ * machine's TimeoutSecondsPath takes a positive integer).
  */
-export function nextCheckSeconds(options: {
-  mode: ScheduleMode;
-  previousMode: ScheduleMode | null;
-  previousSeconds: number;
-  secondsToDeadline: number;
-}): number {
-  const pace = SCHEDULE[options.mode];
-  const grown =
-    options.previousMode === options.mode
-      ? Math.min(Math.ceil(options.previousSeconds * pace.factor), pace.maxSeconds)
-      : pace.firstSeconds;
-  return Math.max(0, Math.min(grown, Math.ceil(options.secondsToDeadline)));
+export function nextLookSeconds(secondsToDeadline: number): number {
+  return Math.max(1, Math.ceil(Math.min(SAFETY_NET_SECONDS, secondsToDeadline)));
 }

@@ -2,24 +2,47 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   CreateEmailIdentityCommand,
   type CreateEmailIdentityCommandInput,
+  PutEmailIdentityDkimSigningAttributesCommand,
 } from '@aws-sdk/client-sesv2';
 import { sesErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { readKeySecret } from '#shared/dkim/key-secret.js';
 import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
+import { probeRecords } from '#shared/dns/probe.js';
+import { probeOptionsFromEnv } from '#shared/dns/probe-config.js';
+import { dkimTxtValue } from '#shared/dns/records.js';
 import { type IdentityRequest, identityTypeOf } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
+import { requireEnv } from '#shared/runtime/config.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
+import { signingHostedZone } from '#shared/ses/dkim-zones.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
-import { type SesDkim, sesDkimOf } from '#shared/ses/identity-view.js';
+import {
+  applyTags,
+  deleteIdentity,
+  identityArn,
+  setConfigurationSet,
+} from '#shared/ses/identity-settings.js';
+import { type SesDkim, type SesIdentity, sesDkimOf } from '#shared/ses/identity-view.js';
 import {
   ConcurrentModificationError,
   ConflictError,
+  ServiceUnavailableError,
   SesNotFoundError,
 } from '#shared/workflow/errors.js';
-import type { CreatedIdentity, DkimSummary } from '#shared/workflow/types.js';
+import type {
+  CreatedIdentity,
+  DkimStatus,
+  DkimSummary,
+  VerificationRestart,
+} from '#shared/workflow/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
-import { compareWithRequest } from './existing-identity.js';
+import {
+  differencesFrom,
+  isVerified,
+  type PublishedKey,
+  settingsToApply,
+} from './existing-identity.js';
 
 /** A BYODKIM key in hand: the private half is for SES only. */
 interface SigningKey {
@@ -90,7 +113,16 @@ function toCreateInput(
   return input;
 }
 
-/** Adopts the identity SES already has, when it matches the request; else a ConflictError. */
+/**
+ * Adopts the identity SES already has, when it matches the request (else a ConflictError naming
+ * every difference and pointing to the DKIM change route): restarts a verification SES gave up
+ * on, or one it cannot finish with the key it holds, and applies the request's tags and
+ * configuration set. SES documents no call that restarts a failed verification: it asks to
+ * "restart the verification process from the beginning" (VerifyDomainIdentity, SES API
+ * reference). So an Easy DKIM identity or an address is recreated, only when nothing can be lost
+ * (no sending authorization policy, no custom MAIL FROM: tags and the configuration set come
+ * from the request), and a BYODKIM identity is given its key again.
+ */
 async function adopt(
   request: IdentityRequest,
   plan: DkimPlan,
@@ -103,31 +135,176 @@ async function adopt(
       `Email identity ${identity} existed when this step tried to create it, and was gone when it read it: someone deleted it meanwhile; a retry creates it`,
     );
   }
-  const { differences, notes } = compareWithRequest(existing, plan, request);
+  const published =
+    plan.mode === 'BYODKIM_SECRET' || plan.mode === 'BYODKIM_GENERATED'
+      ? await publishedKeyAt(identity, plan.selector, key)
+      : 'NONE';
+  const differences = differencesFrom(existing, plan, published);
   if (differences.length > 0) {
     throw new ConflictError(
-      `Email identity ${identity} already exists in SES and does not match the request: ${differences.join('; ')}. Delete the identity or change the request.`,
+      `Email identity ${identity} already exists in SES and does not match the request: ${differences.join('; ')}. To change how it signs, use PUT /identities/${identity}/dkim; otherwise send a request that matches it.`,
     );
   }
-  if (plan.mode === 'BYODKIM_GENERATED') {
-    throw new ConflictError(
-      `Email identity ${identity} already exists in SES with BYODKIM selector "${plan.selector}", and a generated key cannot adopt it: SES does not reveal the key it holds, so the DKIM record cannot be derived. Supply the key through DomainSigningPrivateKeySecretArn, or delete the identity and start again.`,
-    );
-  }
-  if (notes.length > 0) {
-    logger.warn('Adopted email identity differs from the request in ways that do not block it', {
-      identity,
-      notes,
-    });
+
+  const restart = restartOf(existing, plan, published);
+  let dkim = existing.dkim;
+  if (restart !== null) {
+    dkim = await restartVerification(existing, restart, request, plan, key);
+  } else {
+    await applySettings(existing, request);
   }
   const result = output(request, {
     adopted: true,
-    configurationSetName: existing.configuration_set_name,
-    dkim: dkimSummary(existing.dkim, plan, key),
+    configurationSetName: request.ConfigurationSetName ?? existing.configuration_set_name,
+    dkim: dkimSummary(dkim, plan, key),
+    restart,
   });
-  metrics.addMetric('IdentityAdopted', MetricUnit.Count, 1);
-  logger.info('Email identity already existed and matches the request: adopted', logFields(result));
+  metrics.addMetric(
+    restart === null ? 'IdentityAdopted' : 'VerificationRestarted',
+    MetricUnit.Count,
+    1,
+  );
+  logger.info('Email identity already existed and matches the request: adopted', {
+    ...logFields(result),
+    restart: restart?.method ?? null,
+  });
   return result;
+}
+
+/** Whether (and how) the adopted identity's verification must start again, and why. */
+function restartOf(
+  existing: SesIdentity,
+  plan: DkimPlan,
+  published: PublishedKey,
+): VerificationRestart | null {
+  if (plan.mode === 'NONE') {
+    return existing.verified_for_sending
+      ? null
+      : {
+          method: 'RECREATED',
+          reason: 'the address is not verified: a new verification message is sent',
+        };
+  }
+  const status = existing.dkim?.status ?? null;
+  if (plan.mode === 'EASY') {
+    return status === 'FAILED'
+      ? { method: 'RECREATED', reason: 'SES had stopped looking for the DKIM records (FAILED)' }
+      : null;
+  }
+  if (plan.mode === 'BYODKIM_GENERATED') {
+    return isVerified(existing)
+      ? null
+      : { method: 'NEW_KEY', reason: 'a new key pair for the selector, as the request asks' };
+  }
+  if (status === 'FAILED') {
+    return { method: 'KEY_RESENT', reason: 'SES had stopped looking for the DKIM record (FAILED)' };
+  }
+  return published === 'NONE' && !isVerified(existing)
+    ? {
+        method: 'KEY_RESENT',
+        reason:
+          "no DNS record shows which key SES holds for the selector: it is given the request's",
+      }
+    : null;
+}
+
+/** Restarts the verification; the identity's DKIM as SES reports it afterwards. */
+async function restartVerification(
+  existing: SesIdentity,
+  restart: VerificationRestart,
+  request: IdentityRequest,
+  plan: DkimPlan,
+  key: SigningKey | undefined,
+): Promise<SesDkim | null> {
+  const identity = request.EmailIdentity;
+  if (restart.method === 'RECREATED') {
+    const lost = [
+      ...existing.policy_names.map((name) => `the sending authorization policy "${name}"`),
+      ...(existing.mail_from_domain === null
+        ? []
+        : [`the custom MAIL FROM domain ${existing.mail_from_domain}`]),
+    ];
+    if (lost.length > 0) {
+      throw new ConflictError(
+        `Email identity ${identity} is not verified and SES restarts a verification only from the beginning, by recreating the identity, which would lose ${lost.join(' and ')}: recreate it yourself, or remove them first`,
+      );
+    }
+    await deleteIdentity(identity);
+    try {
+      const response = await sesv2Client.send(
+        new CreateEmailIdentityCommand(toCreateInput(request, plan, key)),
+      );
+      return sesDkimOf(response.DkimAttributes);
+    } catch (error) {
+      throw createError(error, request, key?.privateKey);
+    }
+  }
+  if (key === undefined || plan.mode === 'NONE' || plan.mode === 'EASY') return existing.dkim;
+  try {
+    const response = await sesv2Client.send(
+      new PutEmailIdentityDkimSigningAttributesCommand({
+        EmailIdentity: identity,
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: plan.selector,
+          DomainSigningPrivateKey: key.privateKey,
+        },
+      }),
+    );
+    await applySettings(existing, request);
+    return {
+      ...(existing.dkim as SesDkim),
+      status: (response.DkimStatus as DkimStatus | undefined) ?? 'PENDING',
+    };
+  } catch (error) {
+    scrubPrivateKey(error, key.privateKey);
+    throw toStepError(error, `PutEmailIdentityDkimSigningAttributes ${identity}`);
+  }
+}
+
+/** The request's tags and configuration set, onto the adopted identity: never silently dropped. */
+async function applySettings(existing: SesIdentity, request: IdentityRequest): Promise<void> {
+  if (settingsToApply(existing, request).length === 0) return;
+  await applyTags(
+    identityArn(existing.identity, requireEnv('AWS_ACCOUNT_ID')),
+    request.Tags,
+    existing.tags,
+  );
+  if (
+    request.ConfigurationSetName !== undefined &&
+    request.ConfigurationSetName !== existing.configuration_set_name
+  ) {
+    await setConfigurationSet(existing.identity, request.ConfigurationSetName);
+  }
+}
+
+/**
+ * What DNS holds at the selector: this key's public key, another, or nothing. SES never reveals
+ * the key it holds, so this is the only evidence of which key signs; a look-up that fails is a
+ * transient error (retried), not a guess.
+ */
+async function publishedKeyAt(
+  identity: string,
+  selector: string,
+  key: SigningKey | undefined,
+): Promise<PublishedKey> {
+  const value = dkimTxtValue(key?.publicKey ?? '');
+  const [found] = await probeRecords(
+    [{ type: 'TXT', name: `${selector}._domainkey.${identity}`, value, ttl: 0 }],
+    { ...probeOptionsFromEnv(), domain: identity },
+  );
+  switch (found?.status) {
+    case 'OK':
+      return key === undefined ? 'ANOTHER_KEY' : 'THIS_KEY';
+    case 'MISSING':
+      return 'NONE';
+    case 'ERROR':
+      throw new ServiceUnavailableError(
+        `Could not look up the DKIM record of selector "${selector}" for ${identity}: ${found.detail ?? 'DNS error'}`,
+      );
+    default:
+      return 'ANOTHER_KEY';
+  }
 }
 
 /** The step error for a failed CreateEmailIdentity; SES's NotFound means the configuration set. */
@@ -162,12 +339,18 @@ function dkimSummary(
       dkim?.current_signing_key_length ?? (key ? keyLengthForBits(key.bits) : null),
     next_signing_key_length: dkim?.next_signing_key_length ?? null,
     public_key: key?.publicKey ?? null,
+    ...(origin === 'AWS_SES' && {
+      signing_hosted_zone: signingHostedZone(dkim?.signing_hosted_zone),
+    }),
   };
 }
 
 function output(
   request: IdentityRequest,
-  parts: Pick<CreatedIdentity, 'adopted' | 'dkim'> & { configurationSetName: string | null },
+  parts: Pick<CreatedIdentity, 'adopted' | 'dkim'> & {
+    configurationSetName: string | null;
+    restart?: VerificationRestart | null;
+  },
 ): CreatedIdentity {
   return {
     identity: request.EmailIdentity,
@@ -181,6 +364,7 @@ function output(
       hosted_zone_id: request.Dns?.HostedZoneId ?? null,
     },
     change: null,
+    restart: parts.restart ?? null,
   };
 }
 

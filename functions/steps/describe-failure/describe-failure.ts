@@ -1,4 +1,10 @@
-import { type FieldIssue, reasonCodeFor, validationDetailsIn } from '#shared/workflow/errors.js';
+import { normaliseEmailIdentity } from '#shared/request/index.js';
+import {
+  type FieldIssue,
+  isRetryableError,
+  reasonCodeFor,
+  validationDetailsIn,
+} from '#shared/workflow/errors.js';
 import { type FailureDetail, failureDetail } from '#shared/workflow/failure.js';
 import type { CreatedIdentity, PublishedRecords } from '#shared/workflow/types.js';
 import type { CheckResult } from '#steps/check-verification/check-identity.js';
@@ -39,7 +45,7 @@ export function describeFailure(state: CaughtState): FailureDetail {
     identity: state.identity?.identity ?? requested,
     identity_type: state.identity?.identity_type ?? null,
     execution_id: state.execution_id ?? null,
-    reason: { code, message: redact(summary) },
+    reason: { code, message: redact(summary), retryable: isRetryableError(errorName) },
     details: details.map(
       (issue): FieldIssue => ({ field: redact(issue.field), message: redact(issue.message) }),
     ),
@@ -65,9 +71,12 @@ function messageOf(errorName: string, cause: string | undefined): string {
   return MESSAGES_FOR_STATES_ERRORS[errorName] ?? `The workflow failed with ${errorName}.`;
 }
 
+/** The requested identity, only when it is one: an invalid value is never echoed in an event. */
 function requestedIdentity(request: unknown): string | null {
   const value = (request as { EmailIdentity?: unknown } | null | undefined)?.EmailIdentity;
-  return typeof value === 'string' && value.length <= 320 ? value : null;
+  if (typeof value !== 'string') return null;
+  const { value: identity, problems } = normaliseEmailIdentity(value);
+  return problems.length === 0 ? identity : null;
 }
 
 // Belt and braces: a message must never carry key material, even if a library put it there.

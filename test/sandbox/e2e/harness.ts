@@ -84,3 +84,23 @@ export function holdAtEvent(
     });
   });
 }
+
+/**
+ * Stops virtual time as soon as `identity`'s run sleeps on its task token in AwaitVerification
+ * (the token is in the registry then), so the test can act on a sleeping run. Resolves with the
+ * function that lets time run again.
+ */
+export function holdWhenAsleep(stack: SandboxStack, identity: string): Promise<() => void> {
+  return new Promise((resolve) => {
+    const unsubscribe = stack.stateMachine.subscribe((execution, event) => {
+      if (event.type !== 'TaskSubmitted') return;
+      if ((JSON.parse(execution.input) as { EmailIdentity?: string }).EmailIdentity !== identity) {
+        return;
+      }
+      const details = event.taskSubmittedEventDetails as { resource?: string };
+      if (details.resource !== 'invoke.waitForTaskToken') return;
+      unsubscribe();
+      resolve(stack.clock.hold());
+    });
+  });
+}

@@ -3,10 +3,17 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
+  InvalidOutput,
+  InvalidToken,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
   StartExecutionCommand,
   StopExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SandboxStack, startStack } from '#sandbox/stack.js';
@@ -22,6 +29,27 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
+
+/**
+ * The task token of an execution's AwaitVerification once it sleeps on it, as the registry
+ * holds it for the sweeper; time stands still from then until the caller releases its own hold.
+ */
+function waitingToken(executionArn: string): Promise<string> {
+  return new Promise((resolve) => {
+    const unsubscribe = stack.stateMachine.subscribe((execution, event) => {
+      if (execution.executionArn !== executionArn || event.type !== 'TaskSubmitted') return;
+      const details = event.taskSubmittedEventDetails as { resource?: string };
+      if (details.resource !== 'invoke.waitForTaskToken') return;
+      unsubscribe();
+      const parameters = execution.history.findLast((e) => e.type === 'TaskScheduled')
+        ?.taskScheduledEventDetails as { parameters: string };
+      resolve(
+        (JSON.parse(parameters.parameters) as { Payload: { task_token: string } }).Payload
+          .task_token,
+      );
+    });
+  });
+}
 
 const start = (name: string, identity: string) =>
   stack.clients.sfn.send(
@@ -93,11 +121,69 @@ describe('the sandbox Step Functions API', () => {
     expect(forward.nextToken).toBeDefined();
     expect(rest.events?.[0]?.id).toBe(6);
     expect(backward.events?.map((event) => event.type)).toEqual(['ExecutionSucceeded']);
-    const scheduled = rest.events?.find((event) => event.type === 'TaskScheduled');
-    expect(scheduled?.taskScheduledEventDetails).toMatchObject({
-      resourceType: 'lambda',
-      resource: 'invoke',
+    // CreateIdentity waits in line for the SES worker: scheduled, submitted, then answered.
+    const events = rest.events ?? [];
+    const created = events.findIndex(
+      (event) => event.stateEnteredEventDetails?.name === 'CreateIdentity',
+    );
+    expect(events.slice(created + 1, created + 5).map((event) => event.type)).toEqual([
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSubmitted',
+      'TaskSucceeded',
+    ]);
+    expect(events[created + 1]?.taskScheduledEventDetails).toMatchObject({
+      resourceType: 'sqs',
+      resource: 'sendMessage.waitForTaskToken',
+      timeoutInSeconds: 86400,
     });
+  });
+
+  it('answers task tokens as Step Functions does: once, and never an unknown or ended one', async () => {
+    // A domain no zone holds waits for a person: its AwaitVerification sleeps on its token.
+    const { executionArn } = await start('waiting', 'waiting.example.org');
+    const token = await waitingToken(executionArn ?? '');
+    const release = stack.clock.hold();
+    const send = (command: object) => stack.clients.sfn.send(command as never);
+
+    await send(new SendTaskHeartbeatCommand({ taskToken: token }));
+    await send(
+      new SendTaskFailureCommand({ taskToken: token, error: 'Operator.Gave.Up', cause: 'test' }),
+    );
+    const again = send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+    const unknown = send(
+      new SendTaskSuccessCommand({ taskToken: `AQ${'A'.repeat(128)}`, output: '{}' }),
+    );
+    const garbage = send(new SendTaskSuccessCommand({ taskToken: 'not-a-token', output: '{}' }));
+    release();
+
+    await expect(again).rejects.toBeInstanceOf(TaskTimedOut);
+    await expect(unknown).rejects.toBeInstanceOf(TaskDoesNotExist);
+    await expect(garbage).rejects.toBeInstanceOf(InvalidToken);
+    // The failure went down the state machine's Catch: the run failed with its failure event.
+    const done = await stack.stateMachine.describe(executionArn ?? '').done;
+    expect(done.status).toBe('FAILED');
+    const failed = done.history.find(
+      (event) => event.type === 'TaskFailed' && event.taskFailedEventDetails,
+    );
+    expect(failed?.taskFailedEventDetails).toMatchObject({
+      error: 'Operator.Gave.Up',
+      cause: 'test',
+    });
+  });
+
+  it('refuses an answer that is not JSON with InvalidOutput, and keeps the task open', async () => {
+    const { executionArn } = await start('invalid-output', 'invalid-output.example.org');
+    const token = await waitingToken(executionArn ?? '');
+
+    await expect(
+      stack.clients.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{not' })),
+    ).rejects.toBeInstanceOf(InvalidOutput);
+    await stack.clients.sfn.send(new StopExecutionCommand({ executionArn }));
+    await stack.stateMachine.describe(executionArn ?? '').done;
+    await expect(
+      stack.clients.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
+    ).rejects.toBeInstanceOf(TaskTimedOut);
   });
 
   it('stops a running execution as ABORTED and lists it by status', async () => {
@@ -118,7 +204,10 @@ describe('the sandbox Step Functions API', () => {
     );
 
     expect(described).toMatchObject({ status: 'ABORTED', error: 'Operator.Stop', cause: 'test' });
-    expect(aborted.executions?.map((execution) => execution.name)).toEqual(['stopped']);
+    expect(aborted.executions?.map((execution) => execution.name)).toEqual([
+      'stopped',
+      'invalid-output',
+    ]);
   });
 
   it('pages ListExecutions newest first with maxResults and nextToken', async () => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
+  waitUntilResourceRecordSetsChanged,
 } from '@aws-sdk/client-route-53';
 import { GetExecutionHistoryCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import {
   getIdentity,
   getJson,
   holdAtEvent,
+  holdWhenAsleep,
   postIdentity,
   TERMINAL_DETAIL_TYPES,
   terminalEventOf,
@@ -78,29 +80,22 @@ describe('the sandbox, end to end over HTTP', () => {
     const status = await getIdentity(stack, 'easy.example.com');
     expect(status.status).toBe(200);
     expect(status.body.data).toMatchObject({ status: 'VERIFIED', dkim_status: 'SUCCESS' });
-  });
-
-  it('times out a domain under no sandbox zone after 72 virtual hours with TIMED_OUT', async () => {
-    const started = await postIdentity(stack, { EmailIdentity: 'nobody.example.org' });
-    expect(started.status).toBe(202);
-
-    const terminal = await terminalEventOf(stack, 'nobody.example.org');
-
-    expect(terminal['detail-type']).toBe('Email Identity Verification Failed');
-    expect(terminal.detail.reason).toMatchObject({ code: 'TIMED_OUT' });
-    // A domain no sandbox zone holds answers as on the internet: its records are missing,
-    // not "could not be looked up".
-    const reason = terminal.detail.reason as { message: string };
-    expect(reason.message).toContain('Missing: CNAME');
-    expect(reason.message).not.toMatch(/could not be looked up|EREFUSED/);
-    const required = (await deliveredEventsOf(stack, 'nobody.example.org')).map(
-      (event) => event['detail-type'],
+    // The registry lists it, and a check now finds every record in DNS, with no run to wake.
+    const listed = await getJson<{ data: { items: { identity: string; status: string }[] } }>(
+      `${stack.apiUrl}/identities?status=VERIFIED`,
     );
-    expect(required).toEqual(['DNS Records Required', 'Email Identity Verification Failed']);
-    const execution = stack.stateMachine.describe(started.body.data.execution_arn);
-    const stopDate = (await execution.done).stopDate ?? execution.startDate;
-    const elapsedHours = (stopDate.getTime() - execution.startDate.getTime()) / 3_600_000;
-    expect(elapsedHours).toBeGreaterThanOrEqual(72);
+    expect(listed.body.data.items).toContainEqual(
+      expect.objectContaining({ identity: 'easy.example.com', status: 'VERIFIED' }),
+    );
+    const checked = await fetch(`${stack.apiUrl}/identities/easy.example.com/check`, {
+      method: 'POST',
+    });
+    const check = (await checked.json()) as {
+      data: { woke_run: boolean; records: { status: string }[] };
+    };
+    expect(checked.status).toBe(200);
+    expect(check.data.woke_run).toBe(false);
+    expect(check.data.records.map((record) => record.status)).toEqual(['OK', 'OK', 'OK']);
   });
 
   it('verifies BYODKIM with a supplied key, which never reaches the history or the events', async () => {
@@ -204,6 +199,58 @@ describe('the sandbox, end to end over HTTP', () => {
     expect(records).toHaveLength(3);
     expect(terminal['detail-type']).toBe('Email Identity Verified');
     expect(terminal.detail.provider).toBe('manual');
+  });
+
+  it('wakes a sleeping run when a person checks now, and answers each record as DNS holds it', async () => {
+    // BYODKIM with the person's own key: its TXT record is known, and in DNS, before the run.
+    const key = rsaPrivateKeyBase64(1024);
+    const change = await stack.clients.route53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: stack.emulators.zones.get('example.com')?.id,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: 'own._domainkey.checked.example.com',
+                Type: 'TXT',
+                TTL: 300,
+                ResourceRecords: [{ Value: `"v=DKIM1; k=rsa; p=${key.publicKey}"` }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    await waitUntilResourceRecordSetsChanged(
+      { client: stack.clients.route53, maxWaitTime: 60, minDelay: 1 },
+      { Id: change.ChangeInfo?.Id },
+    );
+    const asleep = holdWhenAsleep(stack, 'checked.example.com');
+    const started = await postIdentity(stack, {
+      EmailIdentity: 'checked.example.com',
+      DkimSigningAttributes: {
+        DomainSigningSelector: 'own',
+        DomainSigningPrivateKey: key.privateKey,
+      },
+      Dns: { Provider: 'manual' },
+    });
+    expect(started.status).toBe(202);
+
+    // Asleep, its token in the registry: the check finds the record and wakes the run.
+    const release = await asleep;
+    const response = await fetch(`${stack.apiUrl}/identities/checked.example.com/check`, {
+      method: 'POST',
+    });
+    const check = (await response.json()) as {
+      data: { woke_run: boolean; records: { type: string; status: string }[] };
+    };
+    release();
+    const terminal = await terminalEventOf(stack, 'checked.example.com');
+
+    expect(response.status).toBe(200);
+    expect(check.data).toMatchObject({ woke_run: true, records: [{ type: 'TXT', status: 'OK' }] });
+    expect(terminal['detail-type']).toBe('Email Identity Verified');
   });
 
   it('answers a repeated identical POST with the same id and starts no second run', async () => {

@@ -34,6 +34,24 @@ describe('the virtual clock', () => {
     expect(timeoutFired).toBe(true);
   });
 
+  it('lets time flow at an idle pace while only a background timer (a schedule) is pending', async () => {
+    let ticked = false;
+    const cancel = clock.setBackgroundTimeout(() => {
+      ticked = true;
+    }, 60_000);
+
+    await realDelay(100);
+    const idle = clock.elapsedMs();
+    // Something waits for time now: it races to that, and the schedule's tick comes first.
+    setTimeout(() => undefined, 3_600_000);
+    await realDelay(300);
+    cancel();
+
+    expect(idle).toBeLessThan(60_000);
+    expect(ticked).toBe(true);
+    expect(clock.elapsedMs()).toBeGreaterThanOrEqual(3_600_000);
+  });
+
   it('moves time while the work sleeps on a timer it set itself', async () => {
     const slept = await clock.runWork(async () => {
       const before = clock.nowMs();

@@ -4,43 +4,73 @@ import {
   NotFoundException,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  type ExecutionListItem,
-  ListExecutionsCommand,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(() => {
-  process.env.STATE_MACHINE_ARN =
-    'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
+// The handler reads its configuration, and its DynamoDB client its endpoint, as it loads.
+const registry = await vi.hoisted(async () => {
   process.env.DNS_RECORD_TTL = '600';
+  const { startRegistryTable } = await import('#test/support/registry-table.js');
+  return startRegistryTable();
 });
 
 import { handler } from '#api/get-identity-status/handler.js';
-import { executionPrefixFor } from '#shared/runs/execution-names.js';
+import type { RegistryItem } from '#shared/registry/items.js';
+import type { DkimDnsRecord, ProbeResult } from '#shared/workflow/types.js';
+import {
+  clearRegistryTable,
+  endRunInRegistry,
+  pendingRun,
+  putRegistryItem,
+} from '#test/support/registry-table.js';
 import { apiEvent, bodyOf, getEvent, lambdaContext, sdkError } from './support.js';
 
-const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
 const STARTED_AT = new Date('2026-01-15T09:30:01.000Z');
-const STOPPED_AT = new Date('2026-01-15T10:02:00.000Z');
+const CHECKED_AT = '2026-01-15T09:45:00.000Z';
+const ENDED_AT = new Date('2026-01-15T10:02:00.000Z');
+const RUN_ID = 'mail_example_com-1a2b3c4d-0123456789abcdef';
+const RUN_ARN = `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${RUN_ID}`;
+const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAd1secret-task-token';
 const TOKENS = [
   'abcdefghijklmnopqrstuvwxyz234567',
   'bcdefghijklmnopqrstuvwxyz2345672',
   'cdefghijklmnopqrstuvwxyz23456723',
 ];
 
-function execution(identity: string, suffix: string): ExecutionListItem {
-  const name = `${executionPrefixFor(identity)}${suffix}`;
+/** The records the run derived and published (TTL 1800: not what SES's view would give). */
+const publishedRecords: DkimDnsRecord[] = TOKENS.map((token) => ({
+  type: 'CNAME',
+  name: `${token}._domainkey.mail.example.com`,
+  value: `${token}.dkim.amazonses.com`,
+  ttl: 1800,
+}));
+const probe: ProbeResult[] = publishedRecords.map((record, index) => ({
+  name: record.name,
+  type: 'CNAME',
+  status: index === 0 ? 'OK' : 'MISSING',
+  expected: record.value,
+  found: null,
+  detail: index === 0 ? null : 'the name does not exist (NXDOMAIN)',
+}));
+
+/** The registry item of a domain whose run waits for SES, after its first look. */
+function waitingItem(overrides: Partial<RegistryItem> = {}): RegistryItem {
   return {
-    name,
-    executionArn: `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${name}`,
-    stateMachineArn: STATE_MACHINE_ARN,
-    status: 'RUNNING',
-    startDate: STARTED_AT,
+    identity: 'mail.example.com',
+    kind: 'IDENTITY',
+    identity_type: 'DOMAIN',
+    status: 'PENDING',
+    dkim_status: 'PENDING',
+    created_at: STARTED_AT.toISOString(),
+    updated_at: CHECKED_AT,
+    active_run_id: RUN_ID,
+    task_token: TASK_TOKEN,
+    latest_run: { ...pendingRun(RUN_ID, STARTED_AT), execution_arn: RUN_ARN },
+    records_json: JSON.stringify(publishedRecords),
+    published_json: JSON.stringify({ provider: 'route53', records: publishedRecords }),
+    probe_json: JSON.stringify(probe),
+    checked_at: CHECKED_AT,
+    ...overrides,
   };
 }
 
@@ -63,296 +93,336 @@ const easyDkimIdentity: GetEmailIdentityCommandOutput = {
   },
 };
 
+const sesNotFound = () => new NotFoundException({ message: 'not found', $metadata: {} });
+
+afterAll(async () => {
+  await registry.close();
+});
+
 describe('GetIdentityStatus (GET /identities/{identity})', () => {
   const ses = mockClient(SESv2Client);
-  const sfn = mockClient(SFNClient);
 
-  beforeEach(() => {
+  beforeEach(async () => {
     ses.reset();
-    sfn.reset();
+    await clearRegistryTable();
     ses.on(GetEmailIdentityCommand).resolves(easyDkimIdentity);
-    sfn
-      .on(ListExecutionsCommand)
-      .resolves({ executions: [execution('mail.example.com', 'aaaaaaaaaaaaaaaa')] });
-    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => ({
-      executionArn: input.executionArn,
-      name: input.executionArn.split(':').at(-1),
-      stateMachineArn: STATE_MACHINE_ARN,
-      status: 'RUNNING',
-      startDate: STARTED_AT,
-      input: '{"EmailIdentity":"mail.example.com"}',
-    }));
   });
 
-  it('reports SES state, the expected CNAMEs and the running run as PENDING', async () => {
-    const response = await handler(apiEvent('api-get-identity-status.json'), lambdaContext);
+  describe('an identity the stack manages', () => {
+    beforeEach(async () => {
+      await putRegistryItem(waitingItem());
+    });
 
-    expect(response.statusCode).toBe(200);
-    expect(response.headers?.['Content-Type']).toBe('application/json');
-    const { success, data } = bodyOf(response);
-    expect(success).toBe(true);
-    expect(data).toMatchObject({
-      identity: 'mail.example.com',
-      identity_type: 'DOMAIN',
-      status: 'PENDING',
-      dkim_status: 'PENDING',
-      ses: {
-        identity_type: 'DOMAIN',
-        verification_status: 'PENDING',
-        verified_for_sending: false,
-        dkim: { origin: 'AWS_SES', tokens: TOKENS, selector: null, status: 'PENDING' },
-        verification_info: {
-          error_type: 'HOST_NOT_FOUND',
-          last_checked_at: '2026-01-15T09:45:00.000Z',
-          last_success_at: null,
+    it("reports the registry's record of the run beside SES's live view", async () => {
+      const response = await handler(apiEvent('api-get-identity-status.json'), lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.['Content-Type']).toBe('application/json');
+      expect(bodyOf(response)).toEqual({
+        success: true,
+        data: {
+          identity: 'mail.example.com',
+          identity_type: 'DOMAIN',
+          status: 'PENDING',
+          dkim_status: 'PENDING',
+          ses: {
+            identity_type: 'DOMAIN',
+            verification_status: 'PENDING',
+            verified_for_sending: false,
+            configuration_set_name: null,
+            dkim: {
+              origin: 'AWS_SES',
+              status: 'PENDING',
+              signing_enabled: true,
+              tokens: TOKENS,
+              selector: null,
+              current_signing_key_length: 'RSA_2048_BIT',
+              next_signing_key_length: 'RSA_2048_BIT',
+            },
+            verification_info: {
+              error_type: 'HOST_NOT_FOUND',
+              last_checked_at: '2026-01-15T09:45:00.000Z',
+              last_success_at: null,
+              soa_record: null,
+            },
+          },
+          records: publishedRecords,
+          zone_file: publishedRecords.map((r) => `${r.name}. 1800 IN CNAME ${r.value}.`),
+          probe,
+          latest_run: {
+            id: RUN_ID,
+            execution_arn: RUN_ARN,
+            operation: 'CreateIdentity',
+            status: 'PENDING',
+            started_at: STARTED_AT.toISOString(),
+            ended_at: null,
+            console_url: `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${RUN_ARN}`,
+            reason: null,
+          },
+          managed: true,
+          updated_at: CHECKED_AT,
+          checked_at: CHECKED_AT,
         },
-      },
+      });
+      expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
+        EmailIdentity: 'mail.example.com',
+      });
     });
-    expect(data.records).toEqual(
-      TOKENS.map((token) => ({
-        type: 'CNAME',
-        name: `${token}._domainkey.mail.example.com`,
-        value: `${token}.dkim.amazonses.com`,
-        ttl: 600,
-      })),
-    );
-    expect(data.zone_file).toHaveLength(3);
-    expect(data.zone_file[0]).toBe(
-      `${TOKENS[0]}._domainkey.mail.example.com. 600 IN CNAME ${TOKENS[0]}.dkim.amazonses.com.`,
-    );
-    const run = execution('mail.example.com', 'aaaaaaaaaaaaaaaa');
-    expect(data.latest_run).toEqual({
-      id: run.name,
-      execution_arn: run.executionArn,
-      status: 'PENDING',
-      execution_status: 'RUNNING',
-      started_at: STARTED_AT.toISOString(),
-      stopped_at: null,
-      console_url: `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${run.executionArn}`,
-      reason: null,
+
+    it("never shows the waiting run's task token, with which anyone could end the wait", async () => {
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
+
+      expect(response.body).not.toContain(TASK_TOKEN);
+      expect(response.body).not.toContain('task_token');
     });
-    expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
-      EmailIdentity: 'mail.example.com',
+
+    it.each([
+      ['VERIFIED', null],
+      ['FAILED', { code: 'DKIM_FAILED', message: 'SES gave up on the records', retryable: true }],
+      ['TIMED_OUT', { code: 'TIMED_OUT', message: 'No DKIM after 72 hours', retryable: true }],
+    ] as const)('reports a run that ended %s with its end and reason', async (status, reason) => {
+      await endRunInRegistry('mail.example.com', RUN_ID, status, ENDED_AT, reason);
+
+      const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
+
+      expect(data.status).toBe(status);
+      expect(data.latest_run).toMatchObject({
+        status,
+        ended_at: ENDED_AT.toISOString(),
+        reason,
+      });
+      expect(data.updated_at).toBe(ENDED_AT.toISOString());
     });
-  });
 
-  it.each([
-    ['SUCCEEDED', undefined, 'VERIFIED', null],
-    ['FAILED', 'TIMED_OUT', 'TIMED_OUT', { code: 'TIMED_OUT', message: 'No DKIM after 72 hours' }],
-    ['FAILED', 'DKIM_FAILED', 'FAILED', { code: 'DKIM_FAILED', message: 'No DKIM after 72 hours' }],
-    ['ABORTED', undefined, 'FAILED', { code: 'ABORTED', message: null }],
-    ['TIMED_OUT', undefined, 'FAILED', { code: 'TIMED_OUT', message: null }],
-  ])('maps a %s execution with error %s to status %s', async (status, error, expected, reason) => {
-    sfn.on(DescribeExecutionCommand).resolves({
-      status: status as DescribeExecutionCommandOutput['status'],
-      error,
-      cause: error ? 'No DKIM after 72 hours' : undefined,
-      startDate: STARTED_AT,
-      stopDate: STOPPED_AT,
-    } as DescribeExecutionCommandOutput);
-
-    const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
-
-    expect(data.status).toBe(expected);
-    expect(data.latest_run).toMatchObject({
-      status: expected,
-      execution_status: status,
-      stopped_at: STOPPED_AT.toISOString(),
-      reason,
-    });
-  });
-
-  it('takes the newest matching run, reading further pages until one matches', async () => {
-    const mine = execution('mail.example.com', 'bbbbbbbbbbbbbbbb');
-    sfn
-      .on(ListExecutionsCommand)
-      .resolvesOnce({
-        executions: [execution('other.example.com', 'cccccccccccccccc')],
-        nextToken: 'page-2',
-      })
-      .resolvesOnce({
-        executions: [mine, execution('mail.example.com', 'dddddddddddddddd')],
-        nextToken: 'page-3',
+    it("takes the DKIM status from SES's live view over the registry's last look", async () => {
+      ses.on(GetEmailIdentityCommand).resolves({
+        ...easyDkimIdentity,
+        DkimAttributes: { ...easyDkimIdentity.DkimAttributes, Status: 'SUCCESS' },
       });
 
-    const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
+      const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
 
-    expect(data.latest_run.id).toBe(mine.name);
-    expect(sfn).toHaveReceivedCommandTimes(ListExecutionsCommand, 2);
-    expect(sfn).toHaveReceivedCommandWith(ListExecutionsCommand, {
-      stateMachineArn: STATE_MACHINE_ARN,
-      nextToken: 'page-2',
-    });
-    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
-      executionArn: mine.executionArn,
-    });
-  });
-
-  it('returns 404 NOT_FOUND when neither SES nor any run knows the identity', async () => {
-    ses
-      .on(GetEmailIdentityCommand)
-      .rejects(new NotFoundException({ message: 'not found', $metadata: {} }));
-    sfn
-      .on(ListExecutionsCommand)
-      .resolves({ executions: [execution('other.example.com', 'aaaaaaaaaaaaaaaa')] });
-
-    const response = await handler(getEvent('unknown.example.com'), lambdaContext);
-
-    expect(response.statusCode).toBe(404);
-    expect(bodyOf(response)).toEqual({
-      success: false,
-      error: {
-        code: 'NOT_FOUND',
-        message: 'Neither SES nor any verification run knows unknown.example.com',
-      },
-    });
-  });
-
-  it('reports a run whose identity SES does not have (yet), with no records', async () => {
-    ses
-      .on(GetEmailIdentityCommand)
-      .rejects(new NotFoundException({ message: 'not found', $metadata: {} }));
-
-    const response = await handler(getEvent('mail.example.com'), lambdaContext);
-
-    expect(response.statusCode).toBe(200);
-    expect(bodyOf(response).data).toMatchObject({
-      ses: null,
-      records: [],
-      zone_file: [],
-      dkim_status: null,
-      status: 'PENDING',
-    });
-  });
-
-  it.each([
-    [{ VerifiedForSendingStatus: true }, 'VERIFIED'],
-    [
-      { DkimAttributes: { ...easyDkimIdentity.DkimAttributes, Status: 'FAILED' as const } },
-      'FAILED',
-    ],
-    [{}, 'PENDING'],
-  ])('without any run, takes the status from SES (%o → %s)', async (override, expected) => {
-    ses.on(GetEmailIdentityCommand).resolves({ ...easyDkimIdentity, ...override });
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-
-    const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
-
-    expect(data).toMatchObject({ status: expected, latest_run: null });
-    expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
-  });
-
-  it('reports a BYODKIM identity with its selector and no records (SES keeps the public key)', async () => {
-    ses.on(GetEmailIdentityCommand).resolves({
-      ...easyDkimIdentity,
-      DkimAttributes: {
-        SigningEnabled: true,
-        Status: 'SUCCESS',
-        Tokens: ['sel2026'],
-        SigningAttributesOrigin: 'EXTERNAL',
-      },
+      expect(data).toMatchObject({ status: 'PENDING', dkim_status: 'SUCCESS' });
     });
 
-    const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
+    it('answers from the registry alone, with ses null, while SES throttles', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('TooManyRequestsException', 429));
 
-    expect(data.ses.dkim).toMatchObject({
-      origin: 'EXTERNAL',
-      selector: 'sel2026',
-      tokens: [],
-      status: 'SUCCESS',
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(bodyOf(response).data).toMatchObject({
+        ses: null,
+        status: 'PENDING',
+        dkim_status: 'PENDING',
+        records: publishedRecords,
+        managed: true,
+      });
     });
-    expect(data.records).toEqual([]);
-  });
 
-  it('normalises the domain part of an address', async () => {
-    ses
-      .on(GetEmailIdentityCommand)
-      .resolves({ $metadata: {}, IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: true });
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    it('reports a run whose identity SES does not have yet, with no records', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sesNotFound());
+      await putRegistryItem(
+        waitingItem({
+          dkim_status: null,
+          records_json: undefined,
+          published_json: undefined,
+          probe_json: undefined,
+          checked_at: undefined,
+          updated_at: STARTED_AT.toISOString(),
+        }),
+      );
 
-    const response = await handler(getEvent('Ops@Example.COM'), lambdaContext);
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
 
-    expect(response.statusCode).toBe(200);
-    expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
-      EmailIdentity: 'Ops@example.com',
+      expect(response.statusCode).toBe(200);
+      expect(bodyOf(response).data).toMatchObject({
+        ses: null,
+        records: [],
+        zone_file: [],
+        probe: [],
+        dkim_status: null,
+        status: 'PENDING',
+        managed: true,
+        checked_at: null,
+        latest_run: { id: RUN_ID },
+      });
     });
-    expect(bodyOf(response).data).toMatchObject({
-      identity: 'Ops@example.com',
-      identity_type: 'EMAIL_ADDRESS',
-      records: [],
-      status: 'VERIFIED',
+
+    it('answers from the registry alone, with ses null, while SES fails on its side', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('InternalFailure', 500));
+
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(200);
+      expect(bodyOf(response).data).toMatchObject({ ses: null, managed: true });
+    });
+
+    it('returns 500 INTERNAL_ERROR with a generic message when SES refuses the request', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('AccessDeniedException', 403));
+
+      const response = await handler(getEvent('mail.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response).error).toEqual({
+        code: 'INTERNAL_ERROR',
+        message: 'Internal error; the request may be retried',
+      });
     });
   });
 
-  it('returns 400 VALIDATION_ERROR for an identity that is neither a domain nor an address', async () => {
-    const response = await handler(getEvent('not a domain'), lambdaContext);
+  describe('an identity only SES knows', () => {
+    it('reports SES state and the CNAMEs it expects, with no run', async () => {
+      const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
 
-    expect(response.statusCode).toBe(400);
-    const { error } = bodyOf(response);
-    expect(error.code).toBe('VALIDATION_ERROR');
-    expect(error.details.length).toBeGreaterThan(0);
-    expect(error.details.every((d: { field: string }) => d.field === 'identity')).toBe(true);
-    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
-  });
+      expect(data).toMatchObject({
+        status: 'PENDING',
+        dkim_status: 'PENDING',
+        managed: false,
+        latest_run: null,
+        probe: [],
+        updated_at: null,
+        checked_at: null,
+      });
+      expect(data.records).toEqual(
+        TOKENS.map((token) => ({
+          type: 'CNAME',
+          name: `${token}._domainkey.mail.example.com`,
+          value: `${token}.dkim.amazonses.com`,
+          ttl: 600,
+        })),
+      );
+      expect(data.zone_file[0]).toBe(
+        `${TOKENS[0]}._domainkey.mail.example.com. 600 IN CNAME ${TOKENS[0]}.dkim.amazonses.com.`,
+      );
+    });
 
-  it('does not decode the path parameter a second time: API Gateway decoded it already', async () => {
-    // `/identities/ops%2540example.com` arrives as `ops%40example.com`: not an address.
-    const response = await handler(getEvent('ops%40example.com'), lambdaContext);
+    it.each([
+      [{ VerifiedForSendingStatus: true }, 'VERIFIED'],
+      [
+        { DkimAttributes: { ...easyDkimIdentity.DkimAttributes, Status: 'FAILED' as const } },
+        'FAILED',
+      ],
+      [{ VerificationStatus: 'FAILED' as const }, 'FAILED'],
+      [{}, 'PENDING'],
+    ])('takes the status from SES (%o → %s)', async (override, expected) => {
+      ses.on(GetEmailIdentityCommand).resolves({ ...easyDkimIdentity, ...override });
 
-    expect(response.statusCode).toBe(400);
-    expect(bodyOf(response).error.code).toBe('VALIDATION_ERROR');
-    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
-  });
+      const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
 
-  it('returns 400 VALIDATION_ERROR when the path has no identity', async () => {
-    const event = getEvent('x');
-    event.pathParameters = undefined;
-    const response = await handler(event, lambdaContext);
-    expect(response.statusCode).toBe(400);
-    expect(bodyOf(response).error.details).toEqual([{ field: 'identity', message: 'is required' }]);
-  });
+      expect(data).toMatchObject({ status: expected, latest_run: null, managed: false });
+    });
 
-  it.each([
-    ['SES', 'TooManyRequestsException'],
-    ['Step Functions', 'ThrottlingException'],
-  ])('returns 429 THROTTLED when %s throttles', async (service, name) => {
-    if (service === 'SES') ses.on(GetEmailIdentityCommand).rejects(sdkError(name, 429));
-    else sfn.on(ListExecutionsCommand).rejects(sdkError(name));
+    it('reports a BYODKIM identity with its selector and no records (SES keeps the public key)', async () => {
+      ses.on(GetEmailIdentityCommand).resolves({
+        ...easyDkimIdentity,
+        DkimAttributes: {
+          SigningEnabled: true,
+          Status: 'SUCCESS',
+          Tokens: ['sel2026'],
+          SigningAttributesOrigin: 'EXTERNAL',
+        },
+      });
 
-    const response = await handler(getEvent('mail.example.com'), lambdaContext);
+      const { data } = bodyOf(await handler(getEvent('mail.example.com'), lambdaContext));
 
-    expect(response.statusCode).toBe(429);
-    expect(bodyOf(response).error.code).toBe('THROTTLED');
-  });
+      expect(data.ses.dkim).toMatchObject({
+        origin: 'EXTERNAL',
+        selector: 'sel2026',
+        tokens: [],
+        status: 'SUCCESS',
+      });
+      expect(data.records).toEqual([]);
+    });
 
-  it('returns 500 INTERNAL_ERROR with a generic message when SES fails otherwise', async () => {
-    ses.on(GetEmailIdentityCommand).rejects(sdkError('InternalFailure', 500));
+    it('normalises the domain part of an address', async () => {
+      ses
+        .on(GetEmailIdentityCommand)
+        .resolves({ $metadata: {}, IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: true });
 
-    const response = await handler(getEvent('mail.example.com'), lambdaContext);
+      const response = await handler(getEvent('Ops@Example.COM'), lambdaContext);
 
-    expect(response.statusCode).toBe(500);
-    expect(bodyOf(response).error).toEqual({
-      code: 'INTERNAL_ERROR',
-      message: 'Internal error; the request may be retried',
+      expect(response.statusCode).toBe(200);
+      expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
+        EmailIdentity: 'Ops@example.com',
+      });
+      expect(bodyOf(response).data).toMatchObject({
+        identity: 'Ops@example.com',
+        identity_type: 'EMAIL_ADDRESS',
+        records: [],
+        status: 'VERIFIED',
+      });
     });
   });
 
-  it('never echoes the execution input, so nothing a run was given reaches the response', async () => {
-    const marker = 'MIICXAIBAAKBgQDkeyMaterialThatMustNotLeak';
-    sfn.on(DescribeExecutionCommand).resolves({
-      status: 'FAILED',
-      error: 'VALIDATION_ERROR',
-      cause: 'DkimSigningAttributes.DomainSigningPrivateKey: is not accepted here',
-      startDate: STARTED_AT,
-      input: JSON.stringify({
-        EmailIdentity: 'mail.example.com',
-        DkimSigningAttributes: { DomainSigningPrivateKey: marker },
-      }),
-    } as DescribeExecutionCommandOutput);
+  describe('an identity neither knows', () => {
+    it('returns 404 NOT_FOUND', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sesNotFound());
+      await putRegistryItem(waitingItem({ identity: 'other.example.com' }));
 
-    const response = await handler(getEvent('mail.example.com'), lambdaContext);
+      const response = await handler(getEvent('unknown.example.com'), lambdaContext);
 
-    expect(response.statusCode).toBe(200);
-    expect(response.body).not.toContain(marker);
+      expect(response.statusCode).toBe(404);
+      expect(bodyOf(response)).toEqual({
+        success: false,
+        error: {
+          code: 'NOT_FOUND',
+          message: 'Neither the stack nor SES knows unknown.example.com',
+        },
+      });
+    });
+
+    it('returns 429 THROTTLED, not a made-up PENDING, while SES throttles', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('TooManyRequestsException', 429));
+
+      const response = await handler(getEvent('unknown.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(429);
+      expect(response.headers?.['Retry-After']).toBe('2');
+      expect(bodyOf(response).error.code).toBe('THROTTLED');
+    });
+
+    it('returns 500 INTERNAL_ERROR, never a made-up 404, while SES fails on its side', async () => {
+      ses.on(GetEmailIdentityCommand).rejects(sdkError('InternalFailure', 500));
+
+      const response = await handler(getEvent('unknown.example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response).error.code).toBe('INTERNAL_ERROR');
+    });
+  });
+
+  describe('a path that names no identity', () => {
+    it('returns 400 VALIDATION_ERROR for an identity that is neither a domain nor an address', async () => {
+      const response = await handler(getEvent('not a domain'), lambdaContext);
+
+      expect(response.statusCode).toBe(400);
+      const { error } = bodyOf(response);
+      expect(error.code).toBe('VALIDATION_ERROR');
+      expect(error.details.length).toBeGreaterThan(0);
+      expect(error.details.every((d: { field: string }) => d.field === 'identity')).toBe(true);
+      expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+    });
+
+    it('does not decode the path parameter a second time: API Gateway decoded it already', async () => {
+      // `/identities/ops%2540example.com` arrives as `ops%40example.com`: not an address.
+      const response = await handler(getEvent('ops%40example.com'), lambdaContext);
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error.code).toBe('VALIDATION_ERROR');
+      expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+    });
+
+    it('returns 400 VALIDATION_ERROR when the path has no identity', async () => {
+      const event = getEvent('x');
+      event.pathParameters = undefined;
+
+      const response = await handler(event, lambdaContext);
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error.details).toEqual([
+        { field: 'identity', message: 'is required' },
+      ]);
+    });
   });
 });

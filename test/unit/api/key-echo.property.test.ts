@@ -4,13 +4,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import {
-  DescribeExecutionCommand,
-  ExecutionDoesNotExist,
-  ListExecutionsCommand,
-  SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -20,6 +15,7 @@ vi.hoisted(() => {
   process.env.STATE_MACHINE_ARN =
     'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
+  process.env.REGISTRY_TABLE_NAME = 'IdentityRegistryTable';
   // Everything a handler can print is in scope: logs at every level (npm test keeps them quiet).
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 });
@@ -29,29 +25,20 @@ import { handler as requestDkimChange } from '#api/request-dkim-change/handler.j
 import { handler as startVerification } from '#api/start-verification/handler.js';
 import { parseDkimChangeRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { describeFailure } from '#steps/describe-failure/describe-failure.js';
+import { holdsKey } from '#test/support/key-material.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
 import { getEvent, lambdaContext, postEvent, putDkimEvent } from './support.js';
 
 /**
- * No response, log line, AWS call (the execution input above all) or failure event carries a
- * private key that came in with a request, wherever the caller put it. Seeded and bounded by a
- * number of runs; a failure prints the seed and the shrunk request.
+ * No response, log line, AWS call (the execution input and the registry's item above all) or
+ * failure event carries a private key that came in with a request, wherever the caller put it.
+ * Seeded and bounded by a number of runs; a failure prints the seed and the shrunk request. The
+ * registry is a mock here, unlike in the route tests: every write to it is an AWS call to
+ * search for the key, and 600 requests against a real table would make the run slow.
  */
 const RUNS = { numRuns: 300 } as const;
-const WINDOW = 16;
 
 const KEYS = [testKeys.rsa1024Pkcs1, testKeys.rsa2048Pkcs8, testKeys.rsa2048Pem];
-
-/** True when `text` holds any 16 consecutive characters of the key's base64 body. */
-function holdsKey(text: string, key: string): boolean {
-  const body = key.replace(/-----[^-]+-----|\s/g, '');
-  const windows = new Set<string>();
-  for (let i = 0; i + WINDOW <= text.length; i += 1) windows.add(text.slice(i, i + WINDOW));
-  for (let i = 0; i + WINDOW <= body.length; i += 1) {
-    if (windows.has(body.slice(i, i + WINDOW))) return true;
-  }
-  return false;
-}
 
 /** Every way a key can reach a string field by mistake or by intent. */
 const keyShapes = (key: string) =>
@@ -140,6 +127,7 @@ describe('no response, log line, AWS call or event carries a key from the input'
   const sfn = mockClient(SFNClient);
   const ses = mockClient(SESv2Client);
   const secrets = mockClient(SecretsManagerClient);
+  const dynamodb = mockClient(DynamoDBDocumentClient);
   let written: string[] = [];
 
   beforeEach(() => {
@@ -161,10 +149,9 @@ describe('no response, log line, AWS call or event carries a key from the input'
     sfn.reset();
     ses.reset();
     secrets.reset();
-    sfn
-      .on(DescribeExecutionCommand)
-      .rejects(new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} }));
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    // The stack manages no identity yet: no item to read, every claim succeeds.
+    dynamodb.reset();
+    dynamodb.onAnyCommand().resolves({});
     if (failure === 'internal') {
       sfn.on(StartExecutionCommand).rejects(new Error('boom'));
     } else if (failure === 'throttled') {
@@ -190,12 +177,13 @@ describe('no response, log line, AWS call or event carries a key from the input'
 
   /** Everything the handler let out, except the one place a key belongs: the secret's value. */
   function everythingOut(response: APIGatewayProxyResult): string {
-    const calls = [...sfn.calls(), ...ses.calls(), ...secrets.calls()].map((call) => {
+    const calls = [...sfn.calls(), ...ses.calls(), ...secrets.calls(), ...dynamodb.calls()];
+    const inputs = calls.map((call) => {
       const input = { ...(call.args[0].input as Record<string, unknown>) };
       delete input.SecretString;
       return JSON.stringify(input);
     });
-    return [JSON.stringify(response), ...written, ...calls].join('\n');
+    return [JSON.stringify(response), ...written, ...inputs].join('\n');
   }
 
   const request = fc.record({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -13,46 +14,50 @@ import {
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
-vi.hoisted(() => {
+// The handler reads its configuration, and its DynamoDB client its endpoint, as it loads.
+const registry = await vi.hoisted(async () => {
   process.env.STATE_MACHINE_ARN =
     'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
+  const { startRegistryTable } = await import('#test/support/registry-table.js');
+  return startRegistryTable();
 });
 
-import { readFileSync } from 'node:fs';
 import { handler } from '#api/request-dkim-change/handler.js';
 import { dkimChangeRequestOf } from '#api/request-dkim-change/request-dkim-change.js';
+import { handler as startVerification } from '#api/start-verification/handler.js';
 import { generateDkimKeyPair } from '#shared/dkim/keys.js';
 import { signingSnapshotOf } from '#shared/dkim/signing.js';
 import { MAX_BODY_BYTES } from '#shared/http/body.js';
 import { parseDkimChangeRequest } from '#shared/request/index.js';
-import { executionPrefixFor } from '#shared/runs/execution-names.js';
 import { useClock } from '#shared/runtime/clock.js';
 import { sesIdentityOf } from '#shared/ses/identity-view.js';
 import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
-import { apiEvent, bodyOf, lambdaContext, putDkimEvent, sdkError } from './support.js';
+import {
+  clearRegistryTable,
+  endRunInRegistry,
+  registryItem,
+} from '#test/support/registry-table.js';
+import { apiEvent, bodyOf, lambdaContext, postEvent, putDkimEvent, sdkError } from './support.js';
+
+afterAll(async () => {
+  await registry.close();
+});
 
 const NOW = new Date('2026-01-15T09:30:00.000Z');
-const STARTED_AT = new Date('2026-01-15T09:30:01.000Z');
 const SECRET_ARN =
   'arn:aws:secretsmanager:us-east-1:123456789012:secret:ses-identity-verifier/dkim-private-keys/mail.example.com-0123456789ab-AbCdEf';
 
 function executionArn(name: string): string {
   return `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${name}`;
-}
-
-function notFound() {
-  return new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} });
 }
 
 /** SES's answer for a domain that signs with Easy DKIM (2048-bit), last key made at `lastKeyAt`. */
@@ -105,16 +110,17 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     privateKey = (await generateDkimKeyPair('RSA_1024_BIT')).privateKey;
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     sfn.reset();
     secrets.reset();
     ses.reset();
+    await clearRegistryTable();
     useClock({ now: () => NOW });
-    sfn.on(DescribeExecutionCommand).rejects(notFound());
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    // A repeat of a run that goes makes sure its execution exists.
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
       executionArn: executionArn(input.name),
-      startDate: STARTED_AT,
+      startDate: NOW,
     }));
     secrets.on(CreateSecretCommand).resolves({ ARN: SECRET_ARN, Name: 'ignored' });
     secrets.on(DeleteSecretCommand).resolves({});
@@ -182,12 +188,12 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
           stateMachineArn: STATE_MACHINE_ARN,
           name,
         });
-        expect(name.startsWith(executionPrefixFor(expected.EmailIdentity))).toBe(true);
+        expect(name.startsWith(expected.EmailIdentity.replaceAll('.', '_'))).toBe(true);
         expect(bodyOf(response)).toEqual({
           success: true,
           data: {
             id: name,
-            created_at: STARTED_AT.toISOString(),
+            created_at: NOW.toISOString(),
             identity: expected.EmailIdentity,
             identity_type: 'DOMAIN',
             status: 'PENDING',
@@ -201,6 +207,11 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
           EmailIdentity: expected.EmailIdentity,
         });
         expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+        expect(await registryItem(expected.EmailIdentity)).toMatchObject({
+          status: 'PENDING',
+          active_run_id: name,
+          latest_run: { id: name, operation: 'ChangeDkimSigning' },
+        });
       },
     );
 
@@ -440,6 +451,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     });
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+    expect(await registryItem('mail.example.com')).toBeUndefined();
   });
 
   describe('once-a-day key length change', () => {
@@ -529,14 +541,14 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     });
   });
 
-  describe('idempotency', () => {
-    it('answers an identical repeat with the existing run, asking SES nothing and storing no key', async () => {
-      sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => ({
-        executionArn: input.executionArn,
-        name: input.executionArn.split(':').at(-1),
-        status: 'RUNNING',
-        startDate: STARTED_AT,
-      }));
+  describe('the same change again', () => {
+    it('gets the run that goes, asking SES nothing and storing no second key', async () => {
+      const first = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
+        lambdaContext,
+      );
+      ses.resetHistory();
+      secrets.resetHistory();
 
       const response = await handler(
         putDkimEvent('mail.example.com', suppliedKeyBody()),
@@ -544,21 +556,14 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
       );
 
       expect(response.statusCode).toBe(202);
-      const { data } = bodyOf(response);
-      expect(data).toMatchObject({
-        status: 'PENDING',
-        repeated: true,
-        operation: 'ChangeDkimSigning',
-        created_at: STARTED_AT.toISOString(),
-      });
-      expect(data.execution_arn).toBe(executionArn(data.id));
-      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(bodyOf(response).data).toEqual({ ...bodyOf(first).data, repeated: true });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
       expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
       expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
       expect(response.body).not.toContain(privateKey.slice(0, 40));
     });
 
-    it('names identical changes alike, whatever the spelling of the identity or the order of fields', async () => {
+    it('is recognised whatever the spelling of the identity, the order of fields or a default written out', async () => {
       await handler(
         putDkimEvent('mail.example.com', {
           SigningAttributesOrigin: 'EXTERNAL',
@@ -567,84 +572,70 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         }),
         lambdaContext,
       );
-      await handler(
+      const response = await handler(
         putDkimEvent('MAIL.example.com.', {
           Dns: { Provider: 'route53' },
-          SigningAttributes: { GenerateDomainSigningKey: {} },
+          SigningAttributes: { GenerateDomainSigningKey: { KeyLength: 'RSA_2048_BIT' } },
           SigningAttributesOrigin: 'EXTERNAL',
         }),
         lambdaContext,
       );
 
-      const [first, second] = startedNames();
-      expect(first).toBe(second);
+      expect(bodyOf(response).data.repeated).toBe(true);
+      expect(startedNames()).toHaveLength(1);
     });
 
-    it('gives a repeated key request the same name although each attempt has its own secret', async () => {
-      secrets
-        .on(CreateSecretCommand)
-        .resolvesOnce({ ARN: `${SECRET_ARN}1` })
-        .resolvesOnce({ ARN: `${SECRET_ARN}2` });
-
-      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
-      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
-
-      const [first, second] = startedNames();
-      expect(first).toBe(second);
-    });
-
-    it.each([
-      [
-        'another key',
-        async () => suppliedKeyBody((await generateDkimKeyPair('RSA_1024_BIT')).privateKey),
-        {},
-      ],
-      [
-        'another selector',
-        async () => ({
-          ...suppliedKeyBody(),
-          SigningAttributes: {
-            DomainSigningSelector: 'sel2027',
-            DomainSigningPrivateKey: privateKey,
-          },
-        }),
-        {},
-      ],
-      [
-        'an Idempotency-Key header',
-        async () => suppliedKeyBody(),
-        { 'Idempotency-Key': 'rotation-2026-02' },
-      ],
-    ])('names a request with %s differently', async (_label, secondBody, headers) => {
-      await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext);
-      await handler(putDkimEvent('mail.example.com', await secondBody(), headers), lambdaContext);
-
-      const [first, second] = startedNames();
-      expect(second).toBeDefined();
-      expect(first).not.toBe(second);
-    });
-
-    it('names a change differently from the creation request of the same identity, under the same prefix', async () => {
-      await handler(
-        putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' }),
+    it('gets the run that goes under a new Idempotency-Key', async () => {
+      const first = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
         lambdaContext,
       );
 
-      const { name } = startedExecution();
-      const { handler: startVerification } = await import('#api/start-verification/handler.js');
+      const response = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody(), { 'Idempotency-Key': 'rotation-2' }),
+        lambdaContext,
+      );
+
+      expect(bodyOf(response).data).toMatchObject({ id: bodyOf(first).data.id, repeated: true });
+      expect(startedNames()).toHaveLength(1);
+    });
+
+    it('starts a new run after a failed one only under a new Idempotency-Key', async () => {
+      const body = { SigningAttributesOrigin: 'AWS_SES' };
+      const first = bodyOf(
+        await handler(putDkimEvent('mail.example.com', body), lambdaContext),
+      ).data;
+      await endRunInRegistry('mail.example.com', first.id, 'FAILED', NOW);
+
+      const repeat = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+      const retry = await handler(
+        putDkimEvent('mail.example.com', body, { 'Idempotency-Key': 'rotation-2' }),
+        lambdaContext,
+      );
+
+      expect(bodyOf(repeat).data).toMatchObject({ id: first.id, status: 'FAILED', repeated: true });
+      expect(bodyOf(retry).data).toMatchObject({ status: 'PENDING', repeated: false });
+      expect(startedNames()).toEqual([first.id, bodyOf(retry).data.id]);
+    });
+
+    it('is the same run when StartExecution finds the execution already there; the extra secret goes', async () => {
       sfn
         .on(StartExecutionCommand)
-        .resolves({ executionArn: executionArn('created'), startDate: STARTED_AT });
-      const created = await startVerification(
-        {
-          ...putDkimEvent('mail.example.com', { EmailIdentity: 'mail.example.com' }),
-          routeKey: 'POST /identities',
-        },
+        .rejects(
+          new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }),
+        );
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
         lambdaContext,
       );
 
-      expect(bodyOf(created).data.id.startsWith(executionPrefixFor('mail.example.com'))).toBe(true);
-      expect(bodyOf(created).data.id).not.toBe(name);
+      expect(response.statusCode).toBe(202);
+      expect(bodyOf(response).data).toMatchObject({ repeated: true });
+      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
+        SecretId: SECRET_ARN,
+        ForceDeleteWithoutRecovery: true,
+      });
     });
 
     it('rejects an Idempotency-Key that is not printable ASCII', async () => {
@@ -662,62 +653,79 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         { field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') },
       ]);
     });
+  });
 
-    it('deletes its own secret and answers with the winner when an identical request started first', async () => {
-      sfn
-        .on(DescribeExecutionCommand)
-        .rejectsOnce(notFound())
-        .resolves({
-          executionArn: executionArn('winner'),
-          name: 'winner',
-          status: 'RUNNING',
-          startDate: STARTED_AT,
-        });
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }),
-        );
+  describe('another request while a run holds the identity', () => {
+    it.each([
+      [
+        'another key',
+        async () => suppliedKeyBody((await generateDkimKeyPair('RSA_1024_BIT')).privateKey),
+      ],
+      [
+        'another selector',
+        async () => ({
+          ...suppliedKeyBody(),
+          SigningAttributes: {
+            DomainSigningSelector: 'sel2027',
+            DomainSigningPrivateKey: privateKey,
+          },
+        }),
+      ],
+    ])('returns 409 CONFLICT for a change with %s, naming the run', async (_label, secondBody) => {
+      const first = bodyOf(
+        await handler(putDkimEvent('mail.example.com', suppliedKeyBody()), lambdaContext),
+      ).data;
+      secrets.resetHistory();
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', await secondBody()),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error).toEqual({
+        code: 'CONFLICT',
+        message: `A different request for mail.example.com is being worked on (run ${first.id}); wait for it to finish, or send the same request`,
+      });
+      expect(startedNames()).toEqual([first.id]);
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+    });
+
+    it('returns 409 CONFLICT for a change while the creation run goes, asking SES nothing', async () => {
+      const created = await startVerification(
+        postEvent({ EmailIdentity: 'mail.example.com' }),
+        lambdaContext,
+      );
+      ses.resetHistory();
 
       const response = await handler(
         putDkimEvent('mail.example.com', suppliedKeyBody()),
         lambdaContext,
       );
 
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error.message).toContain(`(run ${bodyOf(created).data.id})`);
+      expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+    });
+
+    it('starts the change under its own name once the creation run has verified the identity', async () => {
+      const created = bodyOf(
+        await startVerification(postEvent({ EmailIdentity: 'mail.example.com' }), lambdaContext),
+      ).data;
+      await endRunInRegistry('mail.example.com', created.id, 'VERIFIED', NOW);
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' }),
+        lambdaContext,
+      );
+
       expect(response.statusCode).toBe(202);
-      expect(bodyOf(response).data).toMatchObject({ id: 'winner', repeated: true });
-      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
-        SecretId: SECRET_ARN,
-        ForceDeleteWithoutRecovery: true,
-      });
+      const changed = bodyOf(response).data;
+      expect(changed).toMatchObject({ operation: 'ChangeDkimSigning', repeated: false });
+      expect(changed.id).not.toBe(created.id);
+      expect(startedNames()).toEqual([created.id, changed.id]);
     });
-  });
-
-  it('returns 409 CONFLICT when another run for the identity (a creation, say) is still running', async () => {
-    sfn.on(ListExecutionsCommand).resolves({
-      executions: [
-        {
-          name: `${executionPrefixFor('mail.example.com')}ffffffffffffffff`,
-          executionArn: executionArn('b'),
-          stateMachineArn: STATE_MACHINE_ARN,
-          status: 'RUNNING',
-          startDate: STARTED_AT,
-        },
-      ],
-    });
-
-    const response = await handler(
-      putDkimEvent('mail.example.com', suppliedKeyBody()),
-      lambdaContext,
-    );
-
-    expect(response.statusCode).toBe(409);
-    expect(bodyOf(response).error).toEqual({
-      code: 'CONFLICT',
-      message: `A different request for mail.example.com is still running (id ${executionPrefixFor('mail.example.com')}ffffffffffffffff); wait for it to finish`,
-    });
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
   });
 
   it.each([
@@ -763,17 +771,21 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
       'Secrets Manager CreateSecret',
       () => secrets.on(CreateSecretCommand).rejects(sdkError('ThrottlingException')),
     ],
-  ])('returns 429 THROTTLED when %s throttles', async (_label, throttle) => {
-    throttle();
+  ])(
+    'returns 429 THROTTLED when %s throttles, and leaves the identity free',
+    async (_label, throttle) => {
+      throttle();
 
-    const response = await handler(
-      putDkimEvent('mail.example.com', suppliedKeyBody()),
-      lambdaContext,
-    );
+      const response = await handler(
+        putDkimEvent('mail.example.com', suppliedKeyBody()),
+        lambdaContext,
+      );
 
-    expect(response.statusCode).toBe(429);
-    expect(bodyOf(response).error.code).toBe('THROTTLED');
-  });
+      expect(response.statusCode).toBe(429);
+      expect(bodyOf(response).error.code).toBe('THROTTLED');
+      expect(await registryItem('mail.example.com')).toBeUndefined();
+    },
+  );
 
   it('returns 500 INTERNAL_ERROR without the service message, and deletes the secret, when StartExecution fails', async () => {
     sfn.on(StartExecutionCommand).rejects(sdkError('InvalidExecutionInput'));
@@ -790,6 +802,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     });
     expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: SECRET_ARN });
     expect(response.body).not.toContain(privateKey.slice(0, 40));
+    expect(await registryItem('mail.example.com')).toBeUndefined();
   });
 });
 

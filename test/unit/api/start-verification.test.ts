@@ -6,50 +6,46 @@ import {
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
   ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
 const KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
-vi.hoisted(() => {
+// The handler reads its configuration, and its DynamoDB client its endpoint, as it loads.
+const registry = await vi.hoisted(async () => {
   process.env.STATE_MACHINE_ARN =
     'arn:aws:states:us-east-1:123456789012:stateMachine:VerifyEmailIdentity';
   process.env.KEY_SECRET_PREFIX = 'ses-identity-verifier/dkim-private-keys/';
+  const { startRegistryTable } = await import('#test/support/registry-table.js');
+  return startRegistryTable();
 });
 
 import { handler } from '#api/start-verification/handler.js';
 import { generateDkimKeyPair } from '#shared/dkim/keys.js';
 import { MAX_BODY_BYTES } from '#shared/http/body.js';
-import { executionPrefixFor } from '#shared/runs/execution-names.js';
+import { useClock } from '#shared/runtime/clock.js';
+import {
+  clearRegistryTable,
+  endRunInRegistry,
+  registryItem,
+} from '#test/support/registry-table.js';
 import { apiEvent, bodyOf, lambdaContext, postEvent, sdkError } from './support.js';
 
-const STARTED_AT = new Date('2026-01-15T09:30:01.000Z');
+const NOW = new Date('2026-01-15T09:30:00.000Z');
 const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${KEY_SECRET_PREFIX}mail.example.com-0123456789ab-AbCdEf`;
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function executionArn(name: string): string {
   return `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${name}`;
 }
 
-function notFound() {
-  return new ExecutionDoesNotExist({ message: 'Execution does not exist', $metadata: {} });
-}
-
-/** The name and parsed input of the one StartExecution call. */
-function startedExecution(sfn: ReturnType<typeof mockClient>) {
-  const calls = sfn.commandCalls(StartExecutionCommand);
-  expect(calls).toHaveLength(1);
-  const input = calls[0]?.args[0].input;
-  return {
-    name: input?.name ?? '',
-    rawInput: input?.input ?? '',
-    input: JSON.parse(input?.input ?? '{}'),
-  };
-}
+afterAll(async () => {
+  await registry.close();
+});
 
 describe('StartVerification (POST /identities)', () => {
   const sfn = mockClient(SFNClient);
@@ -60,35 +56,53 @@ describe('StartVerification (POST /identities)', () => {
     privateKey = (await generateDkimKeyPair('RSA_1024_BIT')).privateKey;
   });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     sfn.reset();
     secrets.reset();
-    sfn.on(DescribeExecutionCommand).rejects(notFound());
-    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    await clearRegistryTable();
+    useClock({ now: () => NOW });
     sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
       executionArn: executionArn(input.name),
-      startDate: STARTED_AT,
+      startDate: NOW,
     }));
+    // A repeat of a run that goes makes sure its execution exists.
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     secrets.on(CreateSecretCommand).resolves({ ARN: SECRET_ARN, Name: 'ignored' });
     secrets.on(DeleteSecretCommand).resolves({});
   });
 
-  function byodkimBody(identity = 'mail.example.com') {
+  afterEach(() => {
+    useClock();
+  });
+
+  function byodkimBody(identity = 'mail.example.com', key = privateKey) {
     return {
       EmailIdentity: identity,
-      DkimSigningAttributes: {
-        DomainSigningSelector: 'sel2026',
-        DomainSigningPrivateKey: privateKey,
-      },
+      DkimSigningAttributes: { DomainSigningSelector: 'sel2026', DomainSigningPrivateKey: key },
     };
   }
+
+  /** The name and parsed input of the one StartExecution call. */
+  function startedExecution() {
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    const input = calls[0]?.args[0].input;
+    return {
+      name: input?.name ?? '',
+      rawInput: input?.input ?? '',
+      input: JSON.parse(input?.input ?? '{}'),
+    };
+  }
+
+  const post = (body: unknown, headers: Record<string, string> = JSON_HEADERS) =>
+    handler(postEvent(body, headers), lambdaContext);
 
   it('starts an execution for an Easy DKIM request and answers 202 PENDING with its id', async () => {
     const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
 
     expect(response.statusCode).toBe(202);
     expect(response.headers?.['Content-Type']).toBe('application/json');
-    const { name, input } = startedExecution(sfn);
+    const { name, input } = startedExecution();
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN,
       name,
@@ -103,7 +117,7 @@ describe('StartVerification (POST /identities)', () => {
       success: true,
       data: {
         id: name,
-        created_at: STARTED_AT.toISOString(),
+        created_at: NOW.toISOString(),
         identity: 'mail.example.com',
         identity_type: 'DOMAIN',
         status: 'PENDING',
@@ -114,391 +128,413 @@ describe('StartVerification (POST /identities)', () => {
     expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
   });
 
+  it('claims the identity in the registry for the run, and never pages ListExecutions', async () => {
+    const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
+
+    const { id } = bodyOf(response).data;
+    expect(await registryItem('mail.example.com')).toMatchObject({
+      identity: 'mail.example.com',
+      identity_type: 'DOMAIN',
+      status: 'PENDING',
+      active_run_id: id,
+      latest_run: {
+        id,
+        execution_arn: executionArn(id),
+        operation: 'CreateIdentity',
+        status: 'PENDING',
+        started_at: NOW.toISOString(),
+      },
+    });
+    expect(sfn).not.toHaveReceivedCommand(ListExecutionsCommand);
+  });
+
   it('names the execution within 80 characters of [0-9A-Za-z_-], starting with the identity', async () => {
     const long = `${'a'.repeat(60)}.${'b'.repeat(60)}.example.com`;
-    await handler(postEvent({ EmailIdentity: long }), lambdaContext);
+    await post({ EmailIdentity: long });
 
-    const { name } = startedExecution(sfn);
+    const { name } = startedExecution();
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name).toMatch(/^[0-9A-Za-z_-]+$/);
-    expect(name.startsWith(executionPrefixFor(long))).toBe(true);
     expect(name.startsWith('aaaa')).toBe(true);
   });
 
-  it('names a new run for the same body sent with a new Idempotency-Key, to retry a finished one', async () => {
-    const json = { 'content-type': 'application/json' };
-    await handler(postEvent({ EmailIdentity: 'mail.example.com' }, json), lambdaContext);
-    await handler(
-      postEvent({ EmailIdentity: 'mail.example.com' }, { ...json, 'Idempotency-Key': 'retry-1' }),
-      lambdaContext,
-    );
-    await handler(
-      postEvent({ EmailIdentity: 'mail.example.com' }, { ...json, 'idempotency-key': 'retry-1' }),
-      lambdaContext,
-    );
+  it('normalises the identity first, so Mail.Example.COM. repeats a request for mail.example.com', async () => {
+    const first = await post({ EmailIdentity: 'mail.example.com' });
+    const second = await post({ EmailIdentity: 'Mail.Example.COM.' });
 
-    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-    expect(names).toHaveLength(3);
-    expect(names[1]).not.toBe(names[0]);
-    expect(names[2]).toBe(names[1]);
+    expect(bodyOf(second).data).toMatchObject({ id: bodyOf(first).data.id, repeated: true });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
-  it('rejects an Idempotency-Key that is not printable ASCII, naming the header', async () => {
-    const response = await handler(
-      postEvent(
-        { EmailIdentity: 'mail.example.com' },
-        { 'content-type': 'application/json', 'idempotency-key': 'x'.repeat(256) },
-      ),
-      lambdaContext,
-    );
-    expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body as string).error.details).toEqual([
-      { field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') },
-    ]);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-
-  it('normalises the identity before naming, so Mail.Example.COM. and mail.example.com are one run', async () => {
-    await handler(postEvent({ EmailIdentity: 'Mail.Example.COM.' }), lambdaContext);
-    await handler(postEvent({ EmailIdentity: 'mail.example.com' }), lambdaContext);
-
-    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-    expect(names).toHaveLength(2);
-    expect(names[0]).toBe(names[1]);
-  });
-
-  it('stores a supplied private key in a prefixed, tagged secret and passes only its ARN', async () => {
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(202);
-    expect(secrets).toHaveReceivedCommandWith(CreateSecretCommand, {
-      SecretString: privateKey,
-      Tags: [{ Key: 'ses-identity-verifier:identity', Value: 'mail.example.com' }],
-    });
-    const secretName = secrets.commandCalls(CreateSecretCommand)[0]?.args[0].input.Name ?? '';
-    expect(secretName).toMatch(
-      /^ses-identity-verifier\/dkim-private-keys\/mail\.example\.com-[0-9a-f]{12}$/,
-    );
-
-    const { rawInput, input, name } = startedExecution(sfn);
-    expect(input.DkimSigningAttributes).toEqual({
-      DomainSigningSelector: 'sel2026',
-      DomainSigningPrivateKeySecretArn: SECRET_ARN,
-    });
-    expect(rawInput).not.toContain(privateKey);
-    expect(name).not.toContain(privateKey.slice(0, 16));
-    expect(response.body).not.toContain(privateKey);
-    expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
-  });
-
-  it('gives a repeated key request the same execution name although each attempt has its own secret', async () => {
-    secrets
-      .on(CreateSecretCommand)
-      .resolvesOnce({ ARN: `${SECRET_ARN}1` })
-      .resolvesOnce({ ARN: `${SECRET_ARN}2` });
-    await handler(postEvent(byodkimBody()), lambdaContext);
-    await handler(postEvent(byodkimBody()), lambdaContext);
-
-    const starts = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
-    expect(starts).toHaveLength(2);
-    expect(starts[0]?.name).toBe(starts[1]?.name);
-    expect(starts[0]?.input).not.toBe(starts[1]?.input);
-  });
-
-  it('names a request with another key differently', async () => {
-    const otherKey = (await generateDkimKeyPair('RSA_1024_BIT')).privateKey;
-    await handler(postEvent(byodkimBody()), lambdaContext);
-    await handler(
-      postEvent({
-        ...byodkimBody(),
-        DkimSigningAttributes: {
-          DomainSigningSelector: 'sel2026',
-          DomainSigningPrivateKey: otherKey,
-        },
-      }),
-      lambdaContext,
-    );
-
-    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-    expect(names[0]).not.toBe(names[1]);
-  });
-
-  it('answers an identical repeat with the existing run and starts nothing, creates no secret', async () => {
-    sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => ({
-      executionArn: input.executionArn,
-      name: input.executionArn.split(':').at(-1),
-      status: 'RUNNING',
-      startDate: STARTED_AT,
-    }));
-
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(202);
-    const data = bodyOf(response).data;
-    expect(data).toMatchObject({
-      status: 'PENDING',
-      repeated: true,
-      created_at: STARTED_AT.toISOString(),
-    });
-    expect(data.execution_arn).toBe(executionArn(data.id));
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
-    expect(response.body).not.toContain(privateKey);
-  });
-
-  it.each([
-    ['SUCCEEDED', undefined, 'VERIFIED'],
-    ['FAILED', 'TIMED_OUT', 'TIMED_OUT'],
-    ['FAILED', 'DKIM_FAILED', 'FAILED'],
-    ['ABORTED', undefined, 'FAILED'],
-  ])('reports a repeat of a %s (%s) run as %s', async (status, error, expected) => {
-    sfn.on(DescribeExecutionCommand).resolves({
-      executionArn: executionArn('x'),
-      name: 'x',
-      status: status as 'FAILED',
-      error,
-      startDate: STARTED_AT,
-    });
-
-    const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
-
-    expect(bodyOf(response).data).toMatchObject({ status: expected, repeated: true });
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-
-  it('deletes its own secret and answers with the winner when an identical request started first', async () => {
-    sfn
-      .on(DescribeExecutionCommand)
-      .rejectsOnce(notFound())
-      .resolves({
-        executionArn: executionArn('winner'),
-        name: 'winner',
-        status: 'RUNNING',
-        startDate: STARTED_AT,
-      });
-    sfn
-      .on(StartExecutionCommand)
-      .rejects(new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }));
-
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(202);
-    expect(bodyOf(response).data).toMatchObject({ id: 'winner', repeated: true });
-    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
-      SecretId: SECRET_ARN,
-      ForceDeleteWithoutRecovery: true,
-    });
-    expect(startedExecution(sfn).rawInput).not.toContain(privateKey);
-  });
-
-  it('returns 409 CONFLICT when a different request for the identity is still running', async () => {
-    sfn
-      .on(ListExecutionsCommand)
-      .resolvesOnce({
-        executions: [
-          {
-            name: `${executionPrefixFor('other.example.com')}0000000000000000`,
-            executionArn: executionArn('a'),
-            stateMachineArn: STATE_MACHINE_ARN,
-            status: 'RUNNING',
-            startDate: STARTED_AT,
-          },
-        ],
-        nextToken: 'page-2',
-      })
-      .resolvesOnce({
-        executions: [
-          {
-            name: `${executionPrefixFor('mail.example.com')}ffffffffffffffff`,
-            executionArn: executionArn('b'),
-            stateMachineArn: STATE_MACHINE_ARN,
-            status: 'RUNNING',
-            startDate: STARTED_AT,
-          },
-        ],
-      });
-
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(409);
-    expect(bodyOf(response).error.code).toBe('CONFLICT');
-    expect(sfn).toHaveReceivedCommandWith(ListExecutionsCommand, {
-      stateMachineArn: STATE_MACHINE_ARN,
-      statusFilter: 'RUNNING',
-      nextToken: 'page-2',
-    });
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
-    expect(response.body).not.toContain(privateKey);
-  });
-
-  it('starts a run when only other identities have runs going', async () => {
-    sfn.on(ListExecutionsCommand).resolves({
-      executions: [
-        {
-          name: `${executionPrefixFor('mail.example.co')}0000000000000000`,
-          executionArn: executionArn('a'),
-          stateMachineArn: STATE_MACHINE_ARN,
-          status: 'RUNNING',
-          startDate: STARTED_AT,
-        },
+  describe('the same request again', () => {
+    it.each([
+      ['"Tags": []', {}, { Tags: [] }],
+      ['"Dns": {}', {}, { Dns: {} }],
+      [
+        'the default NextSigningKeyLength',
+        {},
+        { DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' } },
       ],
+      [
+        'its tags in another order',
+        { Tags: [{ Key: 'a', Value: '1' }, { Key: 'b' }] },
+        { Tags: [{ Key: 'b' }, { Key: 'a', Value: '1' }] },
+      ],
+    ])(
+      'gets the same id, not a 409, when it differs by %s',
+      async (_what, firstExtra, secondExtra) => {
+        const first = await post({ EmailIdentity: 'mail.example.com', ...firstExtra });
+
+        const second = await post({ EmailIdentity: 'mail.example.com', ...secondExtra });
+
+        expect(second.statusCode).toBe(202);
+        expect(bodyOf(second).data).toMatchObject({ id: bodyOf(first).data.id, repeated: true });
+        expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+      },
+    );
+
+    it('answers with the run that goes, storing no second secret and starting nothing', async () => {
+      const first = await post(byodkimBody());
+      secrets.resetHistory();
+
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(202);
+      expect(bodyOf(response).data).toEqual({ ...bodyOf(first).data, repeated: true });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+      expect(response.body).not.toContain(privateKey);
     });
 
-    const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
+    it('answers with the run that goes when sent under a new Idempotency-Key', async () => {
+      const first = await post({ EmailIdentity: 'mail.example.com' });
 
-    expect(response.statusCode).toBe(202);
-    expect(sfn).toHaveReceivedCommand(StartExecutionCommand);
-  });
+      const response = await post(
+        { EmailIdentity: 'mail.example.com' },
+        { ...JSON_HEADERS, 'Idempotency-Key': 'retry-1' },
+      );
 
-  it('returns 400 VALIDATION_ERROR listing every problem with its field path', async () => {
-    const response = await handler(apiEvent('api-start-verification-invalid.json'), lambdaContext);
-
-    expect(response.statusCode).toBe(400);
-    const { error } = bodyOf(response);
-    expect(error.code).toBe('VALIDATION_ERROR');
-    const fields = error.details.map((d: { field: string }) => d.field);
-    expect(fields).toEqual(
-      expect.arrayContaining([
-        'EmailIdentity',
-        'Tags[0].Key',
-        'DkimSigningAttributes.NextSigningKeyLength',
-      ]),
-    );
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-
-  it('returns 400 VALIDATION_ERROR for malformed JSON without quoting the body', async () => {
-    const body = `{"EmailIdentity": "mail.example.com", "DkimSigningAttributes": {"DomainSigningPrivateKey": ${privateKey}}}`;
-    const response = await handler(postEvent(body), lambdaContext);
-
-    expect(response.statusCode).toBe(400);
-    expect(bodyOf(response).error).toMatchObject({
-      code: 'VALIDATION_ERROR',
-      details: [{ field: 'body' }],
+      expect(bodyOf(response).data).toMatchObject({ id: bodyOf(first).data.id, repeated: true });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     });
-    expect(response.body).not.toContain(privateKey.slice(0, 20));
-  });
 
-  it('returns 400 for the malformed sample event', async () => {
-    const response = await handler(
-      apiEvent('api-start-verification-malformed.json'),
-      lambdaContext,
+    it.each([
+      ['VERIFIED', null],
+      ['FAILED', { code: 'DKIM_FAILED', message: 'SES gave up', retryable: true }],
+      ['TIMED_OUT', { code: 'TIMED_OUT', message: 'No DKIM in 72 hours', retryable: true }],
+    ] as const)('reports how the run ended (%s) and starts nothing', async (status, reason) => {
+      const first = bodyOf(await post({ EmailIdentity: 'mail.example.com' })).data;
+      await endRunInRegistry('mail.example.com', first.id, status, NOW, reason);
+
+      const response = await post({ EmailIdentity: 'mail.example.com' });
+
+      expect(bodyOf(response).data).toMatchObject({ id: first.id, status, repeated: true });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    });
+
+    it.each(['FAILED', 'TIMED_OUT'] as const)(
+      'starts a new run after a %s one when sent under a new Idempotency-Key, whatever its case',
+      async (status) => {
+        const first = bodyOf(await post({ EmailIdentity: 'mail.example.com' })).data;
+        await endRunInRegistry('mail.example.com', first.id, status, NOW);
+
+        const retry = await post(
+          { EmailIdentity: 'mail.example.com' },
+          { ...JSON_HEADERS, 'Idempotency-Key': 'retry-1' },
+        );
+        const retryAgain = await post(
+          { EmailIdentity: 'mail.example.com' },
+          { ...JSON_HEADERS, 'idempotency-key': 'retry-1' },
+        );
+
+        expect(bodyOf(retry).data).toMatchObject({ status: 'PENDING', repeated: false });
+        expect(bodyOf(retry).data.id).not.toBe(first.id);
+        expect(bodyOf(retryAgain).data).toMatchObject({
+          id: bodyOf(retry).data.id,
+          repeated: true,
+        });
+        expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+      },
     );
-    expect(response.statusCode).toBe(400);
-    expect(bodyOf(response).error.code).toBe('VALIDATION_ERROR');
+
+    it('is the same run when StartExecution finds the execution already there; the extra secret goes', async () => {
+      sfn
+        .on(StartExecutionCommand)
+        .rejects(
+          new ExecutionAlreadyExists({ message: 'Execution already exists', $metadata: {} }),
+        );
+
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(202);
+      expect(bodyOf(response).data).toMatchObject({ repeated: true });
+      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, {
+        SecretId: SECRET_ARN,
+        ForceDeleteWithoutRecovery: true,
+      });
+      expect(startedExecution().rawInput).not.toContain(privateKey);
+    });
   });
 
-  it('does not quote a private key in validation details', async () => {
-    const response = await handler(
-      postEvent({
+  describe('a different request while a run holds the identity', () => {
+    it('returns 409 CONFLICT naming the run, starting nothing and storing no key', async () => {
+      const first = bodyOf(await post({ EmailIdentity: 'mail.example.com' })).data;
+
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error).toEqual({
+        code: 'CONFLICT',
+        message: expect.stringContaining(`(run ${first.id})`),
+      });
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
+      expect(response.body).not.toContain(privateKey);
+    });
+
+    it('returns 409 CONFLICT for the same selector with another key', async () => {
+      await post(byodkimBody());
+      const otherKey = (await generateDkimKeyPair('RSA_1024_BIT')).privateKey;
+
+      const response = await post(byodkimBody('mail.example.com', otherKey));
+
+      expect(response.statusCode).toBe(409);
+      expect(response.body).not.toContain(otherKey.slice(0, 40));
+    });
+
+    it('starts when only other identities are held', async () => {
+      await post({ EmailIdentity: 'mail.example.co' });
+      await post({ EmailIdentity: 'other.example.com', Tags: [{ Key: 'x', Value: 'y' }] });
+
+      const response = await post({ EmailIdentity: 'mail.example.com' });
+
+      expect(response.statusCode).toBe(202);
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 3);
+    });
+
+    it('starts once the run before it has ended', async () => {
+      const first = bodyOf(await post({ EmailIdentity: 'mail.example.com' })).data;
+      await endRunInRegistry('mail.example.com', first.id, 'FAILED', NOW);
+
+      const response = await post({ EmailIdentity: 'mail.example.com', Tags: [{ Key: 'k' }] });
+
+      expect(response.statusCode).toBe(202);
+      expect(bodyOf(response).data.repeated).toBe(false);
+    });
+
+    it('never both start when sent at the same instant (20 trials)', async () => {
+      const statuses: number[][] = [];
+      for (let trial = 1; trial <= 20; trial += 1) {
+        const identity = `t${trial}.example.com`;
+        const responses = await Promise.all([
+          post({ EmailIdentity: identity, Tags: [{ Key: 'tenant', Value: 'acme' }] }),
+          post({
+            EmailIdentity: identity,
+            DkimSigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+          }),
+        ]);
+        statuses.push(responses.map((r) => r.statusCode).sort());
+      }
+
+      expect(statuses).toEqual(Array.from({ length: 20 }, () => [202, 409]));
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 20);
+    });
+  });
+
+  describe('a supplied private key', () => {
+    it('goes into a prefixed, tagged secret; the execution gets only its ARN', async () => {
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(202);
+      expect(secrets).toHaveReceivedCommandWith(CreateSecretCommand, {
+        SecretString: privateKey,
+        Tags: [{ Key: 'ses-identity-verifier:identity', Value: 'mail.example.com' }],
+      });
+      const secretName = secrets.commandCalls(CreateSecretCommand)[0]?.args[0].input.Name ?? '';
+      expect(secretName).toMatch(
+        /^ses-identity-verifier\/dkim-private-keys\/mail\.example\.com-[0-9a-f]{12}$/,
+      );
+      const { rawInput, input, name } = startedExecution();
+      expect(input.DkimSigningAttributes).toEqual({
+        DomainSigningSelector: 'sel2026',
+        DomainSigningPrivateKeySecretArn: SECRET_ARN,
+      });
+      expect(rawInput).not.toContain(privateKey);
+      expect(name).not.toContain(privateKey.slice(0, 16));
+      expect(response.body).not.toContain(privateKey);
+      expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
+    });
+
+    it('is not kept in the registry, not even as part of its item', async () => {
+      await post(byodkimBody());
+
+      const item = JSON.stringify(await registryItem('mail.example.com'));
+      expect(item).not.toContain(privateKey.slice(0, 40));
+      expect(item).not.toContain(privateKey.slice(-40));
+    });
+
+    it('is not quoted in validation details', async () => {
+      const response = await post({
         EmailIdentity: 'user@example.com',
         DkimSigningAttributes: { DomainSigningPrivateKey: privateKey, DomainSigningSelector: 's1' },
-      }),
-      lambdaContext,
-    );
+      });
 
-    expect(response.statusCode).toBe(400);
-    expect(response.body).not.toContain(privateKey.slice(0, 20));
-    expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
-  });
-
-  it.each([
-    ['no Content-Type', {}],
-    ['text/plain', { 'Content-Type': 'text/plain' }],
-    ['form encoding', { 'content-type': 'application/x-www-form-urlencoded' }],
-  ])('returns 415 UNSUPPORTED_MEDIA_TYPE for %s', async (_label, headers) => {
-    const response = await handler(
-      postEvent({ EmailIdentity: 'mail.example.com' }, headers),
-      lambdaContext,
-    );
-
-    expect(response.statusCode).toBe(415);
-    expect(bodyOf(response)).toMatchObject({
-      success: false,
-      error: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      expect(response.statusCode).toBe(400);
+      expect(response.body).not.toContain(privateKey.slice(0, 20));
+      expect(secrets).not.toHaveReceivedCommand(CreateSecretCommand);
     });
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it.each([
-    ['lower-case header with charset', { 'content-type': 'application/json; charset=utf-8' }],
-    ['a +json media type', { 'Content-Type': 'application/vnd.api+json' }],
-  ])('accepts %s', async (_label, headers) => {
-    const response = await handler(
-      postEvent({ EmailIdentity: 'mail.example.com' }, headers),
-      lambdaContext,
-    );
-    expect(response.statusCode).toBe(202);
-  });
+  describe('refusals', () => {
+    it('returns 400 VALIDATION_ERROR listing every problem with its field path', async () => {
+      const response = await handler(
+        apiEvent('api-start-verification-invalid.json'),
+        lambdaContext,
+      );
 
-  it('reads a base64-encoded body', async () => {
-    const event = postEvent('');
-    event.body = Buffer.from(JSON.stringify({ EmailIdentity: 'mail.example.com' })).toString(
-      'base64',
-    );
-    event.isBase64Encoded = true;
-
-    const response = await handler(event, lambdaContext);
-
-    expect(response.statusCode).toBe(202);
-    expect(startedExecution(sfn).input).toEqual({ EmailIdentity: 'mail.example.com' });
-  });
-
-  it('returns 413 PAYLOAD_TOO_LARGE for a body over the limit, before any AWS call', async () => {
-    const tags = [{ Key: 'padding', Value: 'x'.repeat(MAX_BODY_BYTES) }];
-    const response = await handler(
-      postEvent({ EmailIdentity: 'mail.example.com', Tags: tags }),
-      lambdaContext,
-    );
-
-    expect(response.statusCode).toBe(413);
-    expect(bodyOf(response).error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(sfn.calls()).toHaveLength(0);
-  });
-
-  it.each([
-    [
-      'StartExecution',
-      () => sfn.on(StartExecutionCommand).rejects(sdkError('ThrottlingException')),
-    ],
-    [
-      'ListExecutions',
-      () => sfn.on(ListExecutionsCommand).rejects(sdkError('ThrottlingException')),
-    ],
-    [
-      'DescribeExecution',
-      () => sfn.on(DescribeExecutionCommand).rejects(sdkError('ThrottlingException')),
-    ],
-  ])('returns 429 THROTTLED when Step Functions throttles %s', async (_label, throttle) => {
-    throttle();
-
-    const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
-
-    expect(response.statusCode).toBe(429);
-    expect(bodyOf(response).error.code).toBe('THROTTLED');
-  });
-
-  it('returns 429 THROTTLED and keeps no secret when Secrets Manager throttles', async () => {
-    secrets.on(CreateSecretCommand).rejects(sdkError('ThrottlingException'));
-
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(429);
-    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-
-  it('returns 500 INTERNAL_ERROR without the service message, and deletes the secret, when StartExecution fails', async () => {
-    sfn.on(StartExecutionCommand).rejects(sdkError('InvalidExecutionInput'));
-
-    const response = await handler(postEvent(byodkimBody()), lambdaContext);
-
-    expect(response.statusCode).toBe(500);
-    expect(bodyOf(response).error).toEqual({
-      code: 'INTERNAL_ERROR',
-      message: 'Internal error; the request may be retried',
+      expect(response.statusCode).toBe(400);
+      const { error } = bodyOf(response);
+      expect(error.code).toBe('VALIDATION_ERROR');
+      expect(error.details.map((d: { field: string }) => d.field)).toEqual(
+        expect.arrayContaining([
+          'EmailIdentity',
+          'Tags[0].Key',
+          'DkimSigningAttributes.NextSigningKeyLength',
+        ]),
+      );
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(await registryItem('mail.example.com')).toBeUndefined();
     });
-    expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: SECRET_ARN });
-    expect(response.body).not.toContain(privateKey);
+
+    it('rejects an Idempotency-Key that is not printable ASCII, naming the header', async () => {
+      const response = await post(
+        { EmailIdentity: 'mail.example.com' },
+        { ...JSON_HEADERS, 'idempotency-key': 'x'.repeat(256) },
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error.details).toEqual([
+        { field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') },
+      ]);
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('returns 400 VALIDATION_ERROR for malformed JSON without quoting the body', async () => {
+      const body = `{"EmailIdentity": "mail.example.com", "DkimSigningAttributes": {"DomainSigningPrivateKey": ${privateKey}}}`;
+      const response = await post(body);
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        details: [{ field: 'body' }],
+      });
+      expect(response.body).not.toContain(privateKey.slice(0, 20));
+    });
+
+    it('returns 400 for the malformed sample event', async () => {
+      const response = await handler(
+        apiEvent('api-start-verification-malformed.json'),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(400);
+      expect(bodyOf(response).error.code).toBe('VALIDATION_ERROR');
+    });
+
+    it.each([
+      ['no Content-Type', {}],
+      ['text/plain', { 'Content-Type': 'text/plain' }],
+      ['form encoding', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ])('returns 415 UNSUPPORTED_MEDIA_TYPE for %s', async (_label, headers) => {
+      const response = await post({ EmailIdentity: 'mail.example.com' }, headers);
+
+      expect(response.statusCode).toBe(415);
+      expect(bodyOf(response)).toMatchObject({
+        success: false,
+        error: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      });
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('returns 413 PAYLOAD_TOO_LARGE for a body over the limit, before any AWS call', async () => {
+      const tags = [{ Key: 'padding', Value: 'x'.repeat(MAX_BODY_BYTES) }];
+      const response = await post({ EmailIdentity: 'mail.example.com', Tags: tags });
+
+      expect(response.statusCode).toBe(413);
+      expect(bodyOf(response).error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(sfn.calls()).toHaveLength(0);
+      expect(await registryItem('mail.example.com')).toBeUndefined();
+    });
+  });
+
+  describe('bodies it accepts', () => {
+    it.each([
+      ['lower-case header with charset', { 'content-type': 'application/json; charset=utf-8' }],
+      ['a +json media type', { 'Content-Type': 'application/vnd.api+json' }],
+    ])('accepts %s', async (_label, headers) => {
+      const response = await post({ EmailIdentity: 'mail.example.com' }, headers);
+
+      expect(response.statusCode).toBe(202);
+    });
+
+    it('reads a base64-encoded body', async () => {
+      const event = postEvent('');
+      event.body = Buffer.from(JSON.stringify({ EmailIdentity: 'mail.example.com' })).toString(
+        'base64',
+      );
+      event.isBase64Encoded = true;
+
+      const response = await handler(event, lambdaContext);
+
+      expect(response.statusCode).toBe(202);
+      expect(startedExecution().input).toEqual({ EmailIdentity: 'mail.example.com' });
+    });
+  });
+
+  describe('AWS failures', () => {
+    it('returns 429 THROTTLED when Step Functions throttles StartExecution, and leaves the identity free', async () => {
+      sfn.on(StartExecutionCommand).rejects(sdkError('ThrottlingException'));
+
+      const response = await handler(apiEvent('api-start-verification.json'), lambdaContext);
+
+      expect(response.statusCode).toBe(429);
+      expect(bodyOf(response).error.code).toBe('THROTTLED');
+      expect(await registryItem('mail.example.com')).toBeUndefined();
+    });
+
+    it('returns 429 THROTTLED when Step Functions throttles the look at a repeated run', async () => {
+      await post({ EmailIdentity: 'mail.example.com' });
+      sfn.on(DescribeExecutionCommand).rejects(sdkError('ThrottlingException'));
+
+      const response = await post({ EmailIdentity: 'mail.example.com' });
+
+      expect(response.statusCode).toBe(429);
+      expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    });
+
+    it('returns 429 THROTTLED, starting nothing and leaving the identity free, when Secrets Manager throttles', async () => {
+      secrets.on(CreateSecretCommand).rejects(sdkError('ThrottlingException'));
+
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(429);
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(await registryItem('mail.example.com')).toBeUndefined();
+    });
+
+    it('returns 500 INTERNAL_ERROR without the service message when StartExecution fails, deleting the secret and freeing the identity', async () => {
+      sfn.on(StartExecutionCommand).rejects(sdkError('InvalidExecutionInput'));
+
+      const response = await post(byodkimBody());
+
+      expect(response.statusCode).toBe(500);
+      expect(bodyOf(response).error).toEqual({
+        code: 'INTERNAL_ERROR',
+        message: 'Internal error; the request may be retried',
+      });
+      expect(secrets).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: SECRET_ARN });
+      expect(response.body).not.toContain(privateKey);
+      expect(await registryItem('mail.example.com')).toBeUndefined();
+    });
   });
 });

@@ -26,7 +26,12 @@ describe('sdkUsageOf', () => {
     expect(usage.actions).toEqual([
       'secretsmanager:GetSecretValue',
       'ses:CreateEmailIdentity',
+      'ses:DeleteEmailIdentity',
       'ses:GetEmailIdentity',
+      'ses:PutEmailIdentityConfigurationSetAttributes',
+      'ses:PutEmailIdentityDkimSigningAttributes',
+      'ses:TagResource',
+      'ses:UntagResource',
     ]);
     expect(usage.sources['ses:CreateEmailIdentity']).toEqual([
       'functions/steps/create-identity/create-identity.ts',

@@ -6,8 +6,9 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SesNotFoundError } from '#shared/workflow/errors.js';
-import { checkIdentity } from '#steps/check-verification/check-identity.js';
+import { SesNotFoundError, ThrottlingError } from '#shared/workflow/errors.js';
+import type { DkimDnsRecord, PublishedRecords } from '#shared/workflow/types.js';
+import { checkIdentity, type WakeReason } from '#steps/check-verification/check-identity.js';
 import { expectValidDetail } from '#test/support/event-schemas.js';
 import {
   addressIdentity,
@@ -20,6 +21,18 @@ import {
 const created = new Date('2026-11-01T00:00:00.000Z');
 const hours = (h: number) => new Date(created.getTime() + h * 3600_000);
 const records = cnameRecords();
+const published = (list: DkimDnsRecord[]): PublishedRecords => ({
+  provider: 'route53',
+  provider_reason: 'a zone matched',
+  hosted_zone_id: 'Z1',
+  hosted_zone_name: 'example.com',
+  written: true,
+  change_id: 'C1',
+  records: list,
+  zone_file: [],
+});
+const safetyNet: WakeReason = { Error: 'States.Timeout', Cause: 'Task timed out' };
+const sweeper: WakeReason = { woken_by: 'sweeper', ses_status: 'SUCCESS' };
 
 describe('checkIdentity', () => {
   const ses = mockClient(SESv2Client);
@@ -31,12 +44,15 @@ describe('checkIdentity', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  const domainInput = (previous = firstCheck) => ({
+  // Most looks here follow a wake-up; the first look has a test of its own.
+  const domainInput = (previous = firstCheck, wake: WakeReason = sweeper) => ({
     identity: easyDkimIdentity(created),
-    records,
+    dns: published(records),
     previous,
     execution_id: 'run-1',
+    wake,
   });
+  const lookedOnce = { ...firstCheck, checks: 1 };
 
   it('returns VERIFIED when DKIM is SUCCESS and the domain is verified for sending', async () => {
     ses.on(GetEmailIdentityCommand).resolves({
@@ -69,7 +85,7 @@ describe('checkIdentity', () => {
   });
 
   it.each(['PENDING', 'TEMPORARY_FAILURE', 'NOT_STARTED'])(
-    'returns PENDING with the next wait while SES says %s',
+    'returns PENDING, to be woken or to look again in 24 hours, while SES says %s',
     async (status) => {
       ses.on(GetEmailIdentityCommand).resolves({
         VerifiedForSendingStatus: false,
@@ -79,16 +95,112 @@ describe('checkIdentity', () => {
       expect(result).toMatchObject({
         outcome: 'PENDING',
         dkim_status: status,
-        next_check_seconds: 120,
+        next_check_seconds: 24 * 3600,
         failure: null,
       });
     },
   );
 
-  it('checks every minute while every record is right, because SES can flip at any moment', async () => {
+  it('does not ask SES on the first look: SES has just answered the creation', async () => {
+    const prober = vi.fn(async (r: DkimDnsRecord[]) => probeAll(r, 'OK'));
+
+    const result = await checkIdentity(domainInput(firstCheck, null), prober);
+
+    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+    expect(result).toMatchObject({
+      outcome: 'PENDING',
+      dkim_status: 'PENDING',
+      checks: 1,
+      next_check_seconds: 24 * 3600,
+    });
+    expect(result.probe).toEqual(probeAll(records, 'OK'));
+  });
+
+  it('asks SES on the first look at an adopted identity SES had verified', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const identity = easyDkimIdentity(created);
+    const adopted = {
+      ...identity,
+      adopted: true,
+      dkim: identity.dkim && { ...identity.dkim, status: 'SUCCESS' as const },
+    };
+
+    const result = await checkIdentity(
+      { ...domainInput(firstCheck, null), identity: adopted },
+      vi.fn(),
+    );
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(result.outcome).toBe('VERIFIED');
+  });
+
+  it('asks SES on the first look after a change that kept DKIM signing (SUCCESS)', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const identity = easyDkimIdentity(created);
+    const changed = {
+      ...identity,
+      adopted: false,
+      dkim: identity.dkim && { ...identity.dkim, status: 'SUCCESS' as const },
+    };
+
+    const result = await checkIdentity(
+      { ...domainInput(firstCheck, null), identity: changed },
+      vi.fn(),
+    );
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(result.outcome).toBe('VERIFIED');
+  });
+
+  it('asks SES when the sweeper woke the run', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const result = await checkIdentity(domainInput(lookedOnce, sweeper), vi.fn());
+    expect(result).toMatchObject({ outcome: 'VERIFIED', checks: 2 });
+  });
+
+  it('does not ask SES on a safety-net look while a record is still missing', async () => {
+    const prober = vi.fn(async (r: DkimDnsRecord[]) => probeAll(r, 'MISSING'));
+
+    const result = await checkIdentity(domainInput(lookedOnce, safetyNet), prober);
+
+    expect(ses).not.toHaveReceivedCommand(GetEmailIdentityCommand);
+    expect(prober).toHaveBeenCalledTimes(1);
+    expect(result).toMatchObject({ outcome: 'PENDING', checks: 2, next_check_seconds: 24 * 3600 });
+  });
+
+  it('asks SES on a safety-net look once every record is right', async () => {
+    ses.on(GetEmailIdentityCommand).resolves({
+      VerifiedForSendingStatus: true,
+      DkimAttributes: { Status: 'SUCCESS' },
+    });
+    const prober = vi.fn(async (r: DkimDnsRecord[]) => probeAll(r, 'OK'));
+
+    const result = await checkIdentity(domainInput(lookedOnce, safetyNet), prober);
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(prober).toHaveBeenCalledTimes(1);
+    expect(result.outcome).toBe('VERIFIED');
+  });
+
+  it('asks SES at the deadline, whatever the records', async () => {
+    vi.setSystemTime(hours(72));
     ses.on(GetEmailIdentityCommand).resolves({ DkimAttributes: { Status: 'PENDING' } });
-    const result = await checkIdentity(domainInput(), async (r) => probeAll(r, 'OK'));
-    expect(result.next_check_seconds).toBe(60);
+
+    const result = await checkIdentity(domainInput(lookedOnce, safetyNet), async (r) =>
+      probeAll(r, 'MISSING'),
+    );
+
+    expect(ses).toHaveReceivedCommandTimes(GetEmailIdentityCommand, 1);
+    expect(result.outcome).toBe('TIMED_OUT');
   });
 
   it('returns FAILED with SES VerificationInfo, the probe and what to fix when SES says FAILED', async () => {
@@ -107,7 +219,8 @@ describe('checkIdentity', () => {
     expect(result.failure).toMatchObject({
       identity: 'example.com',
       execution_id: 'run-1',
-      reason: { code: 'DKIM_FAILED' },
+      // The same request may succeed once the records are right.
+      reason: { code: 'DKIM_FAILED', retryable: true },
       verification_info: {
         error_type: 'HOST_NOT_FOUND',
         last_checked_at: hours(0.5).toISOString(),
@@ -126,7 +239,7 @@ describe('checkIdentity', () => {
     ses.on(GetEmailIdentityCommand).resolves({ DkimAttributes: { Status: 'PENDING' } });
     const result = await checkIdentity(domainInput(), async (r) => probeAll(r, 'MISSING'));
     expect(result.outcome).toBe('TIMED_OUT');
-    expect(result.failure?.reason.code).toBe('TIMED_OUT');
+    expect(result.failure?.reason).toMatchObject({ code: 'TIMED_OUT', retryable: true });
     expectValidDetail('Email Identity Verification Failed', result.failure);
   });
 
@@ -148,7 +261,7 @@ describe('checkIdentity', () => {
     expect(result.outcome).toBe('TIMED_OUT');
   });
 
-  it('never schedules the next check past the deadline', async () => {
+  it('never schedules the next look past the deadline', async () => {
     vi.setSystemTime(new Date(hours(72).getTime() - 90_000));
     ses.on(GetEmailIdentityCommand).resolves({ DkimAttributes: { Status: 'PENDING' } });
     const previous = {
@@ -168,9 +281,10 @@ describe('checkIdentity', () => {
     const result = await checkIdentity(
       {
         identity: addressIdentity(created),
-        records: [],
+        dns: published([]),
         previous: firstCheck,
         execution_id: 'run-2',
+        wake: sweeper,
       },
       vi.fn(),
     );
@@ -183,9 +297,10 @@ describe('checkIdentity', () => {
     const result = await checkIdentity(
       {
         identity: addressIdentity(created),
-        records: [],
+        dns: published([]),
         previous: firstCheck,
         execution_id: 'run-2',
+        wake: sweeper,
       },
       vi.fn(),
     );
@@ -193,12 +308,13 @@ describe('checkIdentity', () => {
     expect(result.failure?.reason.message).toContain('24 hours');
   });
 
-  it('treats a throttled GetEmailIdentity as a skipped look, not a failure', async () => {
+  it('lets a throttled GetEmailIdentity fail the look, for the SES request queue to try again', async () => {
     ses
       .on(GetEmailIdentityCommand)
       .rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }));
-    const result = await checkIdentity(domainInput(), async (r) => probeAll(r, 'OK'));
-    expect(result).toMatchObject({ outcome: 'PENDING', checks: 1 });
+    await expect(
+      checkIdentity(domainInput(), async (r) => probeAll(r, 'OK')),
+    ).rejects.toBeInstanceOf(ThrottlingError);
   });
 
   it('throws SesNotFoundError when the identity was deleted during the run', async () => {

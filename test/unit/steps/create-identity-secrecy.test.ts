@@ -9,12 +9,14 @@ import {
   CreateEmailIdentityCommand,
   type CreateEmailIdentityCommandInput,
   GetEmailIdentityCommand,
+  PutEmailIdentityDkimSigningAttributesCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '#steps/create-identity/handler.js';
+import { startDnsServer } from '#test/support/dns-server.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
 
 // Everything the deployed handler can print is in scope here: logs at every level, and metrics,
@@ -144,20 +146,30 @@ describe('CreateIdentity keeps the private key secret', () => {
     expectNowhere(testKeys.rsa2048Pkcs1, outcome);
   });
 
-  it('logs no part of the key when adopting an identity, with notes about its tags', async () => {
-    ses
-      .on(CreateEmailIdentityCommand)
-      .rejects(new AlreadyExistsException({ message: 'exists', ...meta }));
-    ses.on(GetEmailIdentityCommand).resolves({
-      DkimAttributes: { SigningAttributesOrigin: 'EXTERNAL', Tokens: ['s1'], Status: 'PENDING' },
-      Tags: [{ Key: 'tenant', Value: 'other' }],
-    });
+  it('logs no part of the key when adopting an identity and giving SES its key again', async () => {
+    const dns = await startDnsServer({});
+    vi.stubEnv('DNS_RESOLVERS', dns.address);
+    vi.stubEnv('DNS_QUERY_AUTHORITATIVE', 'false');
+    vi.stubEnv('AWS_ACCOUNT_ID', '123456789012');
+    try {
+      ses
+        .on(CreateEmailIdentityCommand)
+        .rejects(new AlreadyExistsException({ message: 'exists', ...meta }));
+      ses.on(GetEmailIdentityCommand).resolves({
+        DkimAttributes: { SigningAttributesOrigin: 'EXTERNAL', Tokens: ['s1'], Status: 'PENDING' },
+        Tags: [{ Key: 'tenant', Value: 'other' }],
+      });
+      ses.on(PutEmailIdentityDkimSigningAttributesCommand).resolves({ DkimStatus: 'PENDING' });
 
-    const outcome = await invoke(secretRequest);
+      const outcome = await invoke(secretRequest);
 
-    expect(outcome.result).toMatchObject({ adopted: true });
-    expect(written.join('')).toContain('differs from the request');
-    expectNowhere(testKeys.rsa2048Pkcs1, outcome);
+      expect(outcome.result).toMatchObject({ adopted: true, restart: { method: 'KEY_RESENT' } });
+      expect(written.join('')).toContain('already existed and matches the request');
+      expectNowhere(testKeys.rsa2048Pkcs1, outcome);
+    } finally {
+      vi.unstubAllEnvs();
+      await dns.close();
+    }
   });
 
   it('quotes no part of the key in a conflict', async () => {

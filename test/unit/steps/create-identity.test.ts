@@ -13,20 +13,27 @@ import {
   ConcurrentModificationException,
   CreateEmailIdentityCommand,
   type CreateEmailIdentityCommandInput,
+  DeleteEmailIdentityCommand,
   GetEmailIdentityCommand,
   type GetEmailIdentityCommandOutput,
   InternalServiceErrorException,
   LimitExceededException,
   NotFoundException,
+  PutEmailIdentityConfigurationSetAttributesCommand,
+  PutEmailIdentityDkimSigningAttributesCommand,
   SESv2Client,
+  TagResourceCommand,
   TooManyRequestsException,
+  UntagResourceCommand,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dkimTxtValue, splitTxt } from '#shared/dns/records.js';
 import { useClock } from '#shared/runtime/clock.js';
 import { type ErrorName, ValidationError } from '#shared/workflow/errors.js';
 import type { CreatedIdentity } from '#shared/workflow/types.js';
 import { createIdentityStep } from '#steps/create-identity/handler.js';
+import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support/dns-server.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -138,9 +145,11 @@ describe('CreateIdentity step', () => {
           current_signing_key_length: null,
           next_signing_key_length: 'RSA_2048_BIT',
           public_key: null,
+          signing_hosted_zone: 'dkim.amazonses.com',
         },
         dns: { provider: null, hosted_zone_id: null },
         change: null,
+        restart: null,
       });
       expect(secrets).not.toHaveReceivedAnyCommand();
     });
@@ -181,6 +190,7 @@ describe('CreateIdentity step', () => {
         configuration_set_name: 'tenant-acme',
         dns: { provider: 'route53', hosted_zone_id: 'Z0123456789ABC' },
         change: null,
+        restart: null,
       });
     });
   });
@@ -393,11 +403,33 @@ describe('CreateIdentity step', () => {
   });
 
   describe('when SES already has the identity', () => {
+    let dns: TestDnsServer;
+    /** What the test DNS server holds: the test of each case puts the selector's record in it. */
+    const zone: Record<string, ZoneData> = {};
+
+    beforeAll(async () => {
+      dns = await startDnsServer(zone);
+      vi.stubEnv('DNS_RESOLVERS', dns.address);
+      vi.stubEnv('DNS_QUERY_AUTHORITATIVE', 'false');
+      vi.stubEnv('AWS_ACCOUNT_ID', '123456789012');
+    });
+    afterAll(async () => {
+      vi.unstubAllEnvs();
+      await dns.close();
+    });
     beforeEach(() => {
+      delete zone['s1._domainkey.example.com'];
       ses
         .on(CreateEmailIdentityCommand)
         .rejects(new AlreadyExistsException({ message: 'exists', ...meta }));
+      ses.on(TagResourceCommand).resolves({});
+      ses.on(UntagResourceCommand).resolves({});
+      ses.on(PutEmailIdentityConfigurationSetAttributesCommand).resolves({});
+      ses.on(DeleteEmailIdentityCommand).resolves({});
     });
+    const publishKey = (publicKey: string) => {
+      zone['s1._domainkey.example.com'] = { TXT: [splitTxt(dkimTxtValue(publicKey))] };
+    };
 
     it('adopts a matching Easy DKIM identity with what SES reports', async () => {
       ses
@@ -423,10 +455,14 @@ describe('CreateIdentity step', () => {
           current_signing_key_length: 'RSA_2048_BIT',
           next_signing_key_length: 'RSA_2048_BIT',
           public_key: null,
+          signing_hosted_zone: 'dkim.amazonses.com',
         },
         dns: { provider: null, hosted_zone_id: null },
         change: null,
+        restart: null,
       });
+      expect(ses).not.toHaveReceivedCommand(TagResourceCommand);
+      expect(ses).not.toHaveReceivedCommand(DeleteEmailIdentityCommand);
     });
 
     it('adopts an Easy DKIM identity whose origin names a Region (AWS_SES_*)', async () => {
@@ -444,11 +480,14 @@ describe('CreateIdentity step', () => {
       expect(result).toMatchObject({ adopted: true, dkim: { origin: 'AWS_SES', tokens: TOKENS } });
     });
 
-    it('adopts despite another key length, configuration set or tags, which it only notes', async () => {
+    it("applies the request's tags and configuration set to the adopted identity, never dropping them", async () => {
       ses.on(GetEmailIdentityCommand).resolves(
         easyExisting({
           ConfigurationSetName: 'existing-set',
-          Tags: [{ Key: 'tenant', Value: 'other' }],
+          Tags: [
+            { Key: 'tenant', Value: 'other' },
+            { Key: 'stale', Value: 'x' },
+          ],
         }),
       );
 
@@ -456,23 +495,33 @@ describe('CreateIdentity step', () => {
         EmailIdentity: 'example.com',
         Tags: [{ Key: 'tenant', Value: 'acme' }],
         ConfigurationSetName: 'wanted-set',
-        DkimSigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
       });
 
-      expect(result).toMatchObject({
-        adopted: true,
-        configuration_set_name: 'existing-set',
-        dkim: { next_signing_key_length: 'RSA_2048_BIT' },
+      const arn = 'arn:aws:ses:us-east-1:123456789012:identity/example.com';
+      expect(ses).toHaveReceivedCommandWith(TagResourceCommand, {
+        ResourceArn: arn,
+        Tags: [{ Key: 'tenant', Value: 'acme' }],
       });
+      expect(ses).toHaveReceivedCommandWith(UntagResourceCommand, {
+        ResourceArn: arn,
+        TagKeys: ['stale'],
+      });
+      expect(ses).toHaveReceivedCommandWith(PutEmailIdentityConfigurationSetAttributesCommand, {
+        EmailIdentity: 'example.com',
+        ConfigurationSetName: 'wanted-set',
+      });
+      expect(result).toMatchObject({ adopted: true, configuration_set_name: 'wanted-set' });
     });
 
-    it('adopts a matching BYODKIM identity (a retry after SES created it), with the public key from the secret', async () => {
+    it('adopts a matching BYODKIM identity whose DNS record holds the same key, with the public key from the secret', async () => {
       ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('s1'));
+      publishKey(testKeys.rsa2048PublicKey);
 
       const result = await createIdentityStep(secretRequest);
 
       expect(result).toMatchObject({
         adopted: true,
+        restart: null,
         dkim: {
           origin: 'EXTERNAL',
           selector: 's1',
@@ -480,18 +529,160 @@ describe('CreateIdentity step', () => {
           public_key: testKeys.rsa2048PublicKey,
         },
       });
+      expect(ses).not.toHaveReceivedCommand(PutEmailIdentityDkimSigningAttributesCommand);
       expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
     });
 
-    it('adopts an existing email address', async () => {
-      ses.on(GetEmailIdentityCommand).resolves({ IdentityType: 'EMAIL_ADDRESS' });
+    it("gives SES the request's key again when no DNS record shows which key it holds", async () => {
+      ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('s1'));
+      ses.on(PutEmailIdentityDkimSigningAttributesCommand).resolves({ DkimStatus: 'PENDING' });
+
+      const result = await createIdentityStep(secretRequest);
+
+      expect(ses).toHaveReceivedCommandWith(PutEmailIdentityDkimSigningAttributesCommand, {
+        EmailIdentity: 'example.com',
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: {
+          DomainSigningSelector: 's1',
+          DomainSigningPrivateKey: testKeys.rsa2048Pkcs1,
+        },
+      });
+      expect(result).toMatchObject({ adopted: true, restart: { method: 'KEY_RESENT' } });
+    });
+
+    it('restarts a BYODKIM verification SES gave up on by giving it its key again', async () => {
+      const existing = byodkimExisting('s1');
+      ses.on(GetEmailIdentityCommand).resolves({
+        ...existing,
+        DkimAttributes: { ...existing.DkimAttributes, Status: 'FAILED' },
+      });
+      ses.on(PutEmailIdentityDkimSigningAttributesCommand).resolves({ DkimStatus: 'PENDING' });
+      publishKey(testKeys.rsa2048PublicKey);
+
+      const result = await createIdentityStep(secretRequest);
+
+      expect(result).toMatchObject({
+        restart: { method: 'KEY_RESENT', reason: expect.stringContaining('FAILED') },
+        dkim: { status: 'PENDING', public_key: testKeys.rsa2048PublicKey },
+      });
+    });
+
+    it("restarts an Easy DKIM verification SES gave up on by recreating the identity, with the request's tags", async () => {
+      ses
+        .on(GetEmailIdentityCommand)
+        .resolves(
+          easyExisting({ DkimAttributes: { ...easyExisting().DkimAttributes, Status: 'FAILED' } }),
+        );
+      ses
+        .on(CreateEmailIdentityCommand)
+        .rejectsOnce(new AlreadyExistsException({ message: 'exists', ...meta }))
+        .resolves({
+          IdentityType: 'DOMAIN',
+          DkimAttributes: {
+            SigningAttributesOrigin: 'AWS_SES',
+            Tokens: ['newtoken'],
+            Status: 'PENDING',
+          },
+        });
+
+      const result = await createIdentityStep({
+        EmailIdentity: 'example.com',
+        Tags: [{ Key: 'tenant', Value: 'acme' }],
+      });
+
+      expect(ses).toHaveReceivedCommandWith(DeleteEmailIdentityCommand, {
+        EmailIdentity: 'example.com',
+      });
+      expect(ses).toHaveReceivedCommandTimes(CreateEmailIdentityCommand, 2);
+      expect(ses.commandCalls(CreateEmailIdentityCommand)[1]?.args[0].input).toMatchObject({
+        Tags: [{ Key: 'tenant', Value: 'acme' }],
+      });
+      expect(result).toMatchObject({
+        restart: { method: 'RECREATED' },
+        dkim: { tokens: ['newtoken'], status: 'PENDING' },
+      });
+    });
+
+    it('does not recreate a failed identity when that would lose a sending policy or a custom MAIL FROM', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(
+        easyExisting({
+          DkimAttributes: { ...easyExisting().DkimAttributes, Status: 'FAILED' },
+          Policies: { 'tenant-send': '{}' },
+          MailFromAttributes: {
+            MailFromDomain: 'bounce.example.com',
+            MailFromDomainStatus: 'SUCCESS',
+            BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+          },
+        }),
+      );
+
+      const error = await rejection(createIdentityStep(easyRequest));
+
+      expect(error.name).toBe('ConflictError');
+      expect(error.message).toContain('"tenant-send"');
+      expect(error.message).toContain('bounce.example.com');
+      expect(ses).not.toHaveReceivedCommand(DeleteEmailIdentityCommand);
+    });
+
+    it('sends an unverified address a new verification message by recreating it', async () => {
+      ses.on(GetEmailIdentityCommand).resolves({
+        IdentityType: 'EMAIL_ADDRESS',
+        VerifiedForSendingStatus: false,
+      });
+      ses
+        .on(CreateEmailIdentityCommand)
+        .rejectsOnce(new AlreadyExistsException({ message: 'exists', ...meta }))
+        .resolves({ IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: false });
 
       const result = await createIdentityStep({ EmailIdentity: 'jane@example.com' });
 
-      expect(result).toMatchObject({ adopted: true, identity_type: 'EMAIL_ADDRESS', dkim: null });
+      expect(ses).toHaveReceivedCommandWith(DeleteEmailIdentityCommand, {
+        EmailIdentity: 'jane@example.com',
+      });
+      expect(result).toMatchObject({ adopted: true, restart: { method: 'RECREATED' }, dkim: null });
     });
 
-    it.each<[string, object, Omit<GetEmailIdentityCommandOutput, '$metadata'>, RegExp]>([
+    it('adopts a verified address as it is', async () => {
+      ses
+        .on(GetEmailIdentityCommand)
+        .resolves({ IdentityType: 'EMAIL_ADDRESS', VerifiedForSendingStatus: true });
+
+      const result = await createIdentityStep({ EmailIdentity: 'jane@example.com' });
+
+      expect(result).toMatchObject({
+        adopted: true,
+        restart: null,
+        identity_type: 'EMAIL_ADDRESS',
+      });
+      expect(ses).not.toHaveReceivedCommand(DeleteEmailIdentityCommand);
+    });
+
+    it('gives an unverified BYODKIM identity a freshly generated key for the selector', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(byodkimExisting('s1'));
+      ses.on(PutEmailIdentityDkimSigningAttributesCommand).resolves({ DkimStatus: 'PENDING' });
+
+      const result = await createIdentityStep(generatedRequest('RSA_1024_BIT'));
+
+      const put = ses.commandCalls(PutEmailIdentityDkimSigningAttributesCommand)[0]?.args[0].input;
+      expect(put?.SigningAttributes?.DomainSigningSelector).toBe('s1');
+      const publicKey = createPublicKey(
+        createPrivateKey({
+          key: Buffer.from(put?.SigningAttributes?.DomainSigningPrivateKey ?? '', 'base64'),
+          format: 'der',
+          type: 'pkcs1',
+        }),
+      )
+        .export({ type: 'spki', format: 'der' })
+        .toString('base64');
+      expect(result).toMatchObject({
+        restart: { method: 'NEW_KEY' },
+        dkim: { public_key: publicKey },
+      });
+    });
+
+    it.each<
+      [string, object, Omit<GetEmailIdentityCommandOutput, '$metadata'>, RegExp, (() => void)?]
+    >([
       [
         'the request asks for Easy DKIM and the identity uses BYODKIM',
         easyRequest,
@@ -520,21 +711,48 @@ describe('CreateIdentity step', () => {
         /the identity has no Easy DKIM tokens/,
       ],
       [
-        'the request asks for a generated key (SES does not reveal the key it holds)',
-        generatedRequest(),
-        byodkimExisting('s1'),
-        /a generated key cannot adopt it.*Supply the key through DomainSigningPrivateKeySecretArn, or delete the identity/,
+        'the Easy DKIM key lengths differ',
+        {
+          EmailIdentity: 'example.com',
+          DkimSigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        },
+        easyExisting(),
+        /Easy DKIM key length: the identity has RSA_2048_BIT, the request asks for RSA_1024_BIT/,
       ],
-    ])('fails with ConflictError when %s', async (_label, request, existing, message) => {
-      ses.on(GetEmailIdentityCommand).resolves(existing);
+      [
+        "the selector's DNS record holds another key than the request's (SES may sign with it)",
+        secretRequest,
+        byodkimExisting('s1'),
+        /the TXT record of selector "s1" holds another public key/,
+        () => publishKey(testKeys.rsa1024PublicKey),
+      ],
+      [
+        'a generated key would replace the key of a verified identity (SES does not reveal it)',
+        generatedRequest(),
+        {
+          ...byodkimExisting('s1'),
+          VerifiedForSendingStatus: true,
+          DkimAttributes: { ...byodkimExisting('s1').DkimAttributes, Status: 'SUCCESS' },
+        },
+        /verified with a key of selector "s1" that SES does not reveal/,
+      ],
+    ])(
+      'fails with ConflictError, pointing to the DKIM change route, when %s',
+      async (_label, request, existing, message, arrange) => {
+        arrange?.();
+        ses.on(GetEmailIdentityCommand).resolves(existing);
 
-      const error = await rejection(createIdentityStep(request));
+        const error = await rejection(createIdentityStep(request));
 
-      expect(error.name).toBe('ConflictError');
-      expect(error.message).toMatch(/^Email identity example\.com already exists in SES/);
-      expect(error.message).toMatch(message);
-      expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
-    });
+        expect(error.name).toBe('ConflictError');
+        expect(error.message).toMatch(/^Email identity example\.com already exists in SES/);
+        expect(error.message).toMatch(message);
+        expect(error.message).toContain('PUT /identities/example.com/dkim');
+        expect(ses).not.toHaveReceivedCommand(PutEmailIdentityDkimSigningAttributesCommand);
+        expect(ses).not.toHaveReceivedCommand(DeleteEmailIdentityCommand);
+        expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
+      },
+    );
 
     it('fails with a retryable ConcurrentModificationError when the identity vanished before it was read', async () => {
       ses.on(GetEmailIdentityCommand).rejects(new NotFoundException({ message: 'gone', ...meta }));

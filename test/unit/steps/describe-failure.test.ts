@@ -9,6 +9,7 @@ import { parseDkimChangeRequest, parseIdentityRequest } from '#shared/request/in
 import { createIdentityStep } from '#steps/create-identity/handler.js';
 import { describeFailure } from '#steps/describe-failure/describe-failure.js';
 import { expectValidDetail } from '#test/support/event-schemas.js';
+import { easyDkimIdentity } from '#test/support/fixtures.js';
 
 const lambdaCause = (errorType: string, errorMessage: string) =>
   JSON.stringify({ errorType, errorMessage, trace: ['at secret/stack/frame.js:1'] });
@@ -26,22 +27,54 @@ async function caught(step: () => unknown): Promise<{ Error: string; Cause: stri
 
 describe('describeFailure', () => {
   it.each([
-    ['ConflictError', 'CONFLICT'],
-    ['DnsPublishError', 'DNS_PUBLISH_FAILED'],
-    ['SesBadRequestError', 'SES_ERROR'],
-    ['ThrottlingError', 'SES_ERROR'],
-    ['SesNotFoundError', 'SES_ERROR'],
-    ['Lambda.Unknown', 'INTERNAL_ERROR'],
-    ['States.Timeout', 'INTERNAL_ERROR'],
-    ['TypeError', 'INTERNAL_ERROR'],
-  ])('maps %s to the reason code %s', (errorName, code) => {
+    ['ValidationError', 'VALIDATION_ERROR', false],
+    ['ConflictError', 'CONFLICT', false],
+    ['DnsPublishError', 'DNS_PUBLISH_FAILED', false],
+    ['DnsChangePendingError', 'DNS_PUBLISH_FAILED', true],
+    ['SesBadRequestError', 'SES_ERROR', false],
+    ['SesLimitExceededError', 'SES_ERROR', false],
+    ['SesNotFoundError', 'SES_ERROR', false],
+    ['ThrottlingError', 'SES_ERROR', true],
+    ['ServiceUnavailableError', 'SES_ERROR', true],
+    ['ConcurrentModificationError', 'SES_ERROR', true],
+    ['Lambda.Unknown', 'INTERNAL_ERROR', true],
+    ['States.Timeout', 'INTERNAL_ERROR', true],
+    ['States.TaskFailed', 'INTERNAL_ERROR', true],
+    ['States.Permissions', 'INTERNAL_ERROR', false],
+    ['ConfigurationError', 'INTERNAL_ERROR', false],
+    ['TypeError', 'INTERNAL_ERROR', false],
+  ])('maps %s to the reason code %s, retryable %s', (errorName, code, retryable) => {
     const detail = describeFailure({
       request: { EmailIdentity: 'example.com' },
       execution_id: 'run-1',
       error: { Error: errorName, Cause: lambdaCause(errorName, 'what went wrong') },
     });
-    expect(detail.reason.code).toBe(code);
+    expect(detail.reason).toMatchObject({ code, retryable });
     expectValidDetail('Email Identity Verification Failed', detail);
+  });
+
+  it.each([
+    ['a normalised identity', 'Mail.Example.COM.', 'mail.example.com'],
+    ['an address, its domain normalised', 'Ops@Example.COM', 'Ops@example.com'],
+    ['nothing for an invalid one', 'not a domain', null],
+    ['nothing for a key pasted as an address', `x@${'MIIEowIBAAKCAQEA'.repeat(20)}`, null],
+    ['nothing for a value that is not a string', 42, null],
+  ])('names the requested identity as %s', (_what, requested, identity) => {
+    const detail = describeFailure({
+      request: { EmailIdentity: requested },
+      error: { Error: 'ValidationError', Cause: lambdaCause('ValidationError', 'Invalid request') },
+    });
+    expect(detail.identity).toBe(identity);
+    expectValidDetail('Email Identity Verification Failed', detail);
+  });
+
+  it('names the identity CreateIdentity made, with its type, over the request', () => {
+    const detail = describeFailure({
+      request: { EmailIdentity: 'Mail.Example.COM' },
+      identity: easyDkimIdentity(new Date('2026-11-01T00:00:00.000Z'), 'mail.example.com'),
+      error: { Error: 'DnsPublishError', Cause: lambdaCause('DnsPublishError', 'no zone') },
+    });
+    expect(detail).toMatchObject({ identity: 'mail.example.com', identity_type: 'DOMAIN' });
   });
 
   it("keeps Lambda's errorMessage and drops the stack trace", () => {

@@ -1,69 +1,53 @@
 import { describe, expect, it } from 'vitest';
-import { nextCheckSeconds, SCHEDULE } from '#steps/check-verification/schedule.js';
+import {
+  DEADLINE_SECONDS,
+  nextLookSeconds,
+  SAFETY_NET_SECONDS,
+} from '#steps/check-verification/schedule.js';
 
-const farDeadline = 72 * 3600;
+const HOUR = 3600;
 
-describe('nextCheckSeconds', () => {
+describe('nextLookSeconds', () => {
   it.each([
-    ['records-ok', 60],
-    ['records-missing', 120],
-    ['address', 60],
-  ] as const)('starts a %s pace at its first interval (%i s)', (mode, first) => {
-    expect(
-      nextCheckSeconds({
-        mode,
-        previousMode: null,
-        previousSeconds: 60,
-        secondsToDeadline: farDeadline,
-      }),
-    ).toBe(first);
-  });
-
-  it('grows the interval by the pace factor while the mode stays the same', () => {
-    expect(
-      nextCheckSeconds({
-        mode: 'records-missing',
-        previousMode: 'records-missing',
-        previousSeconds: 240,
-        secondsToDeadline: farDeadline,
-      }),
-    ).toBe(480);
+    ['72 hours away', 72 * HOUR, 24 * HOUR],
+    ['just over a day away', 24 * HOUR + 1, 24 * HOUR],
+    ['exactly a day away', 24 * HOUR, 24 * HOUR],
+    ['an hour away', HOUR, HOUR],
+    ['42.2 s away', 42.2, 43],
+    ['half a second away', 0.5, 1],
+  ])('with the deadline %s, looks again in %i s', (_when, secondsToDeadline, expected) => {
+    expect(nextLookSeconds(secondsToDeadline)).toBe(expected);
   });
 
   it.each([
-    ['records-ok', 300],
-    ['records-missing', 3600],
-    ['address', 900],
-  ] as const)('never waits longer than %s allows (%i s)', (mode, max) => {
-    expect(
-      nextCheckSeconds({
-        mode,
-        previousMode: mode,
-        previousSeconds: 100_000,
-        secondsToDeadline: farDeadline,
-      }),
-    ).toBe(max);
+    ['at', 0],
+    ['past', -90],
+  ])(
+    'answers 1 s, never 0 or less, %s the deadline (TimeoutSecondsPath takes a positive integer)',
+    (_when, secondsToDeadline) => {
+      expect(nextLookSeconds(secondsToDeadline)).toBe(1);
+    },
+  );
+
+  it('looks on its own once a day, as a safety net should a sweep be missed', () => {
+    expect(SAFETY_NET_SECONDS).toBe(24 * HOUR);
   });
 
-  it('goes back to checking every minute as soon as every record is right', () => {
-    expect(
-      nextCheckSeconds({
-        mode: 'records-ok',
-        previousMode: 'records-missing',
-        previousSeconds: 3600,
-        secondsToDeadline: farDeadline,
-      }),
-    ).toBe(SCHEDULE['records-ok'].firstSeconds);
-  });
-
-  it('stops at the deadline so that the last check happens there', () => {
-    expect(
-      nextCheckSeconds({
-        mode: 'records-missing',
-        previousMode: 'records-missing',
-        previousSeconds: 3600,
-        secondsToDeadline: 42.2,
-      }),
-    ).toBe(43);
-  });
+  it.each([
+    ['DOMAIN', 72, [24, 48, 72]],
+    ['EMAIL_ADDRESS', 24, [24]],
+  ] as const)(
+    'gives a %s that nothing wakes its own looks until the %i-hour deadline, the last one at it',
+    (type, hours, looks) => {
+      expect(DEADLINE_SECONDS[type]).toBe(hours * HOUR);
+      // The run's own looks, after its first, when no sweeper or person wakes it.
+      const at: number[] = [];
+      let elapsed = 0;
+      while (elapsed < DEADLINE_SECONDS[type]) {
+        elapsed += nextLookSeconds(DEADLINE_SECONDS[type] - elapsed);
+        at.push(elapsed / HOUR);
+      }
+      expect(at).toEqual(looks);
+    },
+  );
 });

@@ -77,6 +77,16 @@ describe('dkimRecordsFor', () => {
     );
   });
 
+  it("points the CNAMEs into SES's SigningHostedZone when it names another zone", () => {
+    const regional = {
+      ...easy,
+      dkim: easy.dkim && { ...easy.dkim, signing_hosted_zone: 'dkim.af-south-1.amazonses.com' },
+    };
+    expect(dkimRecordsFor(regional).map((r) => r.value)).toEqual(
+      easy.dkim?.tokens.map((token) => `${token}.dkim.af-south-1.amazonses.com`),
+    );
+  });
+
   it('qualifies names once when the identity has a trailing dot and upper case', () => {
     const records = dkimRecordsFor({ ...easy, identity: 'Example.COM.' });
     expect(records.map((r) => r.name)).toEqual(

@@ -1,71 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalJson,
-  consoleUrlFor,
-  executionArnFor,
-  executionNameFor,
-  executionPrefixFor,
-  HttpError,
-  isJsonMediaType,
-  parseJsonBody,
-  runStatusOf,
-  sha256Hex,
-  toErrorResponse,
-} from '#shared/http/index.js';
+import { HttpError, isJsonMediaType, parseJsonBody, toErrorResponse } from '#shared/http/index.js';
 import { ConflictError, ThrottlingError, ValidationError } from '#shared/workflow/errors.js';
 import { sdkError } from '#test/unit/api/support.js';
-
-describe('execution names', () => {
-  it.each([
-    'mail.example.com',
-    'Ops+alerts@example.com',
-    `${'x'.repeat(63)}.${'y'.repeat(63)}.${'z'.repeat(63)}.example.com`,
-  ])('names %s with at most 80 characters of [0-9A-Za-z_-]', (identity) => {
-    const name = executionNameFor(identity, sha256Hex('request'));
-    expect(name.length).toBeLessThanOrEqual(80);
-    expect(name).toMatch(/^[0-9A-Za-z_-]+$/);
-    expect(name.startsWith(executionPrefixFor(identity))).toBe(true);
-  });
-
-  it('keeps identities apart that sanitise to the same text', () => {
-    expect(executionPrefixFor('a.b.example.com')).not.toBe(executionPrefixFor('a-b.example.com'));
-    expect(executionPrefixFor('a.b.example.com').startsWith('a_b_example_com-')).toBe(true);
-  });
-
-  it('hashes objects independently of key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: null } })).toBe(
-      '{"a":{"c":null,"d":[2,{"e":0,"f":1}]},"b":1}',
-    );
-  });
-
-  it('builds the execution ARN from the state machine ARN', () => {
-    expect(
-      executionArnFor('arn:aws:states:eu-west-1:123456789012:stateMachine:Verify', 'run-1'),
-    ).toBe('arn:aws:states:eu-west-1:123456789012:execution:Verify:run-1');
-  });
-
-  it.each([
-    ['aws', 'https://eu-west-1.console.aws.amazon.com/'],
-    ['aws-cn', 'https://eu-west-1.console.amazonaws.cn/'],
-    ['aws-us-gov', 'https://eu-west-1.console.amazonaws-us-gov.com/'],
-  ])('links the %s console', (partition, start) => {
-    const arn = `arn:${partition}:states:eu-west-1:123456789012:execution:Verify:run-1`;
-    expect(consoleUrlFor(arn)).toBe(
-      `${start}states/home?region=eu-west-1#/v2/executions/details/${arn}`,
-    );
-  });
-
-  it.each([
-    ['RUNNING', undefined, 'PENDING'],
-    ['SUCCEEDED', undefined, 'VERIFIED'],
-    ['FAILED', 'TIMED_OUT', 'TIMED_OUT'],
-    ['FAILED', 'CONFLICT', 'FAILED'],
-    ['TIMED_OUT', undefined, 'FAILED'],
-    ['ABORTED', undefined, 'FAILED'],
-  ])('maps %s/%s to %s', (status, error, expected) => {
-    expect(runStatusOf(status, error)).toBe(expected);
-  });
-});
 
 describe('parseJsonBody', () => {
   const json = { 'Content-Type': 'application/json' };
@@ -124,6 +60,7 @@ describe('toErrorResponse', () => {
     expect(response.statusCode).toBe(status);
     expect(response.headers?.['Content-Type']).toBe('application/json');
     expect(JSON.parse(response.body)).toMatchObject({ success: false, error: { code } });
+    expect(response.headers?.['Retry-After']).toBe(status === 429 ? '2' : undefined);
   });
 
   it('lists validation details in the envelope', () => {

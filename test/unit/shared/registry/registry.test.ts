@@ -1,6 +1,13 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '#shared/registry/items.js';
-import { REGISTRY_TABLE, startRegistryTable } from '#test/support/registry-table.js';
+import {
+  endRunInRegistry,
+  pendingRun,
+  REGISTRY_TABLE,
+  registryItem,
+  startRegistryTable,
+} from '#test/support/registry-table.js';
 
 let server: Awaited<ReturnType<typeof startRegistryTable>>;
 let registry: typeof import('#shared/registry/registry.js');
@@ -11,16 +18,7 @@ let identity: string;
 const NOW = new Date('2026-12-01T10:00:00.000Z');
 
 function run(id: string, requestHash = `hash-of-${id}`): RunRecord {
-  return {
-    id,
-    execution_arn: `arn:aws:states:us-east-1:000000000000:execution:VerifyEmailIdentity:${id}`,
-    operation: 'CreateIdentity',
-    request_hash: requestHash,
-    started_at: NOW.toISOString(),
-    status: 'PENDING',
-    reason: null,
-    ended_at: null,
-  };
+  return pendingRun(id, NOW, requestHash);
 }
 
 beforeAll(async () => {
@@ -37,20 +35,8 @@ beforeEach(() => {
 });
 
 /** What the workflow's terminal state does: the run ends, the identity is free again. */
-async function endRun(runId: string) {
-  const { dynamodbClient } = await import('#shared/aws/clients/dynamodb.js');
-  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
-  await dynamodbClient.send(
-    new UpdateCommand({
-      TableName: REGISTRY_TABLE,
-      Key: { identity },
-      UpdateExpression:
-        'SET #status = :verified, latest_run.#status = :verified REMOVE active_run_id',
-      ConditionExpression: 'active_run_id = :id',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':verified': 'VERIFIED', ':id': runId },
-    }),
-  );
+async function endRun(runId: string, at = NOW) {
+  await endRunInRegistry(identity, runId, 'VERIFIED', at);
 }
 
 describe('claimIdentity', () => {
@@ -227,6 +213,157 @@ describe('task tokens in the registry', () => {
   it('has no token to hand out when no run waits', async () => {
     expect(await registry.takeTaskToken(REGISTRY_TABLE, 'nobody.example.com')).toBeUndefined();
   });
+  it('puts back a token a waker took but could not deliver, while the run still holds the identity', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW);
+    const token = await registry.takeTaskToken(REGISTRY_TABLE, identity);
+
+    await registry.restoreTaskToken(REGISTRY_TABLE, identity, token ?? '');
+
+    expect(await registry.takeTaskToken(REGISTRY_TABLE, identity)).toBe('token-a');
+  });
+
+  it('does not put back a token once the run has ended', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW);
+    await registry.takeTaskToken(REGISTRY_TABLE, identity);
+    await endRun('run-a');
+
+    await registry.restoreTaskToken(REGISTRY_TABLE, identity, 'token-a');
+
+    expect((await registryItem(identity))?.task_token).toBeUndefined();
+  });
+
+  it('does not overwrite the newer token of a run that waits again meanwhile', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-1', NOW);
+    await registry.takeTaskToken(REGISTRY_TABLE, identity);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-2', NOW);
+
+    await registry.restoreTaskToken(REGISTRY_TABLE, identity, 'token-1');
+
+    expect((await registryItem(identity))?.task_token).toBe('token-2');
+  });
+
+  it('creates no item when putting back a token for an identity the stack does not manage', async () => {
+    await registry.restoreTaskToken(REGISTRY_TABLE, identity, 'token-a');
+
+    expect(await registryItem(identity)).toBeUndefined();
+  });
+});
+
+describe('recordCheck', () => {
+  const CHECKED_AT = '2026-12-01T11:00:00.000Z';
+  const records = [
+    {
+      type: 'CNAME',
+      name: 'tokena._domainkey.example.com',
+      value: 'tokena.dkim.amazonses.com',
+      ttl: 1800,
+    },
+  ];
+  const published = { provider: 'route53', hosted_zone_id: 'Z1', records };
+  const probe = [
+    {
+      name: 'tokena._domainkey.example.com',
+      type: 'CNAME',
+      status: 'MISSING',
+      expected: 'tokena.dkim.amazonses.com',
+      found: null,
+      detail: 'the name does not exist (NXDOMAIN)',
+    },
+  ];
+  const check = { dkim_status: 'PENDING', records, published, probe, checked_at: CHECKED_AT };
+
+  it('keeps what the holding run found: DKIM status, records, where they went, the probe, when', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+
+    expect(await registry.recordCheck(REGISTRY_TABLE, identity, 'run-a', check)).toBe(true);
+
+    const item = await registryItem(identity);
+    expect(item).toMatchObject({
+      dkim_status: 'PENDING',
+      checked_at: CHECKED_AT,
+      updated_at: CHECKED_AT,
+      status: 'PENDING',
+      active_run_id: 'run-a',
+    });
+    expect(JSON.parse(item?.records_json ?? 'null')).toEqual(records);
+    expect(JSON.parse(item?.published_json ?? 'null')).toEqual(published);
+    expect(JSON.parse(item?.probe_json ?? 'null')).toEqual(probe);
+  });
+
+  it('returns false and changes nothing when another run holds the identity', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    const before = await registryItem(identity);
+
+    expect(await registry.recordCheck(REGISTRY_TABLE, identity, 'run-b', check)).toBe(false);
+
+    expect(await registryItem(identity)).toEqual(before);
+  });
+
+  it('returns false for a run that has ended, so a late look cannot overwrite the final record', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await endRun('run-a');
+
+    expect(await registry.recordCheck(REGISTRY_TABLE, identity, 'run-a', check)).toBe(false);
+    expect((await registryItem(identity))?.checked_at).toBeUndefined();
+  });
+
+  it('returns false and creates no item for an identity the stack does not manage', async () => {
+    expect(await registry.recordCheck(REGISTRY_TABLE, identity, 'run-a', check)).toBe(false);
+    expect(await registryItem(identity)).toBeUndefined();
+  });
+});
+
+describe('recordProbe', () => {
+  const probe = [{ name: 'tokena._domainkey.example.com', type: 'CNAME', status: 'OK' }];
+
+  it("notes a person's look at DNS without touching the run, its status or its last change", async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW);
+
+    await registry.recordProbe(REGISTRY_TABLE, identity, probe, '2026-12-01T12:00:00.000Z');
+
+    const item = await registryItem(identity);
+    expect(item).toMatchObject({
+      checked_at: '2026-12-01T12:00:00.000Z',
+      updated_at: NOW.toISOString(),
+      status: 'PENDING',
+      active_run_id: 'run-a',
+      task_token: 'token-a',
+    });
+    expect(JSON.parse(item?.probe_json ?? 'null')).toEqual(probe);
+  });
+
+  it('refuses, creating no item, for an identity the stack does not manage', async () => {
+    await expect(
+      registry.recordProbe(REGISTRY_TABLE, identity, probe, NOW.toISOString()),
+    ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect(await registryItem(identity)).toBeUndefined();
+  });
+});
+
+describe('recordSesStatus', () => {
+  it("notes SES's status as the sweeper read it", async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    const later = new Date(NOW.getTime() + 60_000);
+
+    await registry.recordSesStatus(REGISTRY_TABLE, identity, 'SUCCESS', later);
+
+    expect(await registryItem(identity)).toMatchObject({
+      ses_status: 'SUCCESS',
+      updated_at: later.toISOString(),
+      status: 'PENDING',
+    });
+  });
+
+  it('refuses, creating no item, for an identity the stack does not manage', async () => {
+    await expect(
+      registry.recordSesStatus(REGISTRY_TABLE, identity, 'SUCCESS', NOW),
+    ).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect(await registryItem(identity)).toBeUndefined();
+  });
 });
 
 describe('listIdentities', () => {
@@ -235,14 +372,9 @@ describe('listIdentities', () => {
     const names = ['a', 'b', 'c', 'd', 'e'].map((n) => `${n}.${prefix}.example.org`);
     for (const [i, name] of names.entries()) {
       identity = name;
-      await registry.claimIdentity(
-        REGISTRY_TABLE,
-        name,
-        'DOMAIN',
-        run(`run-${name}`),
-        new Date(NOW.getTime() + i * 1000),
-      );
-      await endRun(`run-${name}`);
+      const at = new Date(NOW.getTime() + i * 1000);
+      await registry.claimIdentity(REGISTRY_TABLE, name, 'DOMAIN', run(`run-${name}`), at);
+      await endRun(`run-${name}`, at);
     }
     const seen: string[] = [];
     let nextToken: string | undefined;
@@ -267,6 +399,28 @@ describe('listIdentities', () => {
 
     expect(listed.length).toBeGreaterThan(3);
     expect(listed).toEqual([...listed].sort());
+  });
+
+  it.each([
+    ['the listing by name, used under a status', undefined, 'VERIFIED'],
+    ['one status, used under another', 'VERIFIED', 'FAILED'],
+    ['one status, used by name', 'VERIFIED', undefined],
+  ] as const)('rejects a next_token of %s', async (_what, issuedFor, usedFor) => {
+    for (const name of ['a', 'b'].map((n) => `${n}.token-${identityCounter}.example.org`)) {
+      identity = name;
+      await registry.claimIdentity(REGISTRY_TABLE, name, 'DOMAIN', run(`run-${name}`), NOW);
+      await endRun(`run-${name}`);
+    }
+    const page = await registry.listIdentities(REGISTRY_TABLE, { status: issuedFor, limit: 1 });
+    expect(page.next_token).not.toBeNull();
+
+    await expect(
+      registry.listIdentities(REGISTRY_TABLE, {
+        status: usedFor,
+        limit: 1,
+        nextToken: page.next_token ?? '',
+      }),
+    ).rejects.toBeInstanceOf(InvalidPageTokenError);
   });
 
   it.each([

@@ -47,6 +47,7 @@ describe('sesDkimOf', () => {
         CurrentSigningKeyLength: 'RSA_1024_BIT',
         NextSigningKeyLength: 'RSA_2048_BIT',
         LastKeyGenerationTimestamp: new Date('2026-01-15T01:00:00Z'),
+        SigningHostedZone: 'dkim.amazonses.com',
       }),
     ).toEqual({
       origin: 'AWS_SES',
@@ -58,6 +59,7 @@ describe('sesDkimOf', () => {
       current_signing_key_length: 'RSA_1024_BIT',
       next_signing_key_length: 'RSA_2048_BIT',
       last_key_generated_at: '2026-01-15T01:00:00.000Z',
+      signing_hosted_zone: 'dkim.amazonses.com',
     });
   });
 
@@ -67,6 +69,23 @@ describe('sesDkimOf', () => {
 });
 
 describe('sesIdentityOf', () => {
+  it('names the sending policies and the custom MAIL FROM domain an identity has', () => {
+    expect(
+      sesIdentityOf('example.com', {
+        IdentityType: 'DOMAIN',
+        Policies: { 'tenant-send': '{}', audit: '{}' },
+        MailFromAttributes: {
+          MailFromDomain: 'bounce.example.com',
+          MailFromDomainStatus: 'PENDING',
+          BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+        },
+      }),
+    ).toMatchObject({
+      policy_names: ['tenant-send', 'audit'],
+      mail_from_domain: 'bounce.example.com',
+    });
+  });
+
   it('maps GetEmailIdentity to our vocabulary, filling what SES left out with empty values', () => {
     expect(
       sesIdentityOf('jane@example.com', {
@@ -91,6 +110,8 @@ describe('sesIdentityOf', () => {
       configuration_set_name: null,
       tags: [{ key: 'tenant', value: '' }],
       dkim: null,
+      policy_names: [],
+      mail_from_domain: null,
       verification_info: {
         error_type: 'HOST_NOT_FOUND',
         last_checked_at: '2026-01-15T09:45:00.000Z',

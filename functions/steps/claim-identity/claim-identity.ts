@@ -1,0 +1,72 @@
+import type { RunOperation } from '#shared/registry/items.js';
+import { claimIdentity } from '#shared/registry/registry.js';
+import {
+  type DkimChangeRequest,
+  type IdentityRequest,
+  identityTypeOf,
+  isDkimChangeRequest,
+  parseDkimChangeRequest,
+  parseIdentityRequest,
+} from '#shared/request/index.js';
+import { requestFingerprint } from '#shared/runs/request-fingerprint.js';
+import { ConflictError } from '#shared/workflow/errors.js';
+import type { IdentityType } from '#shared/workflow/types.js';
+
+/** What ClaimIdentity receives: the raw request and the execution it runs in. */
+export interface ClaimInput {
+  request: unknown;
+  execution_id: string;
+  execution_arn: string;
+}
+
+/** What the rest of the run knows once it holds the identity. */
+export interface Claim {
+  /** The normalised identity: the registry's key. */
+  identity: string;
+  identity_type: IdentityType;
+  operation: RunOperation;
+}
+
+/**
+ * Validates the request with the shared schema (a key only as a secret's ARN: this input is in
+ * the execution history) and claims its identity for this run in the registry. A run the API or
+ * the onboarding starter started holds it already; one started by hand takes it now, unless
+ * another run holds it (ConflictError, naming that run).
+ */
+export async function claimForRun(
+  input: ClaimInput,
+  registryTable: string,
+  now: Date,
+): Promise<Claim> {
+  const change = isDkimChangeRequest(input.request);
+  const request: IdentityRequest | DkimChangeRequest = change
+    ? parseDkimChangeRequest(input.request, { keyDelivery: 'secret' })
+    : parseIdentityRequest(input.request, { keyDelivery: 'secret' });
+  const identity = request.EmailIdentity;
+  const identityType = identityTypeOf(identity);
+  const operation: RunOperation = change ? 'ChangeDkimSigning' : 'CreateIdentity';
+  const outcome = await claimIdentity(
+    registryTable,
+    identity,
+    identityType,
+    {
+      id: input.execution_id,
+      execution_arn: input.execution_arn,
+      operation,
+      request_hash: requestFingerprint(request),
+      started_at: now.toISOString(),
+      status: 'PENDING',
+      reason: null,
+      ended_at: null,
+    },
+    now,
+  );
+  if (!outcome.claimed && outcome.item.active_run_id !== input.execution_id) {
+    throw new ConflictError(
+      outcome.item.active_run_id === undefined
+        ? `${identity} was already worked on by this run, which has ended`
+        : `Another run (${outcome.item.active_run_id}) is working on ${identity}; wait for it to finish`,
+    );
+  }
+  return { identity, identity_type: identityType, operation };
+}

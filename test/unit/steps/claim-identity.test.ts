@@ -1,0 +1,165 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// The handler reads its table, and its DynamoDB client its endpoint, as it loads.
+const registry = await vi.hoisted(async () => {
+  const { startRegistryTable } = await import('#test/support/registry-table.js');
+  return startRegistryTable();
+});
+
+import { claimIdentity } from '#shared/registry/registry.js';
+import { parseIdentityRequest } from '#shared/request/index.js';
+import { requestFingerprint } from '#shared/runs/request-fingerprint.js';
+import { useClock } from '#shared/runtime/clock.js';
+import { ConflictError, ValidationError } from '#shared/workflow/errors.js';
+import { handler } from '#steps/claim-identity/handler.js';
+import {
+  clearRegistryTable,
+  endRunInRegistry,
+  pendingRun,
+  REGISTRY_TABLE,
+  registryItem,
+} from '#test/support/registry-table.js';
+import { lambdaContext } from '#test/unit/api/support.js';
+import { testKeys } from '#test/unit/shared/request/test-keys.js';
+
+const NOW = new Date('2026-12-01T10:00:00.000Z');
+const EARLIER = new Date('2026-12-01T09:59:58.000Z');
+const EXECUTION_ID = 'mail_example_com-1a2b3c4d-0123456789abcdef';
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:VerifyEmailIdentity:${EXECUTION_ID}`;
+
+/** ClaimIdentity's input, as the state machine passes it. */
+const claimInput = (request: unknown) => ({
+  request,
+  execution_id: EXECUTION_ID,
+  execution_arn: EXECUTION_ARN,
+});
+
+afterAll(async () => {
+  await registry.close();
+});
+
+describe('ClaimIdentity', () => {
+  beforeEach(async () => {
+    await clearRegistryTable();
+    useClock({ now: () => NOW });
+  });
+  afterEach(() => {
+    useClock();
+  });
+
+  it('claims the identity for a run started by hand, under its normalised name', async () => {
+    const request = { EmailIdentity: 'Mail.Example.COM.', Tags: [{ Key: 'tenant', Value: 'a' }] };
+
+    const claim = await handler(claimInput(request), lambdaContext);
+
+    expect(claim).toEqual({
+      identity: 'mail.example.com',
+      identity_type: 'DOMAIN',
+      operation: 'CreateIdentity',
+    });
+    expect(await registryItem('mail.example.com')).toMatchObject({
+      status: 'PENDING',
+      active_run_id: EXECUTION_ID,
+      latest_run: {
+        id: EXECUTION_ID,
+        execution_arn: EXECUTION_ARN,
+        operation: 'CreateIdentity',
+        request_hash: requestFingerprint(parseIdentityRequest(request, { keyDelivery: 'secret' })),
+        started_at: NOW.toISOString(),
+        status: 'PENDING',
+      },
+    });
+  });
+
+  it.each([
+    [
+      'a DKIM change',
+      { EmailIdentity: 'mail.example.com', SigningAttributesOrigin: 'AWS_SES' },
+      { identity: 'mail.example.com', identity_type: 'DOMAIN', operation: 'ChangeDkimSigning' },
+    ],
+    [
+      'an address',
+      { EmailIdentity: 'Ops@Example.com' },
+      { identity: 'Ops@example.com', identity_type: 'EMAIL_ADDRESS', operation: 'CreateIdentity' },
+    ],
+  ])('claims for %s', async (_what, request, expected) => {
+    await expect(handler(claimInput(request), lambdaContext)).resolves.toEqual(expected);
+    expect((await registryItem(expected.identity))?.latest_run?.operation).toBe(expected.operation);
+  });
+
+  it('goes on without a write when the API already claimed the identity for this very execution', async () => {
+    const apiRun = { ...pendingRun(EXECUTION_ID, EARLIER, 'the-api-fingerprint') };
+    await claimIdentity(REGISTRY_TABLE, 'mail.example.com', 'DOMAIN', apiRun, EARLIER);
+    const before = await registryItem('mail.example.com');
+
+    const claim = await handler(claimInput({ EmailIdentity: 'mail.example.com' }), lambdaContext);
+
+    expect(claim.identity).toBe('mail.example.com');
+    expect(await registryItem('mail.example.com')).toEqual(before);
+  });
+
+  it('fails ConflictError naming the run that holds the identity, leaving its claim alone', async () => {
+    await claimIdentity(
+      REGISTRY_TABLE,
+      'mail.example.com',
+      'DOMAIN',
+      pendingRun('other-run', EARLIER),
+      EARLIER,
+    );
+    const before = await registryItem('mail.example.com');
+
+    const claiming = handler(claimInput({ EmailIdentity: 'mail.example.com' }), lambdaContext);
+
+    await expect(claiming).rejects.toBeInstanceOf(ConflictError);
+    await expect(claiming).rejects.toThrow(
+      'Another run (other-run) is working on mail.example.com',
+    );
+    expect(await registryItem('mail.example.com')).toEqual(before);
+  });
+
+  it('fails ConflictError when this run already ended, rather than run a second time', async () => {
+    await claimIdentity(
+      REGISTRY_TABLE,
+      'mail.example.com',
+      'DOMAIN',
+      pendingRun(EXECUTION_ID, EARLIER),
+      EARLIER,
+    );
+    await endRunInRegistry('mail.example.com', EXECUTION_ID, 'FAILED', EARLIER);
+
+    await expect(
+      handler(claimInput({ EmailIdentity: 'mail.example.com' }), lambdaContext),
+    ).rejects.toThrow('mail.example.com was already worked on by this run, which has ended');
+    expect((await registryItem('mail.example.com'))?.active_run_id).toBeUndefined();
+  });
+
+  it('fails ValidationError for an invalid request, with every problem, claiming nothing', async () => {
+    const claiming = handler(
+      claimInput({ EmailIdentity: 'mail.example.com', Tags: [{ Key: 'aws:x' }], Colour: 'blue' }),
+      lambdaContext,
+    );
+
+    await expect(claiming).rejects.toBeInstanceOf(ValidationError);
+    await expect(claiming).rejects.toMatchObject({
+      details: expect.arrayContaining([
+        expect.objectContaining({ field: 'Tags[0].Key' }),
+        expect.objectContaining({ field: 'Colour' }),
+      ]),
+    });
+    expect(await registryItem('mail.example.com')).toBeUndefined();
+  });
+
+  it('refuses a private key in its input, where only a secret ARN may be, without quoting it', async () => {
+    const key = testKeys.rsa2048Pkcs1;
+    const request = {
+      EmailIdentity: 'mail.example.com',
+      DkimSigningAttributes: { DomainSigningSelector: 's1', DomainSigningPrivateKey: key },
+    };
+
+    const error = await handler(claimInput(request), lambdaContext).catch((e: Error) => e);
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).not.toContain(key.slice(100, 140));
+    expect(await registryItem('mail.example.com')).toBeUndefined();
+  });
+});
