@@ -1,6 +1,8 @@
 /**
  * SigV4 signing of the HTTP API's requests (service `execute-api`), as the template's AWS_IAM
- * authorizer requires: the AWS SDK's own signer (@smithy/signature-v4, with the SDK's SHA-256)
+ * authorization requires (API Gateway invokes an IAM-authorised HTTP API route only for a
+ * SigV4-signed request whose signer has execute-api:Invoke on it:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html): the AWS SDK's own signer (@smithy/signature-v4, with the SDK's SHA-256)
  * and credentials from the SDK's default chain, never a signer of our own.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
