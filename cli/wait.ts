@@ -1,0 +1,51 @@
+/**
+ * `--wait`: follows a run the CLI started until it ends, asking GET /identities/{identity} every
+ * interval, as a person refreshing the status would. A 429 waits as long as its Retry-After says.
+ */
+import { type ApiClient, identityPath } from './api-client.js';
+import { ApiError } from './errors.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import type { IdentityView } from './format.js';
+import type { CliIo, Output } from './io.js';
+
+/** The default interval: the sandbox's runs move in seconds, a deployed stack's in minutes. */
+export function defaultIntervalMs(api: ApiClient): number {
+  return api.target.kind === 'sandbox' ? 1000 : 5000;
+}
+
+/** Resolves with the identity's view once run `runId` has ended. */
+export async function waitForRun(
+  api: ApiClient,
+  identity: string,
+  runId: string | undefined,
+  options: { intervalMs: number; io: CliIo; out: Output },
+): Promise<IdentityView> {
+  const { io, out } = options;
+  if (!runId)
+    throw new ApiError(
+      202,
+      'NO_RUN_ID',
+      'The API accepted the request but named no run to wait for',
+    );
+  out.error(`Waiting for run ${runId} to end (Ctrl-C stops waiting; the run goes on)…`);
+  for (;;) {
+    let pauseMs = options.intervalMs;
+    try {
+      const { data } = await api.send<IdentityView>({
+        method: 'GET',
+        path: identityPath(identity),
+      });
+      const run = data.latest_run;
+      if (run?.id === runId && run.status !== undefined && run.status !== 'PENDING') return data;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 429)) throw error;
+      pauseMs = Math.max(pauseMs, (error.retryAfterSeconds ?? 1) * 1000);
+    }
+    await io.sleep(pauseMs, io.signal);
+  }
+}
+
+/** A run's end as an exit code, as `npm start` gives it: 0 verified, 1 anything else. */
+export function exitOfRun(view: IdentityView): ExitCode {
+  return view.latest_run?.status === 'VERIFIED' ? EXIT.OK : EXIT.FAILED;
+}
