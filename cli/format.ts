@@ -192,10 +192,14 @@ export function formatStatus(view: IdentityView): string[] {
   const records = recordsWithProbe(view);
   if (records.length > 0) {
     const looked = (view.probe ?? []).length > 0;
+    // A run verified by SES's word alone (a sweep saw SUCCESS) leaves no look of ours: say so
+    // rather than draw a ✓ nobody saw.
     lines.push(
       looked
         ? `  records  as DNS held them at ${when(view.checked_at)}`
-        : '  records  not looked up by the stack yet (`check` looks now)',
+        : view.dkim_status === 'SUCCESS'
+          ? '  records  SES found them (DKIM SUCCESS); the stack has not looked itself (`check` looks now)'
+          : '  records  not looked up by the stack yet (`check` looks now)',
     );
     for (const record of records) lines.push(...recordLines(record).map((line) => `  ${line}`));
   } else if (view.identity_type === 'EMAIL_ADDRESS') {
@@ -217,6 +221,13 @@ export function formatCheck(view: CheckView): string[] {
   const lines = [
     `${view.identity ?? '?'}  ${view.status ?? '?'}${dkim}  checked ${when(view.checked_at)}: ${right} of ${records.length} record(s) right`,
   ];
+  if (records.length === 0) {
+    lines.push(
+      view.identity?.includes('@')
+        ? '  no DNS records: an address is verified by the link SES mails to it'
+        : '  no DKIM records known yet: the run has not derived them',
+    );
+  }
   for (const record of records)
     lines.push(...recordLines({ ...record, expected: record.value ?? '' }));
   lines.push(
