@@ -55,10 +55,13 @@ function parseApiUrl(raw: string): URL {
 /** The Region the SDK would use: AWS_REGION, then the profile's `region`. */
 async function sdkRegion(profile: string | undefined): Promise<string | undefined> {
   try {
-    return await loadConfig(NODE_REGION_CONFIG_OPTIONS, {
-      ...NODE_REGION_CONFIG_FILE_OPTIONS,
-      ...(profile !== undefined && { profile }),
-    })();
+    // An empty AWS_REGION is no Region (the SDK would sign for "").
+    return (
+      (await loadConfig(NODE_REGION_CONFIG_OPTIONS, {
+        ...NODE_REGION_CONFIG_FILE_OPTIONS,
+        ...(profile !== undefined && { profile }),
+      })()) || undefined
+    );
   } catch {
     return undefined;
   }
