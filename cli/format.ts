@@ -159,7 +159,16 @@ function recordsWithProbe(view: IdentityView): ProbeView[] {
   });
 }
 
-function runLines(run: RunView | null | undefined): string[] {
+/** How status output reads for a target. */
+export interface StatusOptions {
+  /**
+   * The run's Step Functions console page. False for the sandbox: its console_url points at the
+   * real AWS console, which has never heard of the sandbox's account 000000000000.
+   */
+  consoleLink?: boolean;
+}
+
+function runLines(run: RunView | null | undefined, options: StatusOptions): string[] {
   if (!run) return ['  run      none (the stack does not manage it)'];
   const span = run.ended_at
     ? `${when(run.started_at)} → ${when(run.ended_at)}`
@@ -176,17 +185,17 @@ function runLines(run: RunView | null | undefined): string[] {
           : ' (retrying will not help)';
     lines.push(`  reason   ${run.reason.code ?? '?'}: ${run.reason.message ?? ''}${retry}`);
   }
-  if (run.console_url) lines.push(`  console  ${run.console_url}`);
+  if (run.console_url && options.consoleLink !== false) lines.push(`  console  ${run.console_url}`);
   return lines;
 }
 
 /** `status <identity>`. */
-export function formatStatus(view: IdentityView): string[] {
+export function formatStatus(view: IdentityView, options: StatusOptions = {}): string[] {
   const dkim = view.dkim_status ? `  DKIM ${view.dkim_status}` : '';
   const lines = [
     `${view.identity ?? '?'}  ${view.identity_type ?? ''}  ${view.status ?? '?'}${dkim}`,
   ];
-  lines.push(...runLines(view.latest_run));
+  lines.push(...runLines(view.latest_run, options));
   const errorType = view.ses?.verification_info?.error_type;
   if (errorType) lines.push(`  SES      ${errorType}`);
   const records = recordsWithProbe(view);
@@ -312,6 +321,12 @@ export function formatApiError(error: ApiError, what: string): string[] {
       error.retryAfterSeconds === undefined
         ? '  Throttled: retry with backoff.'
         : `  Throttled: retry after ${error.retryAfterSeconds} s (Retry-After).`,
+    );
+  }
+  // API Gateway's own 404 or 405 (no envelope): the route is not there, not the identity.
+  if (error.code === 'HTTP_404' || error.code === 'HTTP_405') {
+    lines.push(
+      '  The API has no such route: the stack (or the sandbox) runs a version without it.',
     );
   }
   if (error.status === 403) {

@@ -339,7 +339,6 @@ describe('status', () => {
       'mail.example.com  DOMAIN  FAILED  DKIM FAILED',
       `  run      ${STARTED.id}  CreateIdentity  FAILED  2026-11-23 10:00:00Z → 2026-11-23 10:05:00Z`,
       '  reason   DKIM_FAILED: SES could not find the DKIM records (may be retried)',
-      '  console  https://us-east-1.console.aws.amazon.com/states/home',
       '  SES      HOST_NOT_FOUND',
       '  records  as DNS held them at 2026-11-23 10:04:00Z',
       `    ✗ CNAME ${CNAME.name}  WRONG_VALUE: points elsewhere`,
@@ -347,6 +346,23 @@ describe('status', () => {
       `      expected ${CNAME.value}`,
       '',
     ]);
+  });
+
+  it("links the run's Step Functions console page for a deployed stack, not for the sandbox", async () => {
+    const fake = await serve(() => ok(identityView('VERIFIED')));
+
+    const deployed = await runCapture(
+      ['status', 'mail.example.com', '--api-url', fake.url, '--unsigned'],
+      {
+        env: {},
+      },
+    );
+    const sandbox = await runCapture(['status', 'mail.example.com'], { env: sandboxEnv(fake) });
+
+    expect(deployed.stdout).toContain(
+      '  console  https://us-east-1.console.aws.amazon.com/states/home\n',
+    );
+    expect(sandbox.stdout).not.toContain('console');
   });
 
   it('puts an address in one path segment, its @ percent-encoded', async () => {
@@ -513,6 +529,16 @@ describe('delete (DELETE /identities/{identity} answers 202)', () => {
     expect(run.stderr).toContain('Not confirmed: nothing deleted.');
   });
 
+  it("a stack without the route (API Gateway's own 404): exits 4 and says the route is missing", async () => {
+    const fake = await serve(() => ({ status: 404, body: { message: 'Not Found' } }));
+
+    const run = await runCapture(['delete', 'ops@example.com', '--yes'], { env: sandboxEnv(fake) });
+
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('404 HTTP_404: Not Found');
+    expect(run.stderr).toContain('The API has no such route');
+  });
+
   it('an identity the stack does not manage: exits 4 with the 404', async () => {
     const fake = await serve(() =>
       apiError(404, 'NOT_FOUND', 'The stack does not manage ops@example.com'),
@@ -522,6 +548,7 @@ describe('delete (DELETE /identities/{identity} answers 202)', () => {
 
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('404 NOT_FOUND');
+    expect(run.stderr).not.toContain('no such route');
   });
 });
 
