@@ -28,6 +28,7 @@ export async function waitForRun(
       'The API accepted the request but named no run to wait for',
     );
   out.error(`Waiting for run ${runId} to end (Ctrl-C stops waiting; the run goes on)…`);
+  let shown = '';
   for (;;) {
     let pauseMs = options.intervalMs;
     try {
@@ -35,6 +36,12 @@ export async function waitForRun(
         method: 'GET',
         path: identityPath(identity),
       });
+      // A line on stderr each time what the API says changes, so a long wait is not silent.
+      const now = `${data.status ?? '?'}, DKIM ${data.dkim_status ?? '-'}`;
+      if (now !== shown) {
+        out.error(`  ${now}`);
+        shown = now;
+      }
       const run = data.latest_run;
       if (run?.id === runId && run.status !== undefined && run.status !== 'PENDING') return data;
     } catch (error) {

@@ -149,7 +149,12 @@ describe('start', () => {
         'GET /identities/mail.example.com',
       ]);
       expect(run.sleeps).toEqual([500, 7000, 500]);
-      expect(run.stderr).toContain(`Waiting for run ${STARTED.id} to end`);
+      expect(run.stderr.split('\n')).toEqual([
+        `Waiting for run ${STARTED.id} to end (Ctrl-C stops waiting; the run goes on)…`,
+        '  PENDING, DKIM PENDING',
+        `  ${end}, DKIM ${end === 'VERIFIED' ? 'SUCCESS' : 'PENDING'}`,
+        '',
+      ]);
       expect(run.stdout).toMatch(new RegExp(`^mail\\.example\\.com {2}DOMAIN {2}${end}`, 'm'));
     },
   );
