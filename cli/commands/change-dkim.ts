@@ -1,9 +1,9 @@
 /** `change-dkim <identity> ...`: PUT /identities/{identity}/dkim. */
-import { identityPath } from '../api-client.js';
-import { EXIT } from '../exit-codes.js';
-import { formatStarted, formatStatus, type StartedView } from '../format.js';
-import { dkimChangeBody } from '../request-body.js';
-import { defaultIntervalMs, exitOfRun, waitForRun } from '../wait.js';
+import { identityPath } from '#cli/api-client.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { formatStarted, formatStatus, type StartedView } from '#cli/format.js';
+import { dkimChangeBody } from '#cli/request-body.js';
+import { defaultIntervalMs, exitOfRun, waitForRun } from '#cli/wait.js';
 import {
   booleanFlag,
   type Command,

@@ -1,7 +1,7 @@
 /** `check <identity>`: POST /identities/{identity}/check. */
-import { identityPath } from '../api-client.js';
-import { EXIT } from '../exit-codes.js';
-import { allRecordsRight, type CheckView, formatCheck } from '../format.js';
+import { identityPath } from '#cli/api-client.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { allRecordsRight, type CheckView, formatCheck } from '#cli/format.js';
 import { type Command, oneIdentity } from './command.js';
 
 export const check: Command = {

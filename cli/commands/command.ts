@@ -1,10 +1,10 @@
 /** What every command is made of, and the helpers their flags share. */
 import type { ParseArgsConfig } from 'node:util';
-import type { ApiClient } from '../api-client.js';
-import { UsageError } from '../errors.js';
-import type { ExitCode } from '../exit-codes.js';
-import type { CliIo, Output } from '../io.js';
-import type { Redactor } from '../redact.js';
+import type { ApiClient } from '#cli/api-client.js';
+import { UsageError } from '#cli/errors.js';
+import type { ExitCode } from '#cli/exit-codes.js';
+import type { CliIo, Output } from '#cli/io.js';
+import type { Redactor } from '#cli/redact.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;

@@ -1,8 +1,8 @@
 /** `delete <identity>`: DELETE /identities/{identity}. */
-import { identityPath } from '../api-client.js';
-import { UsageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
-import { formatDeleted } from '../format.js';
+import { identityPath } from '#cli/api-client.js';
+import { UsageError } from '#cli/errors.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { formatDeleted } from '#cli/format.js';
 import { booleanFlag, type Command, oneIdentity } from './command.js';
 
 export const deleteIdentity: Command = {

@@ -3,9 +3,9 @@
  * page lists every event so far (no stream, no cursor), so --follow asks again every interval
  * and prints the ones it has not printed, by event id.
  */
-import { UsageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
-import { type DeliveredEventView, formatEvent } from '../format.js';
+import { UsageError } from '#cli/errors.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { type DeliveredEventView, formatEvent } from '#cli/format.js';
 import { booleanFlag, type Command, noPositionals, secondsFlag, stringFlag } from './command.js';
 
 export const events: Command = {

@@ -1,6 +1,6 @@
 /** `list [--status S] [--limit N]`: GET /identities, following next_token. */
-import { EXIT } from '../exit-codes.js';
-import { formatList, type ListItemView } from '../format.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { formatList, type ListItemView } from '#cli/format.js';
 import { type Command, integerFlag, noPositionals, stringFlag } from './command.js';
 
 /** The API's largest page. */

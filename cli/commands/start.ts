@@ -1,9 +1,9 @@
 /** `start <identity> [request options]`: POST /identities. */
-import { UsageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
-import { formatStarted, formatStatus, type StartedView } from '../format.js';
-import { type StartFlags, startBody } from '../request-body.js';
-import { defaultIntervalMs, exitOfRun, waitForRun } from '../wait.js';
+import { UsageError } from '#cli/errors.js';
+import { EXIT } from '#cli/exit-codes.js';
+import { formatStarted, formatStatus, type StartedView } from '#cli/format.js';
+import { type StartFlags, startBody } from '#cli/request-body.js';
+import { defaultIntervalMs, exitOfRun, waitForRun } from '#cli/wait.js';
 import {
   booleanFlag,
   type Command,

@@ -1,7 +1,7 @@
 /** `status <identity>`: GET /identities/{identity}. */
-import { identityPath } from '../api-client.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
-import { formatStatus, type IdentityView } from '../format.js';
+import { identityPath } from '#cli/api-client.js';
+import { EXIT, type ExitCode } from '#cli/exit-codes.js';
+import { formatStatus, type IdentityView } from '#cli/format.js';
 import { type Command, oneIdentity } from './command.js';
 
 /** VERIFIED 0; PENDING 5 (still going); FAILED, TIMED_OUT, DEGRADED 1. */
