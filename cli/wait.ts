@@ -56,3 +56,28 @@ export async function waitForRun(
 export function exitOfRun(view: IdentityView): ExitCode {
   return view.latest_run?.status === 'VERIFIED' ? EXIT.OK : EXIT.FAILED;
 }
+
+/**
+ * Resolves once GET /identities/{identity} answers the API's own 404 NOT_FOUND: neither the
+ * registry nor SES knows the identity any more, so an offboarding is done. API Gateway's 404 for
+ * a missing route (no envelope) is not that, and is thrown.
+ */
+export async function waitForDeletion(
+  api: ApiClient,
+  identity: string,
+  options: { intervalMs: number; io: CliIo; out: Output },
+): Promise<void> {
+  const { io, out } = options;
+  out.error(`Waiting until ${identity} is gone (Ctrl-C stops waiting; the deletion goes on)…`);
+  for (;;) {
+    let pauseMs = options.intervalMs;
+    try {
+      await api.send<IdentityView>({ method: 'GET', path: identityPath(identity) });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && error.code === 'NOT_FOUND') return;
+      if (!(error instanceof ApiError && error.status === 429)) throw error;
+      pauseMs = Math.max(pauseMs, (error.retryAfterSeconds ?? 1) * 1000);
+    }
+    await io.sleep(pauseMs, io.signal);
+  }
+}

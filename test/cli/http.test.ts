@@ -512,6 +512,51 @@ describe('delete (DELETE /identities/{identity} answers 202)', () => {
     expect(run.stdout).toMatch(/^ {2}status +DELETING$/m);
   });
 
+  it("--wait asks until the API's own 404 NOT_FOUND says the identity is gone", async () => {
+    const fake = await serve((request, index) => {
+      if (request.method === 'DELETE') return ok(DELETED, 202);
+      if (index === 2)
+        return apiError(429, 'THROTTLED', 'slow down', undefined, { 'retry-after': '3' });
+      return index < 4
+        ? ok(identityView('VERIFIED'))
+        : apiError(404, 'NOT_FOUND', 'Nobody knows ops@example.com');
+    });
+
+    const run = await runCapture(
+      ['delete', 'ops@example.com', '--yes', '--wait', '--interval', '2'],
+      {
+        env: sandboxEnv(fake),
+      },
+    );
+
+    expect(run.code).toBe(0);
+    expect(fake.requests.map((request) => request.method)).toEqual([
+      'DELETE',
+      'GET',
+      'GET',
+      'GET',
+      'GET',
+    ]);
+    expect(run.sleeps).toEqual([2000, 3000, 2000]);
+    expect(run.stderr).toContain('Waiting until ops@example.com is gone');
+    expect(run.stdout).toMatch(/ops@example\.com is deleted\.\n$/);
+  });
+
+  it("--wait does not take API Gateway's 404 for a missing route as the identity gone", async () => {
+    const fake = await serve((request) =>
+      request.method === 'DELETE'
+        ? ok(DELETED, 202)
+        : { status: 404, body: { message: 'Not Found' } },
+    );
+
+    const run = await runCapture(['delete', 'ops@example.com', '--yes', '--wait'], {
+      env: sandboxEnv(fake),
+    });
+
+    expect(run.code).toBe(4);
+    expect(run.stdout).not.toContain('is deleted');
+  });
+
   it('at a terminal: deletes once the identity is typed back', async () => {
     const fake = await serve(() => ok(DELETED, 202));
 
