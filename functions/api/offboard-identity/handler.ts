@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { apiHandler, pathIdentity } from '#shared/http/index.js';
 import { requireEnv } from '#shared/runtime/config.js';
 import { metrics } from '#shared/runtime/observability.js';
-import { requestDeletion } from './delete-identity.js';
+import { requestDeletion } from './offboard-identity.js';
 
 const config = {
   stateMachineArn: requireEnv('STATE_MACHINE_ARN'),
