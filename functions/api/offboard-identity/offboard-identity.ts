@@ -64,7 +64,10 @@ export async function requestDeletion(
   let stoppedRun: string | null = null;
   let keySecretArn: string | null = null;
   if (going !== null && going !== undefined && item !== undefined) {
-    keySecretArn = await stopRun(going.execution_arn, identity);
+    const stop = await stopRun(going.execution_arn, identity);
+    keySecretArn = stop.keySecretArn;
+    // Ended (or gone) on its own meanwhile, or stopped now: either way it no longer runs, and
+    // the registry must no longer say it holds the identity.
     await endStoppedRun(
       config.registryTable,
       identity,
@@ -76,7 +79,7 @@ export async function requestDeletion(
       },
       clock.now(),
     );
-    stoppedRun = going.id;
+    if (stop.stopped) stoppedRun = going.id;
   }
 
   const request: DeleteIdentityRequest = {
@@ -107,15 +110,21 @@ export async function requestDeletion(
 }
 
 /**
- * Stops the run that holds the identity; returns the key secret its input names, which that run
- * may not have deleted yet. An execution already gone is fine: there is nothing to stop.
+ * Stops the run that holds the identity, if it still runs; returns whether it stopped it, and the
+ * key secret its input names, which that run may not have deleted yet. An execution already
+ * gone is fine: there is nothing to stop.
  */
-async function stopRun(executionArn: string, identity: string): Promise<string | null> {
+async function stopRun(
+  executionArn: string,
+  identity: string,
+): Promise<{ stopped: boolean; keySecretArn: string | null }> {
   let keySecretArn: string | null = null;
+  let stopped = false;
   try {
     const execution = await sfnClient.send(new DescribeExecutionCommand({ executionArn }));
     keySecretArn = keySecretArnOf(JSON.parse(execution.input ?? 'null'));
     if (execution.status === 'RUNNING') {
+      stopped = true;
       await sfnClient.send(
         new StopExecutionCommand({
           executionArn,
@@ -126,8 +135,9 @@ async function stopRun(executionArn: string, identity: string): Promise<string |
     }
   } catch (error) {
     if (!(error instanceof ExecutionDoesNotExist)) throw error;
+    stopped = false;
   }
-  return keySecretArn;
+  return { stopped, keySecretArn };
 }
 
 function unmanagedFlag(value: string | undefined): boolean {

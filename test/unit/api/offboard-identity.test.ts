@@ -165,6 +165,21 @@ describe('OffboardIdentity (DELETE /identities/{identity})', () => {
     expect(stopped?.calledBefore(started as never)).toBe(true);
   });
 
+  it('stops nothing when the run that held the identity has ended meanwhile, and still offboards', async () => {
+    const holder = pendingRun('mail_example_com-creating', CREATED);
+    await putRegistryItem(
+      verifiedItem({ status: 'PENDING', active_run_id: holder.id, latest_run: holder }),
+    );
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', input: '{}' });
+
+    const response = await handler(deleteEvent('mail.example.com'), lambdaContext);
+
+    expect(response.statusCode).toBe(202);
+    expect(bodyOf(response).data.stopped_run).toBeNull();
+    expect(sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+    expect(startedInput()).toMatchObject({ StoppedRun: null, KeySecretArn: null });
+  });
+
   it('returns 404 NOT_FOUND when neither the registry nor SES knows the identity', async () => {
     ses
       .on(GetEmailIdentityCommand)
