@@ -40,6 +40,7 @@ const INTEGRATIONS = new Set([
   'arn:aws:states:::events:putEvents',
   'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
   'arn:aws:states:::dynamodb:updateItem',
+  'arn:aws:states:::dynamodb:deleteItem',
 ]);
 const PLACEHOLDER = /^\$\{[A-Z][A-Za-z0-9]*\}$/;
 // Names Step Functions and its integrations raise, which our code never throws.

@@ -274,6 +274,7 @@ const INTEGRATION_ACTIONS: Record<string, string> = {
   'arn:aws:states:::events:putEvents': 'events:PutEvents',
   'arn:aws:states:::sqs:sendMessage': 'sqs:SendMessage',
   'arn:aws:states:::dynamodb:updateItem': 'dynamodb:UpdateItem',
+  'arn:aws:states:::dynamodb:deleteItem': 'dynamodb:DeleteItem',
 };
 const LOGGING_AND_TRACING = new Set([
   'logs:CreateLogDelivery',

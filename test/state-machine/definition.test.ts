@@ -82,6 +82,7 @@ describe('the VerifyEmailIdentity definition', () => {
       // Nothing is left to notify with: the execution fails, and the alarm on failed executions fires.
       NotifyIdentityVerified: 'VerifiedEventNotDelivered',
       NotifyVerificationFailed: 'FailureEventNotDelivered',
+      NotifyIdentityDeleted: 'DeletedEventNotDelivered',
     };
     for (const [name, next] of Object.entries(targets)) {
       expect(next, name).toBe(exceptions[name as keyof typeof exceptions] ?? 'DescribeFailure');

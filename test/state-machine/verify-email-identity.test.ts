@@ -612,11 +612,12 @@ describe('VerifyEmailIdentity state machine', () => {
       },
     });
 
-    expect(run.statesEntered.slice(0, 6)).toEqual([
+    expect(run.statesEntered.slice(0, 7)).toEqual([
       'ReadRequest',
       'ClaimIdentity',
       'ChooseOperation',
       'CreateIdentity',
+      'NoteRestart',
       'HasKeySecret',
       'DiscardKeySecret',
     ]);

@@ -374,6 +374,7 @@ describe('template.yaml shape', () => {
       'EventSource',
       'PublishDnsRecordsFunctionArn',
       'RegistryTableName',
+      'RemovePublishedRecordsFunctionArn',
       'RemoveStaleRecordsFunctionArn',
       'SesRequestQueueUrl',
     ]);
@@ -384,6 +385,7 @@ describe('template.yaml shape', () => {
       ([, route]) => route.Properties,
     );
     expect(routes.map((route) => route?.RouteKey).sort()).toEqual([
+      'DELETE /identities/{identity}',
       'GET /identities',
       'GET /identities/{identity}',
       'POST /identities',

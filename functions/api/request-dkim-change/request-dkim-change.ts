@@ -1,5 +1,10 @@
 import { keyHandOffFor } from '#shared/dkim/key-secret.js';
-import { keyLengthChangeRefusal, signingSnapshotOf } from '#shared/dkim/signing.js';
+import {
+  isKeyLengthChange,
+  keyLengthChangeRefusal,
+  type SigningSnapshot,
+  signingSnapshotOf,
+} from '#shared/dkim/signing.js';
 import { HttpError } from '#shared/http/errors.js';
 import {
   capFieldIssues,
@@ -21,6 +26,22 @@ import { ConflictError, type FieldIssue, ValidationError } from '#shared/workflo
 export interface RequestDkimChangeConfig extends RunStoreConfig {
   /** Name prefix of the key secrets; the IAM policies are scoped to it. */
   keySecretPrefix: string;
+}
+
+/**
+ * What a change request came to: a run (new or the one it already has), or nothing to do,
+ * because SES already signs the identity as asked.
+ */
+export type DkimChangeOutcome =
+  | { started: RequestedDkimChange }
+  | { unchanged: { identity: string } };
+
+/**
+ * Thrown by the pre-start check when SES already signs as asked: no run starts (the registry
+ * is not claimed, no key is stored), and the route answers with the identity as it is.
+ */
+class NothingToChange extends Error {
+  override name = 'NothingToChange';
 }
 
 /** The `data` of a 202 response: the envelope of POST /identities, plus what is changing. */
@@ -50,33 +71,55 @@ export async function requestDkimChange(
   body: unknown,
   config: RequestDkimChangeConfig,
   options: { idempotencyKey?: string } = {},
-): Promise<RequestedDkimChange> {
+): Promise<DkimChangeOutcome> {
   const request = dkimChangeRequestOf(pathIdentity, body, options.idempotencyKey);
   const key = request.SigningAttributes?.DomainSigningPrivateKey;
-  const run = await startRun(
-    {
-      identity: request.EmailIdentity,
-      identityType: 'DOMAIN',
-      operation: 'ChangeDkimSigning',
-      fingerprint: runFingerprint(request, 'SigningAttributes'),
-      idempotencyKey: options.idempotencyKey,
-      keyHandOff: keyHandOffFor(request.EmailIdentity, key, config.keySecretPrefix),
-      inputFor: (secretArn) => executionInputFor(request, secretArn),
-      beforeStart: () => assertChangeAllowed(request),
-    },
-    config,
-  );
+  let run: RunHandle;
+  try {
+    run = await startRun(
+      {
+        identity: request.EmailIdentity,
+        identityType: 'DOMAIN',
+        operation: 'ChangeDkimSigning',
+        fingerprint: runFingerprint(request, 'SigningAttributes'),
+        idempotencyKey: options.idempotencyKey,
+        keyHandOff: keyHandOffFor(request.EmailIdentity, key, config.keySecretPrefix),
+        inputFor: (secretArn) => executionInputFor(request, secretArn),
+        beforeStart: () => assertChangeAllowed(request),
+      },
+      config,
+    );
+  } catch (error) {
+    if (error instanceof NothingToChange) return { unchanged: { identity: request.EmailIdentity } };
+    throw error;
+  }
   return {
-    id: run.id,
-    created_at: run.created_at,
-    identity: request.EmailIdentity,
-    identity_type: 'DOMAIN',
-    status: run.status,
-    execution_arn: run.execution_arn,
-    operation: 'ChangeDkimSigning',
-    signing_attributes_origin: request.SigningAttributesOrigin,
-    repeated: run.repeated,
+    started: {
+      id: run.id,
+      created_at: run.created_at,
+      identity: request.EmailIdentity,
+      identity_type: 'DOMAIN',
+      status: run.status,
+      execution_arn: run.execution_arn,
+      operation: 'ChangeDkimSigning',
+      signing_attributes_origin: request.SigningAttributesOrigin,
+      repeated: run.repeated,
+    },
   };
+}
+
+/**
+ * True when the change would leave the identity signing exactly as it does: Easy DKIM asked of
+ * an identity on Easy DKIM, with no key length or the one SES generates next already. A BYODKIM
+ * request always brings a key (SES's API requires one), and SES never reveals the key it holds,
+ * so it is always treated as a change.
+ */
+export function changesNothing(request: DkimChangeRequest, current: SigningSnapshot): boolean {
+  return (
+    request.SigningAttributesOrigin === 'AWS_SES' &&
+    current.signing.origin === 'AWS_SES' &&
+    !isKeyLengthChange(request, current)
+  );
 }
 
 /**
@@ -126,8 +169,9 @@ export function executionInputFor(
 
 /**
  * One GetEmailIdentity before a new run, for answers the caller gets now rather than in a
- * failure event: 404 when SES does not know the identity, 409 when an Easy DKIM key length
- * change comes within a day of the last key (SES's rule; the workflow enforces it as well).
+ * failure event: 404 when SES does not know the identity, nothing to do when SES already signs
+ * as asked (NothingToChange), 409 when an Easy DKIM key length change comes within a day of the
+ * last key (SES's rule; the workflow enforces it as well).
  */
 async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
   const identity = request.EmailIdentity;
@@ -138,6 +182,10 @@ async function assertChangeAllowed(request: DkimChangeRequest): Promise<void> {
       `${identity} is not an SES identity in this account and Region: create it first (POST /identities)`,
     );
   }
-  const refusal = keyLengthChangeRefusal(request, signingSnapshotOf(existing), clock.now());
+  const current = signingSnapshotOf(existing);
+  if (changesNothing(request, current)) {
+    throw new NothingToChange(`${identity} already signs as the request asks`);
+  }
+  const refusal = keyLengthChangeRefusal(request, current, clock.now());
   if (refusal !== undefined) throw new ConflictError(refusal);
 }

@@ -6,6 +6,7 @@ import { SesBudget } from '#shared/ses/budget.js';
 import { handler as changeDkimSigning } from '#steps/change-dkim-signing/handler.js';
 import { handler as checkVerification } from '#steps/check-verification/handler.js';
 import { handler as createIdentity } from '#steps/create-identity/handler.js';
+import { handler as deleteIdentity } from '#steps/delete-identity/handler.js';
 import { handler as readDkimSigning } from '#steps/read-dkim-signing/handler.js';
 import { runQueuedStep, type StepHandler } from './run-queued-step.js';
 
@@ -19,6 +20,7 @@ const QUEUED_STEPS: Record<string, StepHandler> = {
   ReadDkimSigning: readDkimSigning,
   ChangeDkimSigning: changeDkimSigning,
   CheckVerification: checkVerification,
+  DeleteIdentity: deleteIdentity,
 };
 
 // Module scope: one budget for the life of this worker, the only one that calls SES for runs.

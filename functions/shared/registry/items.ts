@@ -20,7 +20,7 @@ export const IDENTITY_STATUSES: readonly IdentityStatus[] = [
 export type RunStatus = 'PENDING' | 'VERIFIED' | 'FAILED' | 'TIMED_OUT';
 
 /** What a run does, by the state machine's branch it takes. */
-export type RunOperation = 'CreateIdentity' | 'ChangeDkimSigning';
+export type RunOperation = 'CreateIdentity' | 'ChangeDkimSigning' | 'DeleteIdentity';
 
 /** Why a run failed, as its failure event says it. */
 export interface RunReason {

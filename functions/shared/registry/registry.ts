@@ -364,3 +364,38 @@ function decodePageToken(
   if (!valid) throw new InvalidPageTokenError(NOT_A_PAGE_TOKEN);
   return fields as Record<string, unknown>;
 }
+
+/**
+ * Ends a run that offboarding stopped: the registry says how it ended (FAILED, and why) and
+ * frees the identity, only while that run still holds it. Returns false when it no longer did.
+ */
+export async function endStoppedRun(
+  table: string,
+  identity: string,
+  runId: string,
+  reason: { code: string; message: string; retryable: boolean },
+  now: Date,
+): Promise<boolean> {
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          'SET #status = :failed, updated_at = :now, latest_run.#status = :failed, latest_run.ended_at = :now, latest_run.reason = :reason REMOVE active_run_id, task_token',
+        ConditionExpression: 'active_run_id = :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'FAILED',
+          ':now': now.toISOString(),
+          ':reason': reason,
+          ':id': runId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

@@ -4,6 +4,12 @@
  */
 
 export {
+  type DeleteIdentityRequest,
+  deleteFingerprint,
+  isDeleteRequest,
+  parseDeleteRequest,
+} from './delete-request.js';
+export {
   checkDkimChangeRequest,
   type DkimChangeRequest,
   isDkimChangeRequest,

@@ -1,10 +1,14 @@
 import type { RunOperation } from '#shared/registry/items.js';
 import { claimIdentity } from '#shared/registry/registry.js';
 import {
+  type DeleteIdentityRequest,
   type DkimChangeRequest,
+  deleteFingerprint,
   type IdentityRequest,
   identityTypeOf,
+  isDeleteRequest,
   isDkimChangeRequest,
+  parseDeleteRequest,
   parseDkimChangeRequest,
   parseIdentityRequest,
 } from '#shared/request/index.js';
@@ -39,12 +43,19 @@ export async function claimForRun(
   now: Date,
 ): Promise<Claim> {
   const change = isDkimChangeRequest(input.request);
-  const request: IdentityRequest | DkimChangeRequest = change
-    ? parseDkimChangeRequest(input.request, { keyDelivery: 'secret' })
-    : parseIdentityRequest(input.request, { keyDelivery: 'secret' });
+  const deletion = isDeleteRequest(input.request);
+  const request: IdentityRequest | DkimChangeRequest | DeleteIdentityRequest = deletion
+    ? parseDeleteRequest(input.request)
+    : change
+      ? parseDkimChangeRequest(input.request, { keyDelivery: 'secret' })
+      : parseIdentityRequest(input.request, { keyDelivery: 'secret' });
   const identity = request.EmailIdentity;
   const identityType = identityTypeOf(identity);
-  const operation: RunOperation = change ? 'ChangeDkimSigning' : 'CreateIdentity';
+  const operation: RunOperation = deletion
+    ? 'DeleteIdentity'
+    : change
+      ? 'ChangeDkimSigning'
+      : 'CreateIdentity';
   const outcome = await claimIdentity(
     registryTable,
     identity,
@@ -53,7 +64,8 @@ export async function claimForRun(
       id: input.execution_id,
       execution_arn: input.execution_arn,
       operation,
-      request_hash: requestFingerprint(request),
+      request_hash:
+        'Unmanaged' in request ? deleteFingerprint(identity) : requestFingerprint(request),
       started_at: now.toISOString(),
       status: 'PENDING',
       reason: null,

@@ -40,7 +40,7 @@ describe('the sandbox HTTP API routes as API Gateway does', () => {
   });
 
   it.each([
-    ['DELETE', '/identities/mail.example.com', 'GET'],
+    ['PUT', '/identities/mail.example.com', 'DELETE, GET'],
     ['POST', '/identities/mail.example.com/dkim', 'PUT'],
     ['DELETE', '/identities', 'POST, GET'],
   ])('answers 405 to %s %s, allowing %s', async (method, path, allowed) => {

@@ -77,6 +77,20 @@ function easyDkimIdentity(lastKeyAt = new Date('2026-01-01T00:00:00.000Z')) {
   } satisfies Omit<GetEmailIdentityCommandOutput, '$metadata'>;
 }
 
+/** SES's answer for a domain that signs with BYODKIM: a switch to Easy DKIM is a change. */
+function byodkimIdentity() {
+  return {
+    IdentityType: 'DOMAIN',
+    VerifiedForSendingStatus: true,
+    DkimAttributes: {
+      SigningEnabled: true,
+      Status: 'SUCCESS',
+      SigningAttributesOrigin: 'EXTERNAL',
+      Tokens: ['sel2025'],
+    },
+  } satisfies Omit<GetEmailIdentityCommandOutput, '$metadata'>;
+}
+
 describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
   const sfn = mockClient(SFNClient);
   const secrets = mockClient(SecretsManagerClient);
@@ -178,6 +192,12 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     ])(
       'starts a run for %s (events/%s) with the change as its input',
       async (_label, file, expected) => {
+        // Every sample is a change for a domain on BYODKIM (to Easy DKIM included).
+        ses
+          .on(GetEmailIdentityCommand)
+          .resolves(
+            file === 'api-put-dkim-key-length.json' ? easyDkimIdentity() : byodkimIdentity(),
+          );
         const response = await handler(apiEvent(file), lambdaContext);
 
         expect(response.statusCode).toBe(202);
@@ -263,6 +283,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
   });
 
   it('takes the identity from the path as API Gateway decoded it, normalised', async () => {
+    ses.on(GetEmailIdentityCommand).resolves(byodkimIdentity());
     await handler(
       putDkimEvent('Mail.Example.COM.', { SigningAttributesOrigin: 'AWS_SES' }),
       lambdaContext,
@@ -454,6 +475,73 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     expect(await registryItem('mail.example.com')).toBeUndefined();
   });
 
+  describe('a change that changes nothing', () => {
+    it.each([
+      ['Easy DKIM asked of an Easy DKIM identity', { SigningAttributesOrigin: 'AWS_SES' }],
+      [
+        'the key length SES generates next already',
+        {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        },
+      ],
+      [
+        'Easy DKIM with a DNS provider named',
+        { SigningAttributesOrigin: 'AWS_SES', Dns: { Provider: 'route53' } },
+      ],
+    ])(
+      'answers 200 with the identity as GET shows it, and starts no run, for %s',
+      async (_label, body) => {
+        const response = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+
+        expect(response.statusCode).toBe(200);
+        const data = bodyOf(response).data;
+        expect(data).toMatchObject({
+          identity: 'mail.example.com',
+          identity_type: 'DOMAIN',
+          status: 'VERIFIED',
+          dkim_status: 'SUCCESS',
+          managed: false,
+          latest_run: null,
+          ses: {
+            dkim: { origin: 'AWS_SES', tokens: ['tokena', 'tokenb', 'tokenc'] },
+            verified_for_sending: true,
+          },
+        });
+        expect(data.records).toHaveLength(3);
+        expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+        expect(ses).not.toHaveReceivedCommand(PutEmailIdentityDkimSigningAttributesCommand);
+        expect(await registryItem('mail.example.com')).toBeUndefined();
+      },
+    );
+
+    it('still starts a run for a key length SES does not generate next', async () => {
+      const response = await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(202);
+      expect(startedNames()).toHaveLength(1);
+    });
+
+    it('answers a repeat of a run that went with that run, not with the identity', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(byodkimIdentity());
+      const body = { SigningAttributesOrigin: 'AWS_SES' };
+      const first = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+      ses.on(GetEmailIdentityCommand).resolves(easyDkimIdentity());
+
+      const again = await handler(putDkimEvent('mail.example.com', body), lambdaContext);
+
+      expect(first.statusCode).toBe(202);
+      expect(again.statusCode).toBe(202);
+      expect(bodyOf(again).data).toMatchObject({ id: bodyOf(first).data.id, repeated: true });
+    });
+  });
+
   describe('once-a-day key length change', () => {
     const keyLengthChange = {
       SigningAttributesOrigin: 'AWS_SES',
@@ -510,14 +598,6 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         '24 hours after the last key',
         easyDkimIdentity(new Date('2026-01-14T09:30:00.000Z')),
         keyLengthChange,
-      ],
-      [
-        'the length already set',
-        easyDkimIdentity(new Date('2026-01-15T09:00:00.000Z')),
-        {
-          SigningAttributesOrigin: 'AWS_SES',
-          SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
-        },
       ],
       [
         'a switch from BYODKIM that names a length',
@@ -601,6 +681,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     });
 
     it('starts a new run after a failed one only under a new Idempotency-Key', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(byodkimIdentity());
       const body = { SigningAttributesOrigin: 'AWS_SES' };
       const first = bodyOf(
         await handler(putDkimEvent('mail.example.com', body), lambdaContext),
@@ -714,6 +795,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         await startVerification(postEvent({ EmailIdentity: 'mail.example.com' }), lambdaContext),
       ).data;
       await endRunInRegistry('mail.example.com', created.id, 'VERIFIED', NOW);
+      ses.on(GetEmailIdentityCommand).resolves(byodkimIdentity());
 
       const response = await handler(
         putDkimEvent('mail.example.com', { SigningAttributesOrigin: 'AWS_SES' }),

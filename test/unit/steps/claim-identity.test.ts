@@ -78,6 +78,17 @@ describe('ClaimIdentity', () => {
       { identity: 'mail.example.com', identity_type: 'DOMAIN', operation: 'ChangeDkimSigning' },
     ],
     [
+      'an offboarding',
+      {
+        Operation: 'DeleteIdentity',
+        EmailIdentity: 'Mail.Example.com',
+        Unmanaged: false,
+        StoppedRun: null,
+        KeySecretArn: null,
+      },
+      { identity: 'mail.example.com', identity_type: 'DOMAIN', operation: 'DeleteIdentity' },
+    ],
+    [
       'an address',
       { EmailIdentity: 'Ops@Example.com' },
       { identity: 'Ops@example.com', identity_type: 'EMAIL_ADDRESS', operation: 'CreateIdentity' },
@@ -85,6 +96,24 @@ describe('ClaimIdentity', () => {
   ])('claims for %s', async (_what, request, expected) => {
     await expect(handler(claimInput(request), lambdaContext)).resolves.toEqual(expected);
     expect((await registryItem(expected.identity))?.latest_run?.operation).toBe(expected.operation);
+  });
+
+  it('fails ValidationError for an offboarding request with an unknown field or no flag', async () => {
+    await expect(
+      handler(
+        claimInput({ Operation: 'DeleteIdentity', EmailIdentity: 'mail.example.com', Extra: 1 }),
+        lambdaContext,
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      details: [
+        { field: 'Extra', message: 'is not a known field' },
+        { field: 'Unmanaged', message: 'must be true or false' },
+        { field: 'StoppedRun', message: 'must be a string or null' },
+        { field: 'KeySecretArn', message: 'must be a string or null' },
+      ],
+    });
+    expect(await registryItem('mail.example.com')).toBeUndefined();
   });
 
   it('goes on without a write when the API already claimed the identity for this very execution', async () => {

@@ -46,7 +46,7 @@ function detailFor(
   out: PublishedRecords,
   state = 'NotifyDnsRecordsPublished',
 ) {
-  return eventDetailOf(state, { identity, dns: out, execution_id: 'run-1' });
+  return eventDetailOf(state, { identity, dns: out, execution_id: 'run-1', restart: null });
 }
 
 describe('PublishDnsRecords handler', () => {
