@@ -266,7 +266,13 @@ function drawIdentityDetail(): void {
           ' DKIM ',
           badge(detail.dkim_status),
           ' SES ',
-          badge(detail.ses?.verification_status ?? null),
+          detail.ses
+            ? badge(detail.ses.verification_status ?? null)
+            : h(
+                'span',
+                { class: 'note', title: 'SES did not answer this look (its request rate)' },
+                'not read',
+              ),
           detail.ses?.verified_for_sending ? ' verified for sending' : '',
         )
       : h('p', { class: 'note' }, 'Loading…'),
@@ -584,11 +590,15 @@ async function loop(): Promise<void> {
 async function startRun(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const input = $('start-identity') as HTMLInputElement;
+  const dns = $('start-dns') as HTMLSelectElement;
   const result = $('start-result');
   const response = await fetch('/identities', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ EmailIdentity: input.value.trim() }),
+    body: JSON.stringify({
+      EmailIdentity: input.value.trim(),
+      ...(dns.value !== '' && { Dns: { Provider: dns.value } }),
+    }),
   });
   const body = (await response.json()) as {
     data?: { id: string; identity: string; repeated?: boolean };
