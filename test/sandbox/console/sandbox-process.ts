@@ -17,6 +17,8 @@ export interface SandboxProcess {
   stdout(): string;
   /** Resolves once stderr holds a line matching `pattern`. */
   waitForStderr(pattern: RegExp): Promise<string>;
+  /** Resolves once stdout matches `pattern`. */
+  waitForStdout(pattern: RegExp): Promise<string>;
   /** Sends `signal` (SIGINT by default: Ctrl-C) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -48,6 +50,7 @@ export async function startSandboxProcess(
   });
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
+    for (const waiter of waiters) waiter();
   });
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
@@ -56,10 +59,10 @@ export async function startSandboxProcess(
     });
   });
 
-  const waitForStderr = (pattern: RegExp) =>
+  const waitFor = (stream: () => string, pattern: RegExp) =>
     new Promise<string>((resolve, reject) => {
       const look = () => {
-        const found = stderr.match(pattern);
+        const found = stream().match(pattern);
         if (found) {
           waiters.delete(look);
           resolve(found[0]);
@@ -76,18 +79,58 @@ export async function startSandboxProcess(
       look();
     });
 
-  const api = await waitForStderr(/API\s+(http:\/\/\S+)/);
-  const aws = await waitForStderr(/AWS endpoint\s+(http:\/\/\S+)/);
+  const waitForStderr = (pattern: RegExp) => waitFor(() => stderr, pattern);
+  const url = /http:\/\/[^\s,]+/;
+  const api = await waitForStderr(/API\s+http:\/\/[^\s,]+/);
+  const aws = await waitForStderr(/AWS endpoint\s+http:\/\/[^\s,]+/);
   return {
-    apiUrl: (api.match(/http:\/\/\S+/) as RegExpMatchArray)[0],
-    awsUrl: (aws.match(/http:\/\/\S+/) as RegExpMatchArray)[0],
+    apiUrl: (api.match(url) as RegExpMatchArray)[0],
+    awsUrl: (aws.match(url) as RegExpMatchArray)[0],
     child,
     stderr: () => stderr,
     stdout: () => stdout,
     waitForStderr,
+    waitForStdout: (pattern) => waitFor(() => stdout, pattern),
     stop: async (signal = 'SIGINT') => {
       if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `npm start`'s entry point (sandbox/cli.ts) with `args` to its end, or, with `interruptWhen`,
+ * sends it SIGINT (Ctrl-C) once its stderr matches that pattern.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; interruptWhen?: RegExp } = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/cli.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let interrupted = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    if (options.interruptWhen && !interrupted && options.interruptWhen.test(stderr)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
