@@ -57,9 +57,9 @@ export function summarizeExecution(execution: Execution, now: Date): ExecutionSu
 
 /**
  * How each state ended, read from the history as the Step Functions console reads it: a state
- * entered and exited succeeded; one whose Task failed and that the run left for another state
- * without exiting was caught (a Catch took the error); a Fail state, or the state the run was in
- * when it failed, failed; the state a running execution is in is running.
+ * entered and left succeeded, unless its Task's last attempt failed or timed out and the run
+ * went on (a Catch took the error: caught); a Fail state, or the state the run was in when it
+ * failed, failed; the state a running execution is in is running.
  */
 export function stateStatuses(execution: Execution): {
   states: ExecutionView['states'];
@@ -87,8 +87,11 @@ export function stateStatuses(execution: Execution): {
       currentFailed = false;
       if (event.type === 'FailStateEntered') states[name] = { ...states[name], status: 'failed' };
     } else if (event.type.endsWith('StateExited') && current !== undefined) {
+      // The engine records an exit for a state whose error a Catch took, too.
       const state = states[current];
-      if (state && state.status === 'running') state.status = 'succeeded';
+      if (state && state.status === 'running') {
+        state.status = currentFailed ? 'caught' : 'succeeded';
+      }
     } else if (event.type === 'TaskFailed' || event.type === 'TaskTimedOut') {
       currentFailed = true;
     } else if (event.type === 'TaskScheduled') {

@@ -226,6 +226,17 @@ describe.skipIf(CHROMIUM === undefined && !REQUIRED)('the local console in Chrom
       await page
         .locator('#run-summary dl[data-run="by-hand-with-a-key"][data-status="FAILED"]')
         .waitFor();
+      // Its graph: the failure path taken, the state whose error was caught, the Fail state.
+      await page
+        .locator('#graph g[data-state="VerificationFailed"][data-status="failed"]')
+        .waitFor();
+      expect(await page.locator('#graph g[data-status="caught"]').count()).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(
+        await page.locator('#graph g[data-state="DescribeFailure"]').getAttribute('data-status'),
+      ).toBe('succeeded');
+      await page.locator('#run-summary .reason').waitFor();
       // Open every input and output of its history, and the delivered events.
       await page.locator('#history tr[data-event="ExecutionFailed"]').waitFor();
       await page.evaluate(

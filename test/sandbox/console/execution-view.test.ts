@@ -93,6 +93,8 @@ describe('how the console reads an execution history', () => {
           2,
           { taskFailedEventDetails: { error: 'DnsPublishError', cause: 'no zone' } },
         ],
+        // As the engine records a caught error: the state exits, then the handler is entered.
+        exited('Task', 'PublishDnsRecords', 2),
         entered('Task', 'DescribeFailure', 2),
         exited('Task', 'DescribeFailure', 2),
         entered('Fail', 'VerificationFailed', 3),
