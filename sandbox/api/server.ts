@@ -232,7 +232,11 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
           .events()
           .filter((event) => !detailType || event['detail-type'] === detailType)
           .filter((event) => !identity || event.detail.identity === identity);
-        return jsonReply(200, { events });
+        // `limit`: the latest so many, for a page that polls.
+        const limit = Number(request.url.searchParams.get('limit') ?? Number.NaN);
+        return jsonReply(200, {
+          events: Number.isInteger(limit) && limit > 0 ? events.slice(-limit) : events,
+        });
       },
     },
     {

@@ -109,12 +109,17 @@ export function consoleRoutes(stateMachine: LocalStateMachine, clock: VirtualClo
       page: async (request) => {
         const status = request.url.searchParams.get('status') ?? undefined;
         const identity = request.url.searchParams.get('identity') ?? undefined;
+        const limit = Number(request.url.searchParams.get('limit') ?? Number.NaN);
         const executions = stateMachine
           .list()
           .map((execution) => summarizeExecution(execution, clock.now()))
           .filter((summary) => !status || summary.status === status)
           .filter((summary) => !identity || summary.identity === identity);
-        return json(200, { executions });
+        return json(200, {
+          executions:
+            Number.isInteger(limit) && limit > 0 ? executions.slice(0, limit) : executions,
+          total: executions.length,
+        });
       },
     },
     {

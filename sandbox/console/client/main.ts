@@ -13,6 +13,8 @@ import { badge, duration, fill, h, jsonBlock, timeOf } from './dom.js';
 import { drawGraph } from './graph-view.js';
 
 const POLL_MS = 1000;
+/** The newest runs and events the page lists (and polls for). */
+const LIST_LIMIT = 100;
 
 interface IdentityItem {
   identity: string;
@@ -83,6 +85,8 @@ interface MailboxMessage {
 const state = {
   layout: undefined as GraphLayout | undefined,
   identities: [] as IdentityItem[],
+  moreIdentities: false,
+  moreExecutions: 0,
   executions: [] as ExecutionSummary[],
   events: [] as DeliveredEvent[],
   mailbox: [] as MailboxMessage[],
@@ -118,7 +122,14 @@ function changed(section: string, data: unknown): boolean {
 // ---- identities -------------------------------------------------------------------------
 
 function drawIdentities(): void {
-  if (!changed('identities', [state.identities, state.selectedIdentity, [...state.checking]])) {
+  if (
+    !changed('identities', [
+      state.identities,
+      state.moreIdentities,
+      state.selectedIdentity,
+      [...state.checking],
+    ])
+  ) {
     return;
   }
   const rows = state.identities.map((item) => {
@@ -154,6 +165,19 @@ function drawIdentities(): void {
     row.addEventListener('click', () => selectIdentity(item.identity, true));
     return row;
   });
+  if (state.moreIdentities) {
+    rows.push(
+      h(
+        'tr',
+        {},
+        h(
+          'td',
+          { colspan: '5', class: 'note' },
+          'The first 100 by name: GET /identities pages the rest.',
+        ),
+      ),
+    );
+  }
   fill(
     $('identities').querySelector('tbody') as HTMLElement,
     rows.length > 0
@@ -333,7 +357,7 @@ async function checkNow(identity: string): Promise<void> {
 // ---- runs -------------------------------------------------------------------------------
 
 function drawRuns(): void {
-  if (!changed('runs', [state.executions, state.selectedRun])) return;
+  if (!changed('runs', [state.executions, state.moreExecutions, state.selectedRun])) return;
   const rows = state.executions.map((run) => {
     const row = h(
       'tr',
@@ -361,33 +385,31 @@ function drawRuns(): void {
     });
     return row;
   });
+  if (state.moreExecutions > 0) {
+    rows.push(
+      h(
+        'tr',
+        {},
+        h('td', { colspan: '4', class: 'note' }, `and ${state.moreExecutions} older runs`),
+      ),
+    );
+  }
   fill(
     $('runs').querySelector('tbody') as HTMLElement,
     rows.length > 0 ? rows : h('tr', {}, h('td', { colspan: '4', class: 'note' }, 'No run yet.')),
   );
 }
 
-function failureReasonOf(run: ExecutionView): string | undefined {
-  const event = state.events.find(
-    (candidate) =>
-      candidate['detail-type'] === 'Email Identity Verification Failed' &&
-      candidate.detail.execution_id === run.name,
-  );
-  const reason = event?.detail.reason as { code?: string; message?: string } | undefined;
-  return reason ? `${reason.code}: ${reason.message}` : undefined;
+/** A failed run's reason: the Fail state's error (the reason code) and cause (in words). */
+function failureReasonOf(run: ExecutionView | undefined): string | undefined {
+  if (!run || run.status === 'SUCCEEDED' || run.status === 'RUNNING' || !run.error)
+    return undefined;
+  return run.cause ? `${run.error}: ${run.cause}` : run.error;
 }
 
 function drawRun(): void {
   const run = state.run;
-  if (
-    !changed('run', [
-      run,
-      state.layout !== undefined,
-      failureReasonOf(run ?? ({} as ExecutionView)),
-    ])
-  ) {
-    return;
-  }
+  if (!changed('run', [run, state.layout !== undefined])) return;
   if (!run) return;
   $('run-title').textContent = `Run ${run.name}`;
   const reason = failureReasonOf(run);
@@ -535,9 +557,13 @@ function setConnection(text: string): void {
 
 async function poll(): Promise<void> {
   const [identities, executions, events, mailbox, clock] = await Promise.all([
-    getJson<{ data: { items: IdentityItem[] } }>('/identities?limit=100'),
-    getJson<{ executions: ExecutionSummary[] }>('/sandbox/executions'),
-    getJson<{ events: DeliveredEvent[] }>('/sandbox/events'),
+    getJson<{ data: { items: IdentityItem[]; next_token: string | null } }>(
+      '/identities?limit=100',
+    ),
+    getJson<{ executions: ExecutionSummary[]; total: number }>(
+      `/sandbox/executions?limit=${LIST_LIMIT}`,
+    ),
+    getJson<{ events: DeliveredEvent[] }>(`/sandbox/events?limit=${LIST_LIMIT}`),
     getJson<{ messages: MailboxMessage[] }>('/sandbox/mailbox'),
     getJson<{ now: string; elapsed_seconds: number }>('/sandbox/clock'),
   ]);
@@ -545,7 +571,9 @@ async function poll(): Promise<void> {
     `virtual time ${clock.now.replace('T', ' ').slice(0, 19)} UTC · ${duration(clock.elapsed_seconds)} since the sandbox started`;
   const before = state.identities.find((item) => item.identity === state.selectedIdentity);
   state.identities = identities.data.items;
+  state.moreIdentities = identities.data.next_token !== null;
   state.executions = executions.executions;
+  state.moreExecutions = executions.total - executions.executions.length;
   state.events = events.events;
   state.mailbox = mailbox.messages;
 
