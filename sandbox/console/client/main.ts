@@ -194,7 +194,8 @@ function recordRows(
   detail: IdentityDetail | undefined,
   check: CheckResult | undefined,
 ): RecordCheck[] {
-  if (check) return check.records;
+  // The newer look wins: a person's check, or the registry's latest probe (a run's own look).
+  if (check && (!detail?.checked_at || check.checked_at >= detail.checked_at)) return check.records;
   if (!detail) return [];
   if (detail.probe.length > 0) {
     return detail.probe.map((probe) => ({

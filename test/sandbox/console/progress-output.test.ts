@@ -204,6 +204,14 @@ describe('npm itself', () => {
       encoding: 'utf8',
     });
 
+  it("keeps npm's own output: nothing in the project sets its log level to silent", () => {
+    const result = npm(['config', 'get', 'loglevel']);
+
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).not.toBe('silent');
+    expect(result.stdout.trim()).not.toBe('');
+  });
+
   it('says so when a script name is mistyped (the project does not silence npm)', () => {
     const result = npm(['run', 'strat']);
 
