@@ -94,6 +94,8 @@ const state = {
   detail: undefined as IdentityDetail | undefined,
   checks: new Map<string, CheckResult>(),
   checking: new Set<string>(),
+  /** Mailbox messages whose link a person followed, with what following it did. */
+  followed: new Map<string, string>(),
   selectedRun: undefined as string | undefined,
   /** A run chosen by a person: the newest run is no longer followed on its own. */
   pinnedRun: false,
@@ -524,16 +526,25 @@ function drawMailbox(): void {
           .slice()
           .reverse()
           .map((message) => {
-            const follow = h('button', { type: 'button' }, 'Follow the link');
+            const followed = state.followed.get(message.id);
+            const follow = h(
+              'button',
+              { type: 'button', class: 'follow-link' },
+              followed ?? 'Follow the link',
+            );
+            follow.disabled = followed !== undefined;
             follow.addEventListener('click', async () => {
               follow.disabled = true;
+              // The link points at the sandbox's API: follow it on this page's origin.
               const response = await fetch(new URL(message.confirmationUrl).pathname);
               const result = (await response.json()) as { status?: string };
-              follow.textContent = result.status ?? `HTTP ${response.status}`;
+              state.followed.set(message.id, result.status ?? `HTTP ${response.status}`);
+              state.drawn.delete('mailbox');
+              drawMailbox();
             });
             return h(
               'li',
-              {},
+              { 'data-to': message.to },
               h('span', { class: 'when' }, timeOf(message.sentAt)),
               h('strong', {}, message.to),
               ' ',

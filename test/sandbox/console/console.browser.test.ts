@@ -11,7 +11,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ChangeResourceRecordSetsCommand,
@@ -170,10 +170,36 @@ describe.skipIf(CHROMIUM === undefined && !REQUIRED)('the local console in Chrom
 
       await mkdir(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
-      console.log(`console screenshot: ${SCREENSHOT}`);
+      console.log(`console screenshot: ${relative(process.cwd(), SCREENSHOT)}`);
       expect(pageErrors).toEqual([]);
     },
     WAIT_MS * 3,
+  );
+
+  it(
+    "shows an address's verification message in the mailbox, whose link verifies it",
+    async () => {
+      await page.fill('#start-identity', 'ops@example.com');
+      await page.selectOption('#start-dns', '');
+      await page.click('#start-form button[type=submit]');
+      const message = page.locator('#mailbox li[data-to="ops@example.com"]');
+      await message.waitFor();
+      await message.locator('button.follow-link').click();
+      await message.locator('button.follow-link', { hasText: 'confirmed' }).waitFor();
+      // SES sees the address confirmed, the sweeper wakes the run, and it ends Verified.
+      await page
+        .locator('#identities tr[data-identity="ops@example.com"][data-status="VERIFIED"]')
+        .waitFor();
+      await page.locator('#run-summary dl[data-status="SUCCEEDED"]').waitFor();
+      // An address has no DKIM records: the graph shows the run skipped DNS.
+      expect(
+        await page.locator('#graph g[data-state="SkipDnsForAddress"]').getAttribute('data-status'),
+      ).toBe('succeeded');
+      expect(
+        await page.locator('#graph g[data-state="PublishDnsRecords"]').getAttribute('data-status'),
+      ).toBe('idle');
+    },
+    WAIT_MS * 2,
   );
 
   it(
