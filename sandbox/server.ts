@@ -150,6 +150,11 @@ function wrap(items: string[], indent: string): string {
 }
 
 main().catch((error: unknown) => {
+  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    err(`sandbox: ${(error as Error).message}`);
+    err('Run `npm run sandbox -- --help` for the options.');
+    process.exit(2);
+  }
   // A taken port or a malformed setting is the person's to fix: one line, no stack trace.
   const known = error instanceof PortInUseError || /^SANDBOX_/.test((error as Error).message);
   err(`sandbox: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);

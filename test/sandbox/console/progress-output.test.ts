@@ -196,6 +196,24 @@ describe('npm run sandbox', () => {
   );
 });
 
+describe('npm run sandbox, asked for what it does not know', () => {
+  it('names the option and exits 2 before starting anything', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'sandbox/server.ts', '--bogus'],
+      {
+        cwd: fileURLToPath(new URL('../../../', import.meta.url)),
+        encoding: 'utf8',
+      },
+    );
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "sandbox: Unknown option '--bogus'\nRun `npm run sandbox -- --help` for the options.\n",
+    );
+  });
+});
+
 describe('npm itself', () => {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const npm = (args: string[]) =>
