@@ -327,8 +327,7 @@ function selectIdentity(identity: string, byPerson: boolean): void {
   const item = state.identities.find((candidate) => candidate.identity === identity);
   state.selectedIdentity = identity;
   if (byPerson && item?.latest_run) {
-    state.selectedRun = item.latest_run.id;
-    state.pinnedRun = true;
+    pinRun(item.latest_run.id);
     void refreshRun();
   }
   drawIdentities();
@@ -381,8 +380,7 @@ function drawRuns(): void {
       h('td', { class: 'elapsed' }, duration(run.elapsed_seconds)),
     );
     row.addEventListener('click', () => {
-      state.selectedRun = run.name;
-      state.pinnedRun = true;
+      pinRun(run.name);
       drawRuns();
       void refreshRun();
     });
@@ -478,6 +476,16 @@ function drawRun(): void {
     );
   });
   fill($('history').querySelector('tbody') as HTMLElement, rows);
+}
+
+/**
+ * Follows one run rather than the newest, and says so in the address (`#run=<name>`), so that a
+ * link to the console can open on a run.
+ */
+function pinRun(name: string): void {
+  state.selectedRun = name;
+  state.pinnedRun = true;
+  history.replaceState(null, '', `#run=${encodeURIComponent(name)}`);
 }
 
 async function refreshRun(): Promise<void> {
@@ -646,8 +654,7 @@ async function startRun(event: SubmitEvent): Promise<void> {
   };
   if (body.data) {
     result.textContent = body.data.repeated ? 'already running: following it' : 'started';
-    state.selectedRun = body.data.id;
-    state.pinnedRun = true;
+    pinRun(body.data.id);
     selectIdentity(body.data.identity, false);
     input.value = '';
   } else {
@@ -663,6 +670,15 @@ async function main(): Promise<void> {
   const machine = await getJson<{ definition: AslDefinition }>('/sandbox/state-machine');
   state.layout = layoutStateMachine(machine.definition);
   ($('start-form') as HTMLFormElement).addEventListener('submit', (event) => void startRun(event));
+  const followLink = () => {
+    const linked = new URLSearchParams(location.hash.slice(1)).get('run');
+    if (linked && linked !== state.selectedRun) {
+      pinRun(linked);
+      void refreshRun();
+    }
+  };
+  window.addEventListener('hashchange', followLink);
+  followLink();
   await loop();
 }
 
