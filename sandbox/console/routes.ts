@@ -48,22 +48,24 @@ let bundle: Promise<string> | undefined;
  * timers, which the sandbox's virtual clock would otherwise own.
  */
 function clientBundle(): Promise<string> {
-  bundle ??= import('esbuild').then((esbuild) => {
-    const result = esbuild.buildSync({
-      entryPoints: [folder('./client/main.ts')],
-      bundle: true,
-      format: 'esm',
-      target: 'es2022',
-      write: false,
-      minify: false,
-      sourcemap: 'inline',
-      logLevel: 'silent',
+  if (!bundle) {
+    bundle = import('esbuild').then((esbuild) => {
+      const result = esbuild.buildSync({
+        entryPoints: [folder('./client/main.ts')],
+        bundle: true,
+        format: 'esm',
+        target: 'es2022',
+        write: false,
+        sourcemap: 'inline',
+        logLevel: 'silent',
+      });
+      return (result.outputFiles[0] as { text: string }).text;
     });
-    return (result.outputFiles[0] as { text: string }).text;
-  });
-  bundle.catch(() => {
-    bundle = undefined;
-  });
+    // A failed build is tried again on the next request, not remembered.
+    bundle.catch(() => {
+      bundle = undefined;
+    });
+  }
   return bundle;
 }
 
