@@ -121,6 +121,17 @@ function changed(section: string, data: unknown): boolean {
   return true;
 }
 
+/** A row a person selects with the mouse, or with the keyboard (Tab, then Enter or Space). */
+function onActivate(row: HTMLElement, select: () => void): void {
+  row.tabIndex = 0;
+  row.addEventListener('click', select);
+  row.addEventListener('keydown', (event) => {
+    if (event.target !== row || (event.key !== 'Enter' && event.key !== ' ')) return;
+    event.preventDefault();
+    select();
+  });
+}
+
 // ---- identities -------------------------------------------------------------------------
 
 function drawIdentities(): void {
@@ -164,7 +175,7 @@ function drawIdentities(): void {
       h('td', { class: 'note' }, timeOf(item.updated_at)),
       h('td', {}, check),
     );
-    row.addEventListener('click', () => selectIdentity(item.identity, true));
+    onActivate(row, () => selectIdentity(item.identity, true));
     return row;
   });
   if (state.moreIdentities) {
@@ -379,7 +390,7 @@ function drawRuns(): void {
       h('td', {}, run.current_state ?? ''),
       h('td', { class: 'elapsed' }, duration(run.elapsed_seconds)),
     );
-    row.addEventListener('click', () => {
+    onActivate(row, () => {
       pinRun(run.name);
       drawRuns();
       void refreshRun();
