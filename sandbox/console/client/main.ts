@@ -207,19 +207,23 @@ function recordRows(
   detail: IdentityDetail | undefined,
   check: CheckResult | undefined,
 ): RecordCheck[] {
-  // The newer look wins: a person's check, or the registry's latest probe (a run's own look).
-  if (check && (!detail?.checked_at || check.checked_at >= detail.checked_at)) return check.records;
-  if (!detail) return [];
-  if (detail.probe.length > 0) {
-    return detail.probe.map((probe) => ({
-      name: probe.name,
-      type: probe.type,
-      value: probe.expected,
-      status: probe.status,
-      found: probe.found,
-      detail: probe.detail,
+  // The newer look wins: a person's check, or the registry's latest probe (a run's own look;
+  // one that asked SES only leaves no probe, and then the person's check stands).
+  const probe = detail?.probe ?? [];
+  const probeIsNewer =
+    !check || (detail?.checked_at != null && detail.checked_at > check.checked_at);
+  if (probe.length > 0 && probeIsNewer) {
+    return probe.map((result) => ({
+      name: result.name,
+      type: result.type,
+      value: result.expected,
+      status: result.status,
+      found: result.found,
+      detail: result.detail,
     }));
   }
+  if (check) return check.records;
+  if (!detail) return [];
   return detail.records.map((record) => ({ ...record, status: null, found: null, detail: null }));
 }
 
@@ -257,7 +261,7 @@ function drawIdentityDetail(): void {
         const mark = record.status === null ? '?' : ok ? '✓' : '✗';
         const found =
           record.status === null
-            ? 'not checked yet'
+            ? `not checked yet${detail?.dkim_status ? ` (SES's DKIM status: ${detail.dkim_status})` : ''}`
             : ok
               ? (record.found ?? record.value)
               : (record.found ?? record.detail ?? 'nothing');
