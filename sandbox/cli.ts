@@ -231,16 +231,19 @@ export async function main(argv: string[]): Promise<number> {
       say(`Private key stored in the sandbox Secrets Manager (${secret.ARN}).`);
     }
 
+    // The run's start, for the time on the mailbox's lines (they come from SES, not a step).
+    let runStart = stack.clock.now();
+    const at = () => `[+${formatDuration(stack.clock.now().getTime() - runStart.getTime())}]`;
     if (parsed.confirmAfterMinutes !== undefined) {
       const minutes = parsed.confirmAfterMinutes;
       stack.emulators.ses.onMessage((message) => {
         say(
-          `  mailbox: verification message to ${message.to}; following its link in ${minutes} min`,
+          `${at()} mailbox: verification message to ${message.to}; following its link in ${minutes} min`,
         );
         // A faked timer: the link is followed after that much virtual time.
         setTimeout(() => {
           const result = stack.emulators.ses.confirm(message.token);
-          say(`  mailbox: followed the link for ${message.to}: ${result.status}`);
+          say(`${at()} mailbox: followed the link for ${message.to}: ${result.status}`);
         }, minutes * 60_000);
       });
     }
@@ -261,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!executionArn) throw new Error('StartExecution returned no executionArn');
     say(`Execution ${executionArn}`);
     const running = stack.stateMachine.describe(executionArn);
+    runStart = running.startDate;
     // Ctrl-C: stop the run (as StopExecution would) and say where it was.
     let onInterrupt = () => {};
     const interrupted = new Promise<'interrupted'>((resolve) => {

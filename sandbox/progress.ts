@@ -90,7 +90,9 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
     }
     case 'CheckVerification': {
       const outcome = String(payload.outcome ?? '');
-      const base = `check ${payload.checks}: DKIM ${payload.dkim_status ?? 'n/a'}, outcome ${outcome}`;
+      // An address has no DKIM status until SES sees it confirmed.
+      const dkim = payload.dkim_status ? `DKIM ${payload.dkim_status}, ` : '';
+      const base = `check ${payload.checks}: ${dkim}outcome ${outcome}`;
       if (outcome !== 'PENDING') return [base];
       const next = Number(payload.next_check_seconds ?? 0);
       return [
