@@ -13,7 +13,7 @@ import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import { type IdentityRequest, parseIdentityRequest } from '#shared/request/index.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import { DEFAULT_TIME_SCALE, regionFromEnv, timeScaleFromEnv } from './env.js';
-import { formatDuration, printProgress } from './progress.js';
+import { formatDuration, printProgress, summarizeRuns } from './progress.js';
 
 const USAGE = `Usage: npm start -- [identity] [options]
 
@@ -36,7 +36,12 @@ Options:
   --hosted-zone-id ID        the Route 53 hosted zone to write to
   --confirm-after MINUTES    addresses: follow the mailbox link after this many virtual
                              minutes (default 2; "never" leaves it unconfirmed)
+  -q, --quiet                no progress: stderr gets only a failure's reason, or an error
   -h, --help                 this help
+
+Progress is one line per step that does work, with the virtual time since the run began;
+a failure ends with its reason in words. Ctrl-C stops the run and says where it was. To pipe
+the event, keep npm's own banner off stdout: npm start --silent -- example.com | jq .
 
 The sandbox hosts the zones in SANDBOX_ZONES (default example.com): identities under them
 verify; any other domain goes the manual way and, since nobody adds its records, times out
@@ -51,6 +56,7 @@ interface CliRequest {
   request: IdentityRequest;
   confirmAfterMinutes: number | undefined;
   demo: boolean;
+  quiet: boolean;
 }
 
 async function privateKeyBase64(file: string): Promise<string> {
@@ -86,6 +92,7 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
       dns: { type: 'string' },
       'hosted-zone-id': { type: 'string' },
       'confirm-after': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -145,6 +152,7 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
     request: parseIdentityRequest(request, { keyDelivery: 'inline' }),
     confirmAfterMinutes,
     demo,
+    quiet: values.quiet === true,
   };
 }
 
@@ -193,10 +201,12 @@ export async function main(argv: string[]): Promise<number> {
     route53: route53FromEnv(),
     ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
+  // Progress and notes; a quiet run prints only what went wrong.
+  const say = parsed.quiet ? () => {} : err;
   try {
     const { request } = parsed;
-    if (parsed.demo) err(`No identity given: a demo run on ${request.EmailIdentity}.`);
-    err(
+    if (parsed.demo) say(`No identity given: a demo run on ${request.EmailIdentity}.`);
+    say(
       `Sandbox up in ${Math.round(performance.now() - wallStart)} ms: AWS endpoint ${stack.awsUrl}, ` +
         `DNS 127.0.0.1:${stack.dnsPort}, zones ${[...stack.emulators.zones.keys()].join(', ')}`,
     );
@@ -218,30 +228,32 @@ export async function main(argv: string[]): Promise<number> {
         ...request,
         DkimSigningAttributes: { ...attributes, DomainSigningPrivateKeySecretArn: secret.ARN },
       };
-      err(`Private key stored in the sandbox Secrets Manager (${secret.ARN}).`);
+      say(`Private key stored in the sandbox Secrets Manager (${secret.ARN}).`);
     }
 
+    // The run's start, for the time on the mailbox's lines (they come from SES, not a step).
+    let runStart = stack.clock.now();
+    const at = () => `[+${formatDuration(stack.clock.now().getTime() - runStart.getTime())}]`;
     if (parsed.confirmAfterMinutes !== undefined) {
       const minutes = parsed.confirmAfterMinutes;
       stack.emulators.ses.onMessage((message) => {
-        err(
-          `  mailbox: verification message to ${message.to}; following its link in ${minutes} min`,
+        say(
+          `${at()} mailbox: verification message to ${message.to}; following its link in ${minutes} min`,
         );
         // A faked timer: the link is followed after that much virtual time.
         setTimeout(() => {
           const result = stack.emulators.ses.confirm(message.token);
-          err(`  mailbox: followed the link for ${message.to}: ${result.status}`);
+          say(`${at()} mailbox: followed the link for ${message.to}: ${result.status}`);
         }, minutes * 60_000);
       });
     }
 
     // Subscribed before the start, so that the first states are printed too.
     const name = `cli-${Date.now()}`;
-    const stopPrinting = printProgress(
-      (listener) => stack.stateMachine.subscribe(listener),
-      err,
-      (execution) => execution.name === name,
-    );
+    const stopPrinting = printProgress((listener) => stack.stateMachine.subscribe(listener), {
+      write: say,
+      only: (execution) => execution.name === name,
+    });
     const { executionArn } = await stack.clients.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: stack.stateMachine.arn,
@@ -250,16 +262,40 @@ export async function main(argv: string[]): Promise<number> {
       }),
     );
     if (!executionArn) throw new Error('StartExecution returned no executionArn');
-    err(`Execution ${executionArn}`);
-    const execution = await stack.stateMachine.describe(executionArn).done;
+    say(`Execution ${executionArn}`);
+    const running = stack.stateMachine.describe(executionArn);
+    runStart = running.startDate;
+    // Ctrl-C: stop the run (as StopExecution would) and say where it was.
+    let onInterrupt = () => {};
+    const interrupted = new Promise<'interrupted'>((resolve) => {
+      onInterrupt = () => resolve('interrupted');
+    });
+    process.once('SIGINT', onInterrupt);
+    const outcome = await Promise.race([running.done, interrupted]);
+    process.off('SIGINT', onInterrupt);
     stopPrinting();
+    if (outcome === 'interrupted') {
+      err(
+        `Interrupted after ${((performance.now() - wallStart) / 1000).toFixed(1)} s of wall time; the run is stopped.`,
+      );
+      for (const line of summarizeRuns(
+        [running],
+        stack.emulators.events.events(),
+        stack.clock.now(),
+      )) {
+        err(line);
+      }
+      stack.stateMachine.stop(executionArn, 'Interrupted', 'Ctrl-C in npm start');
+      return 130;
+    }
+    const execution = outcome;
 
     const terminal = stack.emulators.events
       .events()
       .find(
         (event) => TERMINAL.has(event['detail-type']) && event.resources.includes(executionArn),
       );
-    err(
+    say(
       `Execution ${execution.status}${execution.error ? ` (${execution.error})` : ''} after ` +
         `${formatDuration((execution.stopDate ?? stack.clock.now()).getTime() - execution.startDate.getTime())} ` +
         `of virtual time, ${((performance.now() - wallStart) / 1000).toFixed(1)} s of wall time.`,
@@ -267,6 +303,18 @@ export async function main(argv: string[]): Promise<number> {
     if (!terminal) {
       err('No terminal event was delivered: the run ended without telling anyone.');
       return 1;
+    }
+    // The reason in words, quiet or not: the event on stdout is for programs.
+    const reason = terminal.detail.reason as
+      | { code?: string; message?: string; retryable?: boolean }
+      | undefined;
+    if (reason) {
+      err(`Failed: ${reason.code}: ${reason.message}`);
+      err(
+        reason.retryable
+          ? 'The same request may succeed if it is tried again later.'
+          : 'Trying the same request again will fail the same way: fix what the reason says first.',
+      );
     }
     process.stdout.write(`${JSON.stringify(envelopeOf(terminal), null, 2)}\n`);
     return terminal['detail-type'] === 'Email Identity Verified' ? 0 : 1;

@@ -9,16 +9,41 @@
  * The ports open only once the stack is ready (GET /sandbox/health answers then); a taken port
  * fails at once, naming it and the variable that moves it.
  */
+import { parseArgs } from 'node:util';
 import { route53FromEnv, sesFaultsFromEnv, zonesFromEnv } from '#sandbox/aws/create-emulators.js';
 import { envelopeOf } from '#sandbox/emulators/eventbridge.js';
 import { DEFAULT_TIME_SCALE, portFromEnv, regionFromEnv, timeScaleFromEnv } from './env.js';
 import { PortInUseError } from './ports.js';
-import { printProgress } from './progress.js';
+import { formatDuration, printProgress, summarizeRuns } from './progress.js';
 import { startStack } from './stack.js';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
+const USAGE = `Usage: npm run sandbox [-- --quiet]
+
+Runs the whole local stack until Ctrl-C: the HTTP API and the local console, every emulated
+AWS service on one endpoint, DNS. Each run's progress goes to stderr, one line per step that
+does work, prefixed with the run's name; each event delivered goes to stdout as a JSON line.
+Ctrl-C prints a summary of the runs and events before it stops.
+
+  -q, --quiet   no progress lines: the ready line, the events on stdout, the summary
+  -h, --help    this help
+
+Ports and pace: SANDBOX_API_PORT (3000), SANDBOX_AWS_PORT (4566), SANDBOX_DNS_PORT (5300),
+SANDBOX_TIME_SCALE (60 virtual seconds per real second, or max), SANDBOX_ZONES, SANDBOX_REGION.`;
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const quiet = values.quiet === true;
   const timeScale = timeScaleFromEnv(DEFAULT_TIME_SCALE.sandbox);
   const stack = await startStack({
     host: process.env.SANDBOX_HOST ?? '127.0.0.1',
@@ -40,9 +65,20 @@ async function main(): Promise<void> {
     'GET /sandbox/confirm/{token}',
     'GET /sandbox/events',
     'GET /sandbox/clock',
+    'GET /sandbox/state-machine',
+    'GET /sandbox/executions',
+    'GET /sandbox/executions/{name}',
+    'GET /sandbox/console',
   ];
   const onboarding = stack.deployment.parameters;
-  err(`Sandbox ready (Ctrl-C to stop)
+  const consoleUrl = `${stack.apiUrl}/sandbox/console`;
+  if (quiet) {
+    err(
+      `Sandbox ready (Ctrl-C to stop): console ${consoleUrl}, API ${stack.apiUrl}, AWS endpoint ${stack.awsUrl}, DNS 127.0.0.1:${stack.dnsPort}`,
+    );
+  } else {
+    err(`Sandbox ready (Ctrl-C to stop)
+  Console       ${consoleUrl}
   API           ${stack.apiUrl}
 ${wrap([...routes, ...sandboxPages], '                ')}
   AWS endpoint  ${stack.awsUrl}   aws --endpoint-url ${stack.awsUrl} sesv2|route53|events|stepfunctions|secretsmanager|sqs|dynamodb ...
@@ -55,17 +91,17 @@ ${wrap([...routes, ...sandboxPages], '                ')}
   Onboarding    events with source "${onboarding.OnboardingEventSource}" and detail-type "${onboarding.OnboardingDetailType}" on the ${onboarding.EventBusName} bus start a run
   Schedules     ${[...stack.schedules.keys()].map((name) => `${name} ${stack.deployment.functionNamed(name)?.schedules[0]?.expression}`).join(', ')}
   Virtual time  ${timeScale === undefined ? 'as fast as the sandbox is idle (SANDBOX_TIME_SCALE=max)' : `${timeScale} virtual seconds per real second (SANDBOX_TIME_SCALE)`}`);
+  }
 
-  // Progress of every run on stderr, and each delivered event, as it arrives, on stdout.
-  printProgress(
-    (listener) => stack.stateMachine.subscribe(listener),
-    (line) => err(line),
-    undefined,
-    (execution) => execution.name.slice(0, 24),
-  );
-  stack.stateMachine.subscribe((execution, event) => {
-    if (event.type === 'ExecutionStarted') err(`Execution started: ${execution.name}`);
-  });
+  // Progress of every run on stderr, each line named by its run, and each delivered event, as
+  // it arrives, on stdout.
+  if (!quiet) {
+    printProgress((listener) => stack.stateMachine.subscribe(listener), {
+      write: err,
+      label: (execution) => execution.name,
+      startAndEnd: true,
+    });
+  }
   stack.emulators.events.onEvent((event) => {
     process.stdout.write(`${JSON.stringify(envelopeOf(event))}\n`);
   });
@@ -74,7 +110,16 @@ ${wrap([...routes, ...sandboxPages], '                ')}
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    err(`${signal}: stopping the sandbox`);
+    err(
+      `${signal}: stopping the sandbox after ${formatDuration(stack.clock.elapsedMs())} of virtual time.`,
+    );
+    for (const line of summarizeRuns(
+      stack.stateMachine.list(),
+      stack.emulators.events.events(),
+      stack.clock.now(),
+    )) {
+      err(line);
+    }
     stack.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -105,6 +150,11 @@ function wrap(items: string[], indent: string): string {
 }
 
 main().catch((error: unknown) => {
+  if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    err(`sandbox: ${(error as Error).message}`);
+    err('Run `npm run sandbox -- --help` for the options.');
+    process.exit(2);
+  }
   // A taken port or a malformed setting is the person's to fix: one line, no stack trace.
   const known = error instanceof PortInUseError || /^SANDBOX_/.test((error as Error).message);
   err(`sandbox: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);

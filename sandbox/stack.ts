@@ -347,6 +347,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       emulators,
       routes: deployment.routes,
       metrics: () => metrics.snapshot(),
+      stateMachine,
     });
     for (const [server, spec] of listeners) {
       if (server && spec.port !== 0) await server.listen();

@@ -2,7 +2,8 @@
  * The sandbox's HTTP API, standing in for API Gateway's HTTP API: the project's routes served by
  * the real API handlers, each called with the payload format 2.0 event the deployed HTTP API
  * sends, plus the sandbox's own pages (the mailbox SES "sends" address verifications to, their
- * confirmation links, the events delivered on the bus, the clock, health and call metrics).
+ * confirmation links, the events delivered on the bus, the clock, health and call metrics, and
+ * the local console with the executions it draws).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,7 +12,9 @@ import { finished } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { Emulators } from '#sandbox/aws/create-emulators.js';
 import type { VirtualClock } from '#sandbox/clock.js';
+import { consoleRoutes } from '#sandbox/console/routes.js';
 import type { RouteSpec } from '#sandbox/deploy/deployment.js';
+import type { LocalStateMachine } from '#sandbox/engine/executions.js';
 import { explainListenError, type PortSpec } from '#sandbox/ports.js';
 
 export interface ApiDependencies {
@@ -21,6 +24,8 @@ export interface ApiDependencies {
   routes: RouteSpec[];
   /** Calls per emulated service operation, for GET /sandbox/metrics. */
   metrics(): unknown;
+  /** The state machine, its definition and executions, for the local console. */
+  stateMachine: LocalStateMachine;
 }
 
 interface Reply {
@@ -227,7 +232,11 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
           .events()
           .filter((event) => !detailType || event['detail-type'] === detailType)
           .filter((event) => !identity || event.detail.identity === identity);
-        return jsonReply(200, { events });
+        // `limit`: the latest so many, for a page that polls.
+        const limit = Number(request.url.searchParams.get('limit') ?? Number.NaN);
+        return jsonReply(200, {
+          events: Number.isInteger(limit) && limit > 0 ? events.slice(-limit) : events,
+        });
       },
     },
     {
@@ -239,6 +248,7 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
           elapsed_seconds: Math.round(clock.elapsedMs() / 1000),
         }),
     },
+    ...consoleRoutes(dependencies.stateMachine, clock),
   ];
 }
 
