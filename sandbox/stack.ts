@@ -319,6 +319,10 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
           region,
           batchSize: source.batchSize,
           reportBatchItemFailures: source.reportBatchItemFailures,
+          maximumConcurrency: Math.min(
+            source.maximumConcurrency ?? Number.POSITIVE_INFINITY,
+            spec.reservedConcurrency ?? Number.POSITIVE_INFINITY,
+          ),
           invoke: (event) => invoke(spec.name, event),
           onError: (error) => onFunctionError(spec.name, error),
         });

@@ -47,6 +47,8 @@ export interface QueueEventSpec {
   batchSize: number;
   maximumBatchingWindowSeconds: number;
   reportBatchItemFailures: boolean;
+  /** ScalingConfig's MaximumConcurrency, if set. */
+  maximumConcurrency: number | undefined;
   enabled: boolean;
 }
 
@@ -366,6 +368,10 @@ export class Deployment {
           reportBatchItemFailures: (
             (eventProperties.FunctionResponseTypes as Resolved[] | undefined) ?? []
           ).includes('ReportBatchItemFailures'),
+          maximumConcurrency:
+            asObject(eventProperties.ScalingConfig).MaximumConcurrency === undefined
+              ? undefined
+              : Number(asObject(eventProperties.ScalingConfig).MaximumConcurrency),
           enabled: eventProperties.Enabled !== false,
         });
       } else if (type === 'ScheduleV2') {
