@@ -1,7 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sqsClient } from '#shared/aws/clients/sqs.js';
 import { integerEnv, requireEnv } from '#shared/runtime/config.js';
 import { lambdaHandler } from '#shared/runtime/observability.js';
 import { SesBudget } from '#shared/ses/budget.js';
@@ -30,7 +29,12 @@ const maxDeliveries = integerEnv('SES_REQUEST_MAX_DELIVERIES', 10);
 const queueUrl = requireEnv('SES_REQUEST_QUEUE_URL');
 const processor = new BatchProcessor(EventType.SQS);
 
+/**
+ * Only a throttled step needs SQS: its client is made on that first need (a chunk of its own in
+ * the bundle), not at every cold start.
+ */
 async function returnToQueue(record: SQSRecord, seconds: number): Promise<void> {
+  const { sqsClient } = await import('#shared/aws/clients/sqs.js');
   await sqsClient.send(
     new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl,

@@ -38,7 +38,9 @@ export interface QueuedStepOptions {
   /**
    * Makes a message that goes back to the queue visible again in `seconds`
    * (ChangeMessageVisibility). Without it the message would stay in flight for the queue's
-   * whole visibility time-out, and hold its message group, its lane of SES actions, as long.
+   * whole visibility time-out, and hold its message group, its lane of SES actions, as long: "in
+   * flight messages block delivery of available messages within the same message group", and
+   * ChangeMessageVisibility shortens that (https://repost.aws/knowledge-center/sqs-fifo-messages-not-returned).
    */
   returnToQueue: (record: SQSRecord, seconds: number) => Promise<void>;
 }
