@@ -6,8 +6,10 @@
  * resident memory. SES runs at its documented rate by default, one request per second per
  * operation: the workflow's SES request queue keeps to it, so every run should verify. Exit code
  * 1 when one did not, or a run was lost or duplicated. `SANDBOX_SES_RATE_LIMIT=0` measures the
- * sandbox without SES's rate. Usage: `npx tsx scripts/bench-sandbox.ts [N]`.
+ * sandbox without SES's rate. Usage: `npx tsx scripts/bench-sandbox.ts [N]`; with several sizes
+ * (`200 1000 2000`), each runs in a process of its own and a table compares them.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { sesFaultsFromEnv } from '#sandbox/aws/create-emulators.js';
 import type { DeliveredEvent } from '#sandbox/emulators/eventbridge.js';
@@ -156,9 +158,56 @@ export async function benchSandbox(count: number) {
   }
 }
 
+type Figures = Awaited<ReturnType<typeof benchSandbox>>;
+
+/**
+ * Several sizes, each in a process of its own (a fresh heap, its own peak memory), one after the
+ * other; then one line per size with its cost against the size before it: how the sandbox
+ * scales. CPU time is the figure to compare (the machine's other load moves wall time most).
+ */
+function benchSizes(counts: number[]): boolean {
+  const results: Figures[] = [];
+  for (const count of counts) {
+    process.stderr.write(`bench-sandbox: ${count} identities\n`);
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, process.argv[1] ?? '', String(count)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 16 * 2 ** 20,
+      },
+    );
+    const text = child.stdout.toString();
+    process.stdout.write(text);
+    if (child.status !== 0) return false;
+    results.push(JSON.parse(text) as Figures);
+  }
+  const cpu = os.cpus();
+  process.stdout.write(
+    `\nThe sandbox at scale, SES at 1 request/s per action (${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version})\n`,
+  );
+  process.stdout.write(
+    '| identities | makespan (virtual) | CPU | wall | peak RSS | load average | CPU / previous size | wall / previous size |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+  );
+  results.forEach((figures, index) => {
+    const before = results[index - 1];
+    const ratio = (now: number, then: number | undefined) =>
+      then === undefined
+        ? ''
+        : `${(now / then).toFixed(2)}× for ${(figures.identities / (before?.identities ?? 1)).toFixed(1)}× the identities`;
+    process.stdout.write(
+      `| ${figures.identities} | ${figures.makespan_virtual_seconds} s | ${(figures.cpu_ms / 1000).toFixed(1)} s | ${(figures.wall_ms / 1000).toFixed(1)} s | ${figures.peak_rss_mb} MB | ${figures.load_average[0]} | ${ratio(figures.cpu_ms, before?.cpu_ms)} | ${ratio(figures.wall_ms, before?.wall_ms)} |\n`,
+    );
+  });
+  return true;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const count = Number(process.argv[2] ?? 200);
-  benchSandbox(count).then(
+  const counts = process.argv.slice(2).map(Number);
+  if (counts.length > 1) {
+    process.exit(benchSizes(counts) ? 0 : 1);
+  }
+  benchSandbox(counts[0] ?? 200).then(
     (figures) => {
       process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
       const clean =
