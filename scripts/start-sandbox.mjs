@@ -8,7 +8,7 @@
  * Plain JavaScript because it runs before anything could compile TypeScript.
  * Usage: `node scripts/start-sandbox.mjs cli|server [arguments...]`.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -157,6 +157,7 @@ async function rebuild() {
   const folders = handlerFolders();
   mkdirSync(OUT_DIR, { recursive: true });
   const result = await build({
+    absWorkingDir: ROOT,
     entryPoints: [join(ROOT, entry)],
     outfile: `${bundle}.tmp`,
     bundle: true,
@@ -194,9 +195,15 @@ async function rebuild() {
     inputs[file] = signature(file);
   }
   const output = (suffix) => result.outputFiles.find((file) => file.path.endsWith(suffix));
-  writeFileSync(`${bundle}.map`, JSON.stringify(ourMappingsOnly(JSON.parse(output('.map').text))));
-  writeFileSync(bundle, `${output('.tmp').text}//# sourceMappingURL=${name}.mjs.map\n`);
-  writeFileSync(
+  // Each file written aside and renamed into place, the stamp last: a second start at the same
+  // moment reads the old bundle or the new one, never half of one.
+  const place = (file, text) => {
+    writeFileSync(`${file}.${process.pid}`, text);
+    renameSync(`${file}.${process.pid}`, file);
+  };
+  place(`${bundle}.map`, JSON.stringify(ourMappingsOnly(JSON.parse(output('.map').text))));
+  place(bundle, `${output('.tmp').text}//# sourceMappingURL=${name}.mjs.map\n`);
+  place(
     stampFile,
     `${JSON.stringify({ version: BUILD_VERSION, node: process.version, inputs }, null, 1)}\n`,
   );
