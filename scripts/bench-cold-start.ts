@@ -242,6 +242,22 @@ const withoutTracer: Plugin = {
   },
 };
 
+/**
+ * tr46 stubbed: the IDNA mapping tables the request model converts every domain name with. What
+ * a build that loaded them only for a name with a non-ASCII character could save at cold start.
+ */
+const withoutTr46: Plugin = {
+  name: 'without-tr46',
+  setup(build) {
+    build.onResolve({ filter: /^tr46$/ }, (args) => ({ path: args.path, namespace: 'tr46-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'tr46-stub' }, () => ({
+      contents:
+        'export const toASCII = (name) => name; export const toUnicode = (domain) => ({ domain, error: false });',
+      loader: 'js',
+    }));
+  },
+};
+
 // ------------------------------------------------------------------------------------------
 // Measuring
 // ------------------------------------------------------------------------------------------
@@ -403,6 +419,8 @@ export async function benchColdStart(rounds: number): Promise<void> {
     sourcesContent: true,
   });
   await bundleInto(entry, variantDir('without-tracer'), { plugins: [withoutTracer] });
+  await bundleInto(entry, variantDir('without-tr46'), { plugins: [withoutTr46] });
+  await bundleInto(entry, variantDir('without-both'), { plugins: [withoutTracer, withoutTr46] });
   const variants = [
     {
       id: 'variant:no-flag',
@@ -432,6 +450,18 @@ export async function benchColdStart(rounds: number): Promise<void> {
       id: 'variant:without-tracer',
       label: 'as shipped, without the X-Ray tracer (Powertools Tracer stubbed)',
       outdir: variantDir('without-tracer'),
+      options: nodeOptions,
+    },
+    {
+      id: 'variant:without-tr46',
+      label: 'as shipped, without tr46 (the IDNA tables stubbed)',
+      outdir: variantDir('without-tr46'),
+      options: nodeOptions,
+    },
+    {
+      id: 'variant:without-both',
+      label: 'as shipped, without the X-Ray tracer and tr46',
+      outdir: variantDir('without-both'),
       options: nodeOptions,
     },
   ];

@@ -9,12 +9,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type CfnResource,
-  type CfnTemplate,
-  type Json,
-  loadTemplate,
-} from '#scripts/validate-cfn-yaml.js';
+import type { CfnResource, CfnTemplate, Json } from '#scripts/validate-cfn-yaml.js';
 import {
   condition,
   type IntrinsicScope,
@@ -23,6 +18,7 @@ import {
   resolve,
   TemplateError,
 } from './intrinsics.js';
+import { loadTemplateCached } from './template-cache.js';
 
 /** The repository's root, where template.yaml and the code it names live. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,6 +43,8 @@ export interface QueueEventSpec {
   batchSize: number;
   maximumBatchingWindowSeconds: number;
   reportBatchItemFailures: boolean;
+  /** ScalingConfig's MaximumConcurrency, if set. */
+  maximumConcurrency: number | undefined;
   enabled: boolean;
 }
 
@@ -199,7 +197,10 @@ export class Deployment {
     place: SandboxPlace,
     options: { templatePath?: string; parameters?: Record<string, string | number> } = {},
   ): Deployment {
-    const template = loadTemplate(options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'));
+    const template = loadTemplateCached(
+      options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'),
+      join(PROJECT_ROOT, 'node_modules', '.cache', 'ses-identity-verifier'),
+    );
     return new Deployment(template, place, options.parameters ?? {});
   }
 
@@ -366,6 +367,10 @@ export class Deployment {
           reportBatchItemFailures: (
             (eventProperties.FunctionResponseTypes as Resolved[] | undefined) ?? []
           ).includes('ReportBatchItemFailures'),
+          maximumConcurrency:
+            asObject(eventProperties.ScalingConfig).MaximumConcurrency === undefined
+              ? undefined
+              : Number(asObject(eventProperties.ScalingConfig).MaximumConcurrency),
           enabled: eventProperties.Enabled !== false,
         });
       } else if (type === 'ScheduleV2') {

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
 import { fqdn, isValidDomainName, isWithin, parseTxtValue, reversedLabels } from './dns-names.js';
+import { type RecordSet, RecordSetIndex } from './route53-records.js';
 import {
   AwsServiceError,
   FaultInjector,
@@ -32,13 +33,7 @@ const RR_TYPES = new Set([
   'HTTPS',
 ]);
 
-/** One resource record set, as Route 53 stores it (name fully qualified, values as given). */
-export interface RecordSet {
-  name: string;
-  type: string;
-  ttl: number;
-  values: string[];
-}
+export type { RecordSet } from './route53-records.js';
 
 export interface HostedZone {
   id: string;
@@ -48,9 +43,9 @@ export interface HostedZone {
   privateZone: boolean;
   nameServers: string[];
   /** What the API shows: every accepted change, INSYNC or not. */
-  records: Map<string, RecordSet>;
+  records: RecordSetIndex;
   /** What the name servers answer: only changes that are INSYNC. */
-  published: Map<string, RecordSet>;
+  published: RecordSetIndex;
 }
 
 interface ChangeBatchRecord {
@@ -92,8 +87,6 @@ export interface Route53EmulatorOptions {
   priorRequestRate?: number;
 }
 
-const recordKey = (name: string, type: string) => `${name}|${type}`;
-
 /** A TXT value as Route 53 takes it: one or more `"..."` strings (`\"` escapes a quote). */
 const QUOTED_STRINGS = /^\s*"(?:[^"\\]|\\.)*"(?:\s+"(?:[^"\\]|\\.)*")*\s*$/;
 
@@ -102,11 +95,6 @@ function resourceId(prefix: string, length: number): string {
   let id = prefix;
   for (let i = 0; i < length; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
   return id;
-}
-
-function compareSets(a: { name: string; type: string }, b: { name: string; type: string }): number {
-  const byName = reversedLabels(a.name).localeCompare(reversedLabels(b.name));
-  return byName !== 0 ? byName : a.type.localeCompare(b.type);
 }
 
 function sameValues(a: string[], b: string[]): boolean {
@@ -263,7 +251,7 @@ export class Route53Emulator implements EmulatedService {
   publishedRecords(zoneId: string): RecordSet[] {
     this.flush();
     const zone = this.zones.get(stripPrefix(zoneId, '/hostedzone/'));
-    return zone ? [...zone.published.values()].sort(compareSets) : [];
+    return zone ? zone.published.sorted() : [];
   }
 
   /**
@@ -279,22 +267,12 @@ export class Route53Emulator implements EmulatedService {
       if (!best || zone.name.length > best.name.length) best = zone;
     }
     if (!best) return { kind: 'no-zone' };
-    const sets: RecordSet[] = [];
-    let exists = false;
-    for (const set of best.published.values()) {
-      if (set.name === target) {
-        sets.push(set);
-        exists = true;
-      } else if (set.name.endsWith(`.${target}`)) {
-        exists = true;
-      }
-    }
     return {
       kind: 'zone',
       zoneName: best.name,
-      soa: best.published.get(recordKey(best.name, 'SOA')),
-      sets,
-      exists,
+      soa: best.published.get(best.name, 'SOA'),
+      sets: best.published.setsAt(target),
+      exists: best.published.existsAtOrBelow(target),
     };
   }
 
@@ -309,9 +287,8 @@ export class Route53Emulator implements EmulatedService {
       const zone = this.zones.get(batch.zoneId);
       if (zone) {
         for (const { action, set } of batch.operations) {
-          const key = recordKey(set.name, set.type);
-          if (action === 'DELETE') zone.published.delete(key);
-          else zone.published.set(key, set);
+          if (action === 'DELETE') zone.published.delete(set.name, set.type);
+          else zone.published.put(set);
         }
       }
       batch.applied = true;
@@ -423,19 +400,15 @@ export class Route53Emulator implements EmulatedService {
       ttl: 172800,
       values: nameServers.map((s) => `${s}.`),
     };
-    const records = new Map([
-      [recordKey(zoneName, 'NS'), ns],
-      [recordKey(zoneName, 'SOA'), soa],
-    ]);
     const zone: HostedZone = {
       id,
       name: zoneName,
       callerReference,
       privateZone,
       nameServers,
-      records,
+      records: new RecordSetIndex(zoneName, [ns, soa]),
       // The zone's own SOA and NS are answered at once: the zone is useless to DNS without them.
-      published: new Map(records),
+      published: new RecordSetIndex(zoneName, [ns, soa]),
       ...(comment !== undefined && { comment }),
     };
     this.zones.set(id, zone);
@@ -640,30 +613,36 @@ export class Route53Emulator implements EmulatedService {
       }
       operations.push({ action, set: { name: fqdn(name), type, ttl: Number(ttl), values } });
     }
-    // Route 53 applies a batch atomically: validate every change against a working copy first.
-    const working = new Map(zone.records);
+    // Route 53 applies a batch atomically: each change is validated against the zone as the
+    // batch's earlier changes left it, and a batch with any invalid change is undone whole.
+    const undo: Array<() => void> = [];
     const messages: string[] = [];
     for (const { action, set } of operations) {
-      const message = this.validateChange(zone, working, action, set);
+      const message = this.validateChange(zone, zone.records, action, set);
       if (message) {
         messages.push(message);
         continue;
       }
-      const key = recordKey(set.name, set.type);
-      if (action === 'DELETE') working.delete(key);
-      else working.set(key, set);
+      const before =
+        action === 'DELETE'
+          ? zone.records.delete(set.name, set.type)
+          : zone.records.get(set.name, set.type);
+      if (action !== 'DELETE') zone.records.put(set);
+      undo.push(() =>
+        before ? zone.records.put(before) : zone.records.delete(set.name, set.type),
+      );
     }
     if (messages.length > 0) {
+      for (const step of undo.reverse()) step();
       throw new AwsServiceError('InvalidChangeBatch', `[${messages.join(', ')}]`);
     }
-    zone.records = working;
     const change = this.recordChange(zone.id, operations, asString(batch.Comment));
     return xml('ChangeResourceRecordSetsResponse', { ChangeInfo: this.changeInfoXml(change) });
   }
 
   private validateChange(
     zone: HostedZone,
-    working: Map<string, RecordSet>,
+    working: RecordSetIndex,
     action: 'CREATE' | 'UPSERT' | 'DELETE',
     set: RecordSet,
   ): string | undefined {
@@ -672,7 +651,7 @@ export class Route53Emulator implements EmulatedService {
       return `RRSet with DNS name ${set.name} is not permitted in zone ${zone.name}`;
     }
     if (!isValidDomainName(set.name)) return `Invalid DNS name ${set.name}`;
-    const existing = working.get(recordKey(set.name, set.type));
+    const existing = working.get(set.name, set.type);
     if (action === 'DELETE') {
       if (!existing) return `Tried to delete resource record set ${label} but it was not found`;
       if (existing.ttl !== set.ttl || !sameValues(existing.values, set.values)) {
@@ -693,9 +672,7 @@ export class Route53Emulator implements EmulatedService {
         return `Invalid Resource Record: FATAL problem: RRSetTypeCNAMEWithMultipleValues (CNAME RRSet must have a single value) encountered with '${set.name}'`;
       }
     }
-    const sameName = [...working.values()].filter(
-      (other) => other.name === set.name && other.type !== set.type,
-    );
+    const sameName = working.setsAt(set.name).filter((other) => other.type !== set.type);
     if (
       (set.type === 'CNAME' && sameName.length > 0) ||
       (set.type !== 'CNAME' && sameName.some((o) => o.type === 'CNAME'))
@@ -747,15 +724,10 @@ export class Route53Emulator implements EmulatedService {
     if (startType && !RR_TYPES.has(startType)) {
       throw new AwsServiceError('InvalidInput', `Invalid type: ${startType}`);
     }
-    const sets = [...zone.records.values()].sort(compareSets);
-    let start = 0;
-    if (startName) {
-      const from = { name: fqdn(startName), type: startType ?? '' };
-      start = sets.findIndex((set) => compareSets(set, from) >= 0);
-      if (start < 0) start = sets.length;
-    }
-    const page = sets.slice(start, start + maxItems);
-    const next = sets[start + maxItems];
+    const { sets: page, next } = zone.records.page(
+      startName ? { name: fqdn(startName), type: startType ?? '' } : undefined,
+      maxItems,
+    );
     return xml('ListResourceRecordSetsResponse', {
       ResourceRecordSets: {
         ResourceRecordSet: page.map((set) => ({

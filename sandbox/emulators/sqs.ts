@@ -847,21 +847,24 @@ export class SqsEmulator implements EmulatedService {
   }
 
   private changeVisibility(body: Record<string, unknown>): void {
-    const queue = this.queueAt(body.QueueUrl);
-    if (typeof body.ReceiptHandle !== 'string') throw missing('ReceiptHandle');
-    const seconds = integerIn(
-      body.VisibilityTimeout,
-      'VisibilityTimeout',
-      0,
-      MAX_VISIBILITY_SECONDS,
-    );
+    this.changeMessageVisibility(body.QueueUrl, body.ReceiptHandle, body.VisibilityTimeout);
+  }
+
+  /**
+   * ChangeMessageVisibility: the message in flight under `receiptHandle` comes back into view
+   * `visibilityTimeout` seconds from now (0: at once, freeing its FIFO group).
+   */
+  changeMessageVisibility(url: unknown, receiptHandle: unknown, visibilityTimeout: unknown): void {
+    const queue = this.queueAt(url);
+    if (typeof receiptHandle !== 'string') throw missing('ReceiptHandle');
+    const seconds = integerIn(visibilityTimeout, 'VisibilityTimeout', 0, MAX_VISIBILITY_SECONDS);
     if (seconds === undefined) throw missing('VisibilityTimeout');
-    const held = this.handles.get(body.ReceiptHandle);
+    const held = this.handles.get(receiptHandle);
     if (!held) {
-      if (!this.isHandle(body.ReceiptHandle)) {
+      if (!this.isHandle(receiptHandle)) {
         throw new AwsServiceError(
           'ReceiptHandleIsInvalid',
-          `The input receipt handle "${body.ReceiptHandle}" is not a valid receipt handle.`,
+          `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`,
         );
       }
       throw new AwsServiceError(

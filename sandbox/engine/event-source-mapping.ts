@@ -4,8 +4,12 @@
  * deletes what succeeded. With ReportBatchItemFailures the function's `batchItemFailures` stay
  * on the queue (visible again after the visibility time-out, then off to the dead-letter queue
  * after maxReceiveCount); a response that names a message not in the batch, or a function error,
- * leaves the whole batch. One batch at a time per function: the SES worker never runs two at
- * once (its queue's single FIFO message group guarantees that in AWS too).
+ * leaves the whole batch. A standard queue is read one batch at a time. A FIFO queue is read as
+ * Lambda reads one, with up to one batch in flight per message group: a batch is taken whenever
+ * a group with available messages has none in flight, and the queue never hands out a group
+ * that another batch holds ("For FIFO queues, concurrent invocations are capped at the number of
+ * message group IDs or the maximum concurrency setting, whichever is lower",
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
  *
  * It reads the queue in-process, woken when a message is sent or comes back into view, rather
  * than long-polling over the API on a timer: Lambda's pollers are not the account's API calls,
@@ -22,6 +26,12 @@ export interface EventSourceMappingOptions {
   region: string;
   batchSize: number;
   reportBatchItemFailures: boolean;
+  /**
+   * Batches of a FIFO queue in flight at once, at most (ScalingConfig's MaximumConcurrency, or the
+   * function's reserved concurrency); unlimited by default, the message groups bound it. A
+   * standard queue is read one batch at a time whatever this says.
+   */
+  maximumConcurrency?: number;
   /** Calls the function with the event (the sandbox runs it under its clock's `runWork`). */
   invoke: (event: SQSEvent) => Promise<unknown>;
   /** A function error: the batch stays on the queue. */
@@ -44,6 +54,8 @@ export class EventSourceMapping {
   private loop: Promise<void> | undefined;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: (() => void) | undefined;
+  /** Batches being processed now. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: EventSourceMappingOptions) {}
 
@@ -67,21 +79,34 @@ export class EventSourceMapping {
 
   private async poll(): Promise<void> {
     const { queues, queueUrl, batchSize } = this.options;
+    const fifo = queues.queueByUrl(queueUrl)?.fifo ?? false;
+    const concurrency = fifo ? (this.options.maximumConcurrency ?? Number.POSITIVE_INFINITY) : 1;
     while (this.running) {
+      if (this.inFlight.size >= concurrency) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
       const batch = queues.receiveBatch(queueUrl, batchSize);
       if (batch.length === 0) {
+        // A message sent or back in view, or one deleted (its group free again).
         await queues.whenAvailable(queueUrl);
         continue;
       }
-      this.idle = new Promise((resolve) => {
-        this.markIdle = resolve;
-      });
-      try {
-        await this.process(batch);
-      } finally {
-        this.markIdle?.();
+      if (this.inFlight.size === 0) {
+        this.idle = new Promise((resolve) => {
+          this.markIdle = resolve;
+        });
       }
+      const done: Promise<void> = this.process(batch)
+        .catch((error: unknown) => this.options.onError?.(error, this.options.functionName))
+        .finally(() => {
+          this.inFlight.delete(done);
+          if (this.inFlight.size === 0) this.markIdle?.();
+        });
+      this.inFlight.add(done);
+      if (!fifo) await done;
     }
+    await Promise.all(this.inFlight);
   }
 
   private async process(batch: ReceivedMessage[]): Promise<void> {

@@ -27,7 +27,11 @@ import {
   TaskTimedOut,
   ValidationException,
 } from '@aws-sdk/client-sfn';
-import type { SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  type SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LOCAL_ACCOUNT, loadDefinition } from '#sandbox/asl-runner/definition.js';
 import type { EngineEvent } from '#sandbox/asl-runner/execution-context.js';
@@ -78,6 +82,8 @@ const deployment = Deployment.load({
   awsUrl: 'https://sqs.us-east-1.amazonaws.com',
 });
 const sfn = mockClient(SFNClient);
+// The worker's own SQS call (a throttled message back into view soon) reaches the test's queue.
+const sqs = mockClient(SQSClient);
 
 /** One test file's state machine, queue, worker, registry and clock. */
 export class StateMachineHarness {
@@ -169,6 +175,15 @@ export class StateMachineHarness {
     sfn
       .on(SendTaskHeartbeatCommand)
       .callsFake((input) => answer(() => this.tokens.heartbeat(input.taskToken)));
+    sqs.reset();
+    sqs.on(ChangeMessageVisibilityCommand).callsFake(async (input) => {
+      this.queues.changeMessageVisibility(
+        input.QueueUrl,
+        input.ReceiptHandle,
+        input.VisibilityTimeout,
+      );
+      return {};
+    });
     const worker = deployment.functionNamed('ses-worker');
     const source = worker?.queueEvents[0];
     const queue = source && deployment.queueByArn(source.queueArn);

@@ -352,13 +352,17 @@ describe('VerifyEmailIdentity state machine', () => {
     expectValidDetail(terminal().detailType, terminal().detail);
   });
 
-  it('puts a throttled CreateEmailIdentity back in the queue and runs it again', async () => {
+  it('puts a throttled CreateEmailIdentity back in the queue and runs it again within seconds', async () => {
+    const createdAt: number[] = [];
     ses
       .on(CreateEmailIdentityCommand)
       .rejectsOnce(
         new TooManyRequestsException({ message: 'Maximum sending rate exceeded', $metadata: {} }),
       )
-      .resolves(EASY_DKIM_CREATED);
+      .callsFake(async () => {
+        createdAt.push(Date.now());
+        return EASY_DKIM_CREATED;
+      });
     route53HasZone();
     sesFlipsAt(() => START.getTime());
 
@@ -366,8 +370,11 @@ describe('VerifyEmailIdentity state machine', () => {
 
     expect(run.status).toBe('SUCCEEDED');
     expect(ses).toHaveReceivedCommandTimes(CreateEmailIdentityCommand, 2);
-    // The run asked once: the worker took the message again after its visibility time-out.
+    // The run asked once: the worker took the message again, two seconds after the throttle
+    // (its visibility shortened), not after the queue's 540-second visibility time-out.
     expect(run.statesEntered.filter((s) => s === 'CreateIdentity')).toHaveLength(1);
+    expect(createdAt).toHaveLength(1);
+    expect((createdAt[0] ?? Number.NaN) - START.getTime()).toBeLessThan(10_000);
     expect(detailTypes()).toEqual(['DNS Records Published', 'Email Identity Verified']);
   });
 

@@ -548,7 +548,7 @@ describe('onboarding: one rule, a queue, the starter', () => {
 });
 
 describe('SES at its rate', () => {
-  it('queues SES work on a FIFO queue, one message group, redriven to a dead-letter queue', () => {
+  it('queues SES work on a FIFO queue, one message group per lane of SES actions, redriven to a dead-letter queue', () => {
     expect(props('SesRequestQueue')).toMatchObject({
       FifoQueue: true,
       ContentBasedDeduplication: true,
@@ -556,10 +556,43 @@ describe('SES at its rate', () => {
         deadLetterTargetArn: { 'Fn::GetAtt': ['SesRequestDeadLetterQueue', 'Arn'] },
       },
     });
-    const definition = readFileSync('statemachine/verify-email-identity.asl.json', 'utf8');
-    const groups = [...definition.matchAll(/"MessageGroupId": "([^"]+)"/g)].map((m) => m[1]);
-    expect(groups.length).toBeGreaterThan(0);
-    expect(new Set(groups)).toEqual(new Set(['ses']));
+    const definition = JSON.parse(
+      readFileSync('statemachine/verify-email-identity.asl.json', 'utf8'),
+    ) as { States: Record<string, { Resource?: string; Parameters?: Record<string, Json> }> };
+    const groupOf = Object.fromEntries(
+      Object.entries(definition.States)
+        .filter(([, state]) => state.Resource?.startsWith('arn:aws:states:::sqs:sendMessage'))
+        .map(([name, state]) => [name, state.Parameters?.MessageGroupId]),
+    );
+    // Creations and DKIM changes in one lane, reads in the other: a check never waits behind
+    // every creation, and no SES write action is paced by two workers at once.
+    expect(groupOf).toEqual({
+      CreateIdentity: 'ses-identity-changes',
+      ChangeDkimSigning: 'ses-identity-changes',
+      ReadDkimSigning: 'ses-identity-reads',
+      CheckVerification: 'ses-identity-reads',
+    });
+  });
+
+  it('lets the worker shorten a throttled message visibility on its own queue, and nothing more', () => {
+    const worker = props('SesWorkerFunction');
+    expect((worker.Environment as { Variables: Record<string, Json> }).Variables).toMatchObject({
+      SES_REQUEST_QUEUE_URL: { Ref: 'SesRequestQueue' },
+    });
+    const statements = (worker.Policies as { Statement: Record<string, Json>[] }[]).flatMap(
+      (policy) => policy.Statement,
+    );
+    const sqs = statements.filter((statement) =>
+      (statement.Action as string[]).some((action) => action.startsWith('sqs:')),
+    );
+    expect(sqs).toEqual([
+      {
+        Sid: 'RequeueThrottledSteps',
+        Effect: 'Allow',
+        Action: ['sqs:ChangeMessageVisibility'],
+        Resource: [{ 'Fn::GetAtt': ['SesRequestQueue', 'Arn'] }],
+      },
+    ]);
   });
 
   it('runs the worker from the queue, paced by the SesRequestsPerSecond parameter', () => {

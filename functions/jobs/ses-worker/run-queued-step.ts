@@ -35,6 +35,27 @@ export interface QueuedStepOptions {
    * the run instead of back to the queue, where the state machine's own Retry takes it up.
    */
   maxDeliveries: number;
+  /**
+   * Makes a message that goes back to the queue visible again in `seconds`
+   * (ChangeMessageVisibility). Without it the message would stay in flight for the queue's
+   * whole visibility time-out, and hold its message group, its lane of SES actions, as long: "in
+   * flight messages block delivery of available messages within the same message group", and
+   * ChangeMessageVisibility shortens that (https://repost.aws/knowledge-center/sqs-fifo-messages-not-returned).
+   */
+  returnToQueue: (record: SQSRecord, seconds: number) => Promise<void>;
+}
+
+/** The longest a throttled step waits before its message is delivered again. */
+export const MAX_REQUEUE_DELAY_SECONDS = 60;
+
+/**
+ * How long a message that failed on its `deliveries`-th delivery stays out of sight: 2, 4, 8,
+ * 16, 32, then 60 seconds. SES throttled its lane, so the lane backs off as a whole (its other
+ * messages wait behind this one, as a FIFO group does); a fixed short delay would knock on a
+ * budget that someone else is spending.
+ */
+export function requeueDelaySeconds(deliveries: number): number {
+  return Math.min(MAX_REQUEUE_DELAY_SECONDS, 2 ** Math.max(1, deliveries));
 }
 
 /** A throttled or failing SES call that goes back to the queue to be tried again later. */
@@ -69,11 +90,22 @@ export async function runQueuedStep(record: SQSRecord, options: QueuedStepOption
   if ('error' in outcome && isRetryable(outcome.error)) {
     const deliveries = Number(record.attributes.ApproximateReceiveCount);
     if (deliveries < options.maxDeliveries) {
+      const delaySeconds = requeueDelaySeconds(deliveries);
       logger.warn('Queued step will be tried again', {
         step: message.step,
         errorName: outcome.error.name,
         deliveries,
+        delaySeconds,
       });
+      try {
+        await options.returnToQueue(record, delaySeconds);
+      } catch (error) {
+        // The message still comes back, after the queue's visibility time-out.
+        logger.warn('Could not shorten the visibility of a message going back to the queue', {
+          step: message.step,
+          error,
+        });
+      }
       throw new RequeueError(`${message.step}: ${outcome.error.name}`, { cause: outcome.error });
     }
   }

@@ -2,10 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * SES throttles its control plane account-wide, per action, at a low rate (its documentation
- * gives one request per second for identity actions). The workflow's SES calls are made by one
- * worker, one batch at a time (the SES request queue), and each call first takes a slot from this
- * budget: at most `requestsPerSecond` calls of each action, in the order they asked, so the fleet
- * never exceeds SES's rate however many runs are waiting.
+ * gives one request per second for identity actions). The workflow's SES calls are made by the
+ * SES request worker, each lane of actions (a message group of the SES request queue) in one
+ * worker at a time, and each call first takes a slot from this budget: at most
+ * `requestsPerSecond` calls of each action, in the order they asked, so the fleet never exceeds
+ * SES's rate however many runs are waiting.
  */
 export class SesBudget {
   private readonly intervalMs: number;

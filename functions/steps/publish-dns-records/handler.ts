@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ManualDnsProvider } from '#shared/dns/manual-provider.js';
 import { DEFAULT_DKIM_TTL } from '#shared/dns/records.js';
 import { Route53DnsProvider } from '#shared/dns/route53-provider.js';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AwsRequest } from '#sandbox/aws/service.js';
 import { type SandboxStack, startStack } from '#sandbox/stack.js';
 import { postIdentity, terminalEventOf } from './harness.js';
 
@@ -40,5 +41,60 @@ describe("the sandbox at SES's default rate", () => {
       .filter((event) => event['detail-type'].startsWith('Email Identity'))
       .map((event) => event.detail.identity);
     expect(perRun.sort()).toEqual([...identities].sort());
+  }, 60_000);
+
+  it("looks at a run's identity without waiting behind the other runs' creations", async () => {
+    // When SES served each CreateEmailIdentity, and when the worker took each run's first look
+    // off the queue (virtual time).
+    const created: number[] = [];
+    const looks = new Map<string, number>();
+    const ses = stack.emulators.ses;
+    const handle = ses.handle.bind(ses);
+    ses.handle = async (request: AwsRequest) => {
+      const response = await handle(request);
+      if (request.method === 'POST' && request.path === '/v2/email/identities') {
+        created.push(stack.clock.nowMs());
+      }
+      return response;
+    };
+    const sqs = stack.emulators.sqs;
+    const receiveBatch = sqs.receiveBatch.bind(sqs);
+    sqs.receiveBatch = (url, max, visibility) => {
+      const batch = receiveBatch(url, max, visibility);
+      for (const message of batch) {
+        const body = JSON.parse(message.body) as {
+          step?: string;
+          input?: { identity?: { identity?: string } };
+        };
+        const identity = body.input?.identity?.identity;
+        if (body.step === 'CheckVerification' && identity && !looks.has(identity)) {
+          looks.set(identity, stack.clock.nowMs());
+        }
+      }
+      return batch;
+    };
+    const identities = Array.from({ length: 12 }, (_, i) => `lane-${i}.example.com`);
+
+    try {
+      await Promise.all(
+        identities.map((identity) => postIdentity(stack, { EmailIdentity: identity })),
+      );
+      const terminals = await Promise.all(
+        identities.map((identity) => terminalEventOf(stack, identity)),
+      );
+      expect(terminals.map((event) => event['detail-type'])).toEqual(
+        identities.map(() => 'Email Identity Verified'),
+      );
+    } finally {
+      ses.handle = handle;
+      sqs.receiveBatch = receiveBatch;
+    }
+
+    // Twelve creations take twelve seconds at SES's rate. The first run's look went on
+    // meanwhile, in its own lane, seconds after its creation; in one message group for both it
+    // would wait at least for the worker's first batch of ten creations to be done.
+    expect(created).toHaveLength(12);
+    const tenthCreated = [...created].sort((a, b) => a - b)[9] as number;
+    expect(Math.min(...looks.values())).toBeLessThan(tenthCreated);
   }, 60_000);
 });

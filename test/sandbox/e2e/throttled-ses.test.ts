@@ -44,5 +44,7 @@ describe('the sandbox with a throttled SES', () => {
       .events()
       .filter((event) => event['detail-type'].startsWith('Email Identity'));
     expect(delivered).toHaveLength(identities.length);
+    // Steps whose SES calls stayed throttled through the SDK's attempts went back to the queue.
+    expect(stack.eventSourceMappings.get('ses-worker')?.stats.returned).toBeGreaterThan(0);
   }, 60_000);
 });

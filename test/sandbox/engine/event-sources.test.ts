@@ -33,8 +33,8 @@ describe('an SQS event source mapping', () => {
   });
 
   const url = 'https://sqs.test/000000000000/work.fifo';
-  const send = (body: string) =>
-    queues.sendMessage(url, { MessageBody: body, MessageGroupId: 'g' });
+  const send = (body: string, group = 'g') =>
+    queues.sendMessage(url, { MessageBody: body, MessageGroupId: group });
   /** Runs a mapping whose function answers each batch with `respond`, until `until` holds. */
   async function drive(
     respond: (event: SQSEvent, at: number) => unknown,
@@ -128,6 +128,60 @@ describe('an SQS event source mapping', () => {
 
     expect(batches).toHaveLength(3);
     expect(queues.depth(url)).toBe(0);
+  });
+
+  it("runs a FIFO queue's message groups side by side, never two batches of one group", async () => {
+    for (const [body, group] of [
+      ['a1', 'a'],
+      ['a2', 'a'],
+      ['a3', 'a'],
+      ['b1', 'b'],
+    ] as const) {
+      send(body, group);
+    }
+
+    const { batches, overlapped } = await drive(
+      () => ({}),
+      () => queues.depth(url) === 0,
+      { batchSize: 1 },
+    );
+
+    // a and b at once; a's next only once its previous is deleted, in order.
+    expect(batches.map(({ at, bodies }) => [at, bodies])).toEqual([
+      [1, ['a1']],
+      [1, ['b1']],
+      [2, ['a2']],
+      [3, ['a3']],
+    ]);
+    expect(overlapped).toBe(true);
+  });
+
+  it('gives a failure back when the function shortens its visibility, holding its group until then', async () => {
+    send('throttled', 'a');
+    send('next', 'a');
+    let failedOnce = false;
+
+    const { batches } = await drive(
+      (event) => {
+        if (failedOnce) return {};
+        failedOnce = true;
+        const [first] = event.Records;
+        queues.changeMessageVisibility(url, first?.receiptHandle, 5);
+        return {
+          batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })),
+        };
+      },
+      () => queues.depth(url) === 0,
+      { batchSize: 1 },
+    );
+
+    // Back five seconds after the failure (at 1 s), not after the 60-second time-out; the
+    // group's next message waited behind it.
+    expect(batches.map(({ at, bodies }) => [at, bodies])).toEqual([
+      [1, ['throttled']],
+      [7, ['throttled']],
+      [8, ['next']],
+    ]);
   });
 });
 

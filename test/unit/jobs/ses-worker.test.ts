@@ -7,7 +7,13 @@ import {
 import type { Context, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { RequeueError, runQueuedStep, type StepHandler } from '#jobs/ses-worker/run-queued-step.js';
+import {
+  MAX_REQUEUE_DELAY_SECONDS,
+  RequeueError,
+  requeueDelaySeconds,
+  runQueuedStep,
+  type StepHandler,
+} from '#jobs/ses-worker/run-queued-step.js';
 import { currentSesBudget, SesBudget } from '#shared/ses/budget.js';
 import { ConflictError, ThrottlingError, ValidationError } from '#shared/workflow/errors.js';
 
@@ -30,13 +36,22 @@ const message = (step: string) => ({
   task_token: 'token-1',
 });
 
+const returnToQueue = vi.fn(async (_record: SQSRecord, _seconds: number) => {});
+
 async function run(steps: Record<string, StepHandler>, body: unknown, receiveCount = 1) {
-  return runQueuedStep(record(body, receiveCount), { steps, budget, context, maxDeliveries: 3 });
+  return runQueuedStep(record(body, receiveCount), {
+    steps,
+    budget,
+    context,
+    maxDeliveries: 3,
+    returnToQueue,
+  });
 }
 
 describe('runQueuedStep', () => {
   beforeEach(() => {
     sfn.reset();
+    returnToQueue.mockReset();
   });
 
   it('runs the step under the SES budget and hands its output to the waiting run', async () => {
@@ -89,6 +104,33 @@ describe('runQueuedStep', () => {
     ).rejects.toBeInstanceOf(RequeueError);
     expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    // Back in view after 4 seconds (its second delivery), not the queue's visibility time-out.
+    expect(returnToQueue).toHaveBeenCalledExactlyOnceWith(
+      expect.objectContaining({ receiptHandle: 'h-1' }),
+      4,
+    );
+  });
+
+  it('still sends a throttled step back when its visibility cannot be shortened', async () => {
+    returnToQueue.mockRejectedValueOnce(new Error('MessageNotInflight'));
+    const step = async () => {
+      throw new ThrottlingError('GetEmailIdentity: TooManyRequestsException');
+    };
+
+    await expect(
+      run({ CheckVerification: step }, message('CheckVerification')),
+    ).rejects.toBeInstanceOf(RequeueError);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
+  it('does not touch the visibility of a message whose outcome went to the run', async () => {
+    await run({ CheckVerification: async () => ({}) }, message('CheckVerification'));
+    const throttled = async () => {
+      throw new ThrottlingError('CreateEmailIdentity: TooManyRequestsException');
+    };
+    await run({ CreateIdentity: throttled }, message('CreateIdentity'), 3);
+
+    expect(returnToQueue).not.toHaveBeenCalled();
   });
 
   it('hands a still-throttled step to the run once its deliveries are spent, for the ASL to retry', async () => {
@@ -123,5 +165,18 @@ describe('runQueuedStep', () => {
 
   it('leaves a message without a task token to the dead-letter queue', async () => {
     await expect(run({}, { step: 'CreateIdentity' })).rejects.toThrow('"task_token"');
+  });
+});
+
+describe('requeueDelaySeconds', () => {
+  it.each([
+    [1, 2],
+    [2, 4],
+    [3, 8],
+    [5, 32],
+    [6, MAX_REQUEUE_DELAY_SECONDS],
+    [19, MAX_REQUEUE_DELAY_SECONDS],
+  ])('keeps a message throttled on delivery %i out of sight for %i seconds', (n, seconds) => {
+    expect(requeueDelaySeconds(n)).toBe(seconds);
   });
 });

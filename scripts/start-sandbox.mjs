@@ -1,0 +1,223 @@
+/**
+ * `npm start` and `npm run sandbox`: runs sandbox/cli.ts or sandbox/server.ts from a bundle that
+ * esbuild builds on first use, and again whenever a file it was built from has changed, so that
+ * nobody has to think about it. Starting from TypeScript through tsx cost a second or more on
+ * every start (tsx's loader sees every module the process loads, the AWS SDK's included); the
+ * bundle holds our code, compiled once, and leaves the packages to Node.
+ *
+ * Plain JavaScript because it runs before anything could compile TypeScript.
+ * Usage: `node scripts/start-sandbox.mjs cli|server [arguments...]`.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const ENTRIES = { cli: 'sandbox/cli.ts', server: 'sandbox/server.ts' };
+/** Under node_modules: `npm ci` starts it afresh, and nothing else looks there. */
+const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'ses-identity-verifier', 'sandbox');
+/** Where the functions live; a new function folder in one of these rooms changes its mtime. */
+const ROOMS = ['functions/api', 'functions/steps', 'functions/jobs'];
+/** The module the sandbox imports each handler through, replaced in the bundle (below). */
+const HANDLER_IMPORTER = 'sandbox/asl-runner/handlers.ts';
+/** Bump when the way the bundle is built changes, so that old bundles are rebuilt. */
+const BUILD_VERSION = 1;
+
+/** The source map codec, loaded only to build. */
+let decode;
+let encode;
+
+const [name, ...args] = process.argv.slice(2);
+const entry = ENTRIES[name ?? ''];
+if (entry === undefined) {
+  process.stderr.write(`Usage: node scripts/start-sandbox.mjs ${Object.keys(ENTRIES).join('|')}\n`);
+  process.exit(2);
+}
+const bundle = join(OUT_DIR, `${name}.mjs`);
+const stampFile = join(OUT_DIR, `${name}.inputs.json`);
+
+/** A file's signature: size and modification time. Undefined when it is gone. */
+function signature(file) {
+  try {
+    const stat = statSync(join(ROOT, file));
+    return `${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the bundle was built from the files as they are now (one stat per file). */
+function isFresh() {
+  let stamp;
+  try {
+    stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+  } catch {
+    return false;
+  }
+  if (stamp.version !== BUILD_VERSION || stamp.node !== process.version) return false;
+  return Object.entries(stamp.inputs).every(([file, seen]) => signature(file) === seen);
+}
+
+/** The handler folders (`steps/create-identity`) as they are on disk now. */
+function handlerFolders() {
+  const folders = [];
+  for (const room of ROOMS) {
+    for (const entry of readdirSync(join(ROOT, room), { withFileTypes: true })) {
+      if (entry.isDirectory() && signature(join(room, entry.name, 'handler.ts')) !== undefined) {
+        folders.push(`${room.slice('functions/'.length)}/${entry.name}`);
+      }
+    }
+  }
+  return folders.sort();
+}
+
+/**
+ * What makes a bundle behave as the sources do under tsx: each module's `import.meta.url` is its
+ * source file's URL (the sandbox finds template.yaml and the state machine from there), and the
+ * handlers, which the sandbox imports by a computed URL, are imported through a table of static
+ * imports that esbuild can follow.
+ */
+function asTheSources(folders) {
+  return {
+    name: 'as-the-sources',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (loaded) => {
+        const file = relative(ROOT, loaded.path).split(sep).join('/');
+        if (file.startsWith('node_modules/')) return undefined;
+        if (file === HANDLER_IMPORTER) {
+          const table = folders
+            .map(
+              (folder) =>
+                `  ${JSON.stringify(folder)}: () => import('../../functions/${folder}/handler.ts'),`,
+            )
+            .join('\n');
+          return {
+            loader: 'ts',
+            resolveDir: dirname(loaded.path),
+            contents: `const handlers: Record<string, () => Promise<{ handler?: unknown }>> = {\n${table}\n};
+export async function importHandler(folder: string) {
+  const module = await handlers[folder]?.();
+  if (typeof module?.handler !== 'function') {
+    throw new Error(\`functions/\${folder}/handler.ts exports no handler\`);
+  }
+  return module.handler;
+}\n`,
+          };
+        }
+        const source = readFileSync(loaded.path, 'utf8');
+        return {
+          loader: 'ts',
+          contents: source.replaceAll(
+            'import.meta.url',
+            JSON.stringify(pathToFileURL(loaded.path).href),
+          ),
+        };
+      });
+    },
+  };
+}
+
+/**
+ * The source map without the mappings of packages: Node reads and parses the map at every start,
+ * and stack traces need our files only. A frame in package code keeps its bundle position (a
+ * one-field segment ends each stretch of theirs).
+ */
+function ourMappingsOnly(map) {
+  const packages = join(ROOT, 'node_modules') + sep;
+  const isOurs = (source) => !resolve(OUT_DIR, source).startsWith(packages);
+  const sources = [];
+  const sourceIndex = new Map();
+  map.sources.forEach((source, index) => {
+    if (!isOurs(source)) return;
+    sourceIndex.set(index, sources.length);
+    sources.push(source);
+  });
+  const lines = decode(map.mappings).map((segments) => {
+    const kept = [];
+    let inTheirs = false;
+    for (const segment of segments) {
+      const source = segment.length > 1 ? sourceIndex.get(segment[1]) : undefined;
+      if (source === undefined) {
+        if (!inTheirs) kept.push([segment[0]]);
+        inTheirs = true;
+        continue;
+      }
+      inTheirs = false;
+      kept.push([segment[0], source, segment[2], segment[3]]);
+    }
+    return kept;
+  });
+  return { version: map.version, sources, names: [], mappings: encode(lines) };
+}
+
+async function rebuild() {
+  const started = performance.now();
+  const { build } = await import('esbuild');
+  ({ decode, encode } = await import('@jridgewell/sourcemap-codec'));
+  const folders = handlerFolders();
+  mkdirSync(OUT_DIR, { recursive: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, entry)],
+    outfile: `${bundle}.tmp`,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node.split('.')[0]}`,
+    mainFields: ['module', 'main'],
+    // dynalite requires its actions by computed names, and LevelDB's native binding by a path
+    // relative to its files: it loads from node_modules as it is.
+    external: ['dynalite'],
+    banner: {
+      js: "import { createRequire as __sandboxCreateRequire } from 'node:module'; const require = __sandboxCreateRequire(import.meta.url);",
+    },
+    // A third of the size to read and compile at each start.
+    minify: true,
+    sourcemap: 'external',
+    sourcesContent: false,
+    write: false,
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [asTheSources(folders)],
+  });
+  const inputs = {};
+  // Our files one by one; the packages through the lock file npm writes into node_modules at
+  // every install (thousands of files would cost a stat each at every start).
+  const files = [
+    ...Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/')),
+    ...ROOMS,
+    'package.json',
+    'node_modules/.package-lock.json',
+    'scripts/start-sandbox.mjs',
+  ];
+  for (const input of files) {
+    const file = relative(ROOT, join(ROOT, input)).split(sep).join('/');
+    inputs[file] = signature(file);
+  }
+  const output = (suffix) => result.outputFiles.find((file) => file.path.endsWith(suffix));
+  // Each file written aside and renamed into place, the stamp last: a second start at the same
+  // moment reads the old bundle or the new one, never half of one.
+  const place = (file, text) => {
+    writeFileSync(`${file}.${process.pid}`, text);
+    renameSync(`${file}.${process.pid}`, file);
+  };
+  place(`${bundle}.map`, JSON.stringify(ourMappingsOnly(JSON.parse(output('.map').text))));
+  place(bundle, `${output('.tmp').text}//# sourceMappingURL=${name}.mjs.map\n`);
+  place(
+    stampFile,
+    `${JSON.stringify({ version: BUILD_VERSION, node: process.version, inputs }, null, 1)}\n`,
+  );
+  if (process.env.SANDBOX_BUNDLE_QUIET === undefined) {
+    process.stderr.write(
+      `sandbox: built ${relative(ROOT, bundle)} from ${Object.keys(result.metafile.inputs).length} files in ${Math.round(performance.now() - started)} ms (again only when they change)\n`,
+    );
+  }
+}
+
+if (!isFresh()) await rebuild();
+// Stack traces name our source files and lines.
+process.setSourceMapsEnabled(true);
+// As if Node had been started on the source file: the entry module checks that it is the one
+// the process was started with before it runs.
+process.argv = [process.argv[0] ?? 'node', join(ROOT, entry), ...args];
+await import(pathToFileURL(bundle).href);
