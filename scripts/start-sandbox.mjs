@@ -166,8 +166,9 @@ async function rebuild() {
     target: `node${process.versions.node.split('.')[0]}`,
     mainFields: ['module', 'main'],
     // dynalite requires its actions by computed names, and LevelDB's native binding by a path
-    // relative to its files: it loads from node_modules as it is.
-    external: ['dynalite'],
+    // relative to its files: it loads from node_modules as it is. So does esbuild, which the
+    // console bundles its page with on first request: it finds its binary next to its files.
+    external: ['dynalite', 'esbuild'],
     banner: {
       js: "import { createRequire as __sandboxCreateRequire } from 'node:module'; const require = __sandboxCreateRequire(import.meta.url);",
     },
