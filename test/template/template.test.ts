@@ -569,6 +569,7 @@ describe('SES at its rate', () => {
     expect(groupOf).toEqual({
       CreateIdentity: 'ses-identity-changes',
       ChangeDkimSigning: 'ses-identity-changes',
+      DeleteIdentity: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
     });
