@@ -220,6 +220,11 @@ describe('npm itself', () => {
     spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, {
       cwd: root,
       encoding: 'utf8',
+      // As a person runs it: not under the log level of the npm that runs this test
+      // (`npm test --loglevel=warn` passes it down as npm_config_loglevel).
+      env: Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !/^npm_config_loglevel$/i.test(name)),
+      ),
     });
 
   it("keeps npm's banner off npm start's stdout: the project's .npmrc sets loglevel=silent", () => {
