@@ -61,6 +61,7 @@ const start = (published: boolean) => [
   'ClaimIdentity',
   'ChooseOperation',
   'CreateIdentity',
+  'NoteRestart',
   'HasKeySecret',
   'IsDomainIdentity',
   'PublishDnsRecords',

@@ -57,9 +57,9 @@ export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
  * seconds until the run's next look of its own (a safety net: the sweeper wakes it as soon as
  * SES's view changes). SES is asked when something woke the run, at the deadline, and on a
  * safety-net look only when our probe finds every record right; the first look trusts SES's
- * answer to the creation or change when it is PENDING. So a domain whose
- * records never come costs SES two calls in 72 hours: its creation and the deadline. Time is read after the calls and
- * compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
+ * answer to the creation or change when it is PENDING. So a domain whose records never come
+ * costs SES two calls in 72 hours: its creation and the deadline. Time is read after the calls
+ * and compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
 export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
   const { identity, previous } = input;
