@@ -42,11 +42,12 @@ const DOCUMENT_CLIENT_OPERATIONS: Record<string, string> = {
 
 /**
  * Actions IAM evaluates on top of the API's own action. CreateSecret and CreateEmailIdentity
- * with Tags also need TagResource (the service authorisation reference's "dependent actions").
+ * with Tags also need TagResource (the service authorisation reference's "dependent actions");
+ * CreateEmailIdentity of a DEED replica needs ReplicateEmailIdentityDkimSigningKeys on its parent.
  */
 export const DEPENDENT_ACTIONS: Record<string, string[]> = {
   'secretsmanager:CreateSecret': ['secretsmanager:TagResource'],
-  'ses:CreateEmailIdentity': ['ses:TagResource'],
+  'ses:CreateEmailIdentity': ['ses:TagResource', 'ses:ReplicateEmailIdentityDkimSigningKeys'],
 };
 
 /** What the check needs of a handler's bundle. */

@@ -33,12 +33,26 @@ export function queuedStepFolders(
   definitionFile = DEFINITION_FILE,
 ): string[] {
   if (!existsSync(definitionFile)) return [];
-  type State = { Resource?: string; Parameters?: { MessageBody?: { step?: unknown } } };
-  const states = (
-    JSON.parse(readFileSync(definitionFile, 'utf8')) as { States: Record<string, State> }
-  ).States;
+  type State = {
+    Resource?: string;
+    Parameters?: { MessageBody?: { step?: unknown } };
+    ItemProcessor?: { States: Record<string, State> };
+    Iterator?: { States: Record<string, State> };
+    Branches?: { States: Record<string, State> }[];
+  };
+  // Every state, those inside Map and Parallel states too (a replica's steps run in a Map).
+  const allStates = (states: Record<string, State>): State[] =>
+    Object.values(states).flatMap((state) => [
+      state,
+      ...allStates(state.ItemProcessor?.States ?? {}),
+      ...allStates(state.Iterator?.States ?? {}),
+      ...(state.Branches ?? []).flatMap((branch) => allStates(branch.States)),
+    ]);
+  const states = allStates(
+    (JSON.parse(readFileSync(definitionFile, 'utf8')) as { States: Record<string, State> }).States,
+  );
   const folders = new Set<string>();
-  for (const state of Object.values(states)) {
+  for (const state of states) {
     const step = state.Parameters?.MessageBody?.step;
     if (
       state.Resource === 'arn:aws:states:::sqs:sendMessage.waitForTaskToken' &&

@@ -5,6 +5,7 @@ import type { DkimKeyLength } from '#shared/workflow/types.js';
 import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
 import { capFieldIssues, toFieldIssues } from './issues.js';
 import { type DkimNamePlan, recordNameProblems } from './record-names.js';
+import { replicaProblems, replicasSchema } from './replicas.js';
 
 /**
  * How a supplied BYODKIM private key reaches us: `inline` in the HTTP API body (which stores it in
@@ -31,6 +32,8 @@ export type IdentityRequest = {
   };
   ConfigurationSetName?: string;
   Dns?: { Provider?: 'route53' | 'manual'; HostedZoneId?: string };
+  /** DEED (ours): SES Regions to replicate the verified domain into, each its own identity. */
+  Replicas?: string[];
 };
 
 const MAX_TAGS = 50;
@@ -333,6 +336,7 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
             : ['must be 1 to 64 characters: letters, digits, _ and -'],
         ).optional(),
         Dns: dnsSchema.optional(),
+        Replicas: replicasSchema.optional(),
       },
       typeError('a JSON object'),
     )
@@ -340,6 +344,7 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
       (request, ctx) => {
         // Runs on partly invalid requests too: read each field defensively.
         const identity = request.EmailIdentity;
+        for (const issue of replicaProblems(request)) ctx.addIssue({ code: 'custom', ...issue });
         if (
           typeof identity === 'string' &&
           identityTypeOf(identity) === 'EMAIL_ADDRESS' &&

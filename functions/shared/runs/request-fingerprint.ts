@@ -14,8 +14,10 @@ export function normaliseForComparison(
   request: IdentityRequest | DkimChangeRequest,
 ): Record<string, unknown> {
   if ('SigningAttributesOrigin' in request) return normaliseChange(request);
-  const { Tags, Dns, DkimSigningAttributes, ...rest } = request;
+  const { Tags, Dns, DkimSigningAttributes, Replicas, ...rest } = request;
   const normalised: Record<string, unknown> = { ...rest };
+  // A set of Regions: the order they were listed in changes nothing.
+  if (Replicas !== undefined && Replicas.length > 0) normalised.Replicas = [...Replicas].sort();
   if (Tags !== undefined && Tags.length > 0) {
     normalised.Tags = [...Tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
   }

@@ -117,6 +117,14 @@ export class ConfigurationError extends VerifierError {
   override name = 'ConfigurationError';
 }
 
+/**
+ * The parent identity verified, but a DEED replica could not be made or verified in some Region:
+ * the failure event's message names each such Region and why (from `readiness.replicas`).
+ */
+export class ReplicaFailedError extends VerifierError {
+  override name = 'ReplicaFailedError';
+}
+
 /** Every error class the steps throw, by name. */
 export const ERROR_CLASSES = {
   ValidationError,
@@ -130,6 +138,7 @@ export const ERROR_CLASSES = {
   DnsPublishError,
   DnsChangePendingError,
   ConfigurationError,
+  ReplicaFailedError,
 } as const;
 export type ErrorName = keyof typeof ERROR_CLASSES;
 
@@ -149,6 +158,8 @@ export const ERROR_POLICY: Record<ErrorName, { retryable: boolean; reasonCode: R
   DnsPublishError: { retryable: false, reasonCode: 'DNS_PUBLISH_FAILED' },
   DnsChangePendingError: { retryable: true, reasonCode: 'DNS_PUBLISH_FAILED' },
   ConfigurationError: { retryable: false, reasonCode: 'INTERNAL_ERROR' },
+  // Retryable or not by the Regions that failed: DescribeFailure decides from their outcomes.
+  ReplicaFailedError: { retryable: false, reasonCode: 'SES_ERROR' },
 };
 
 /** Names of the errors the state machine retries. */

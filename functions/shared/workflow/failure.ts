@@ -1,3 +1,4 @@
+import type { ReplicasReadiness } from '#shared/ses/replicas.js';
 import type { FieldIssue, ReasonCode } from './errors.js';
 import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from './types.js';
 
@@ -35,6 +36,8 @@ export interface FailureDetail {
   diagnosis: ProbeResult[];
   /** The DKIM change the run was making, when it was one. */
   change: DkimChange | null;
+  /** Readiness per part, when the run claimed its identity: `replicas` (DEED). */
+  readiness?: { replicas: ReplicasReadiness };
 }
 
 /** Builds a failure detail, filling what is not known with empty values (the schema needs every field). */
@@ -51,5 +54,6 @@ export function failureDetail(
     records: fields.records ?? [],
     diagnosis: fields.diagnosis ?? [],
     change: fields.change ?? null,
+    ...(fields.readiness !== undefined && { readiness: fields.readiness }),
   };
 }

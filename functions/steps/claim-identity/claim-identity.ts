@@ -13,6 +13,7 @@ import {
   parseIdentityRequest,
 } from '#shared/request/index.js';
 import { requestFingerprint } from '#shared/runs/request-fingerprint.js';
+import { initialReplicasReadiness, type ReplicasReadiness } from '#shared/ses/replicas.js';
 import { ConflictError } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 
@@ -29,6 +30,8 @@ export interface Claim {
   identity: string;
   identity_type: IdentityType;
   operation: RunOperation;
+  /** `readiness.replicas` as the run starts: each requested DEED Region PENDING, or NOT_REQUESTED. */
+  replicas: ReplicasReadiness;
 }
 
 /**
@@ -80,5 +83,8 @@ export async function claimForRun(
         : `Another run (${outcome.item.active_run_id}) is working on ${identity}; wait for it to finish`,
     );
   }
-  return { identity, identity_type: identityType, operation };
+  const replicas = initialReplicasReadiness(
+    'Replicas' in request ? (request as IdentityRequest).Replicas : undefined,
+  );
+  return { identity, identity_type: identityType, operation, replicas };
 }

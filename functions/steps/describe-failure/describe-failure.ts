@@ -1,4 +1,5 @@
 import { normaliseEmailIdentity } from '#shared/request/index.js';
+import type { ReplicaRegionReadiness, ReplicasReadiness } from '#shared/ses/replicas.js';
 import {
   type FieldIssue,
   isRetryableError,
@@ -17,7 +18,11 @@ export interface CaughtState {
   dns?: PublishedRecords;
   check?: CheckResult;
   error?: { Error?: string; Cause?: string };
+  claim?: { replicas?: ReplicasReadiness };
 }
+
+/** A Region's outcome as the Map left it: `retryable` when its retries were spent. */
+type ReplicaOutcome = ReplicaRegionReadiness & { retryable?: boolean };
 
 // A run can fail before the request was ever valid: every field may be missing or wrong.
 const MESSAGES_FOR_STATES_ERRORS: Record<string, string> = {
@@ -37,7 +42,14 @@ const MESSAGES_FOR_STATES_ERRORS: Record<string, string> = {
 export function describeFailure(state: CaughtState): FailureDetail {
   const errorName = state.error?.Error ?? 'Unknown';
   const code = reasonCodeFor(errorName);
-  const message = messageOf(errorName, state.error?.Cause);
+  const replicas = state.claim?.replicas;
+  const failedReplicas = ((replicas?.regions ?? []) as ReplicaOutcome[]).filter(
+    (region) => region.status === 'FAILED',
+  );
+  const replicaFailure = errorName === 'ReplicaFailedError' && failedReplicas.length > 0;
+  const message = replicaFailure
+    ? replicaFailureMessage(state, failedReplicas)
+    : messageOf(errorName, state.error?.Cause);
   const { summary, details } =
     code === 'VALIDATION_ERROR' ? validationDetailsIn(message) : { summary: message, details: [] };
   const requested = requestedIdentity(state.request);
@@ -45,7 +57,13 @@ export function describeFailure(state: CaughtState): FailureDetail {
     identity: state.identity?.identity ?? requested,
     identity_type: state.identity?.identity_type ?? null,
     execution_id: state.execution_id ?? null,
-    reason: { code, message: redact(summary), retryable: isRetryableError(errorName) },
+    reason: {
+      code,
+      message: redact(summary),
+      retryable: replicaFailure
+        ? failedReplicas.every((region) => region.retryable === true)
+        : isRetryableError(errorName),
+    },
     details: details.map(
       (issue): FieldIssue => ({ field: redact(issue.field), message: redact(issue.message) }),
     ),
@@ -53,7 +71,22 @@ export function describeFailure(state: CaughtState): FailureDetail {
     verification_info: state.check?.verification_info ?? null,
     diagnosis: state.check?.probe ?? [],
     change: state.identity?.change ?? null,
+    ...(replicas !== undefined && { readiness: { replicas: readinessOf(replicas) } }),
   });
+}
+
+/** The readiness the events report: each Region's region, status and detail, nothing internal. */
+function readinessOf(replicas: ReplicasReadiness): ReplicasReadiness {
+  return {
+    status: replicas.status,
+    regions: replicas.regions.map(({ region, status, detail }) => ({ region, status, detail })),
+  };
+}
+
+function replicaFailureMessage(state: CaughtState, failed: ReplicaOutcome[]): string {
+  const identity = state.identity?.identity ?? 'The identity';
+  const regions = failed.map((region) => `${region.region}: ${region.detail}`).join(' ');
+  return `${identity} is verified in this Region, but ${failed.length} of ${state.claim?.replicas?.regions.length ?? failed.length} DEED replica(s) could not be verified. ${regions}`;
 }
 
 function messageOf(errorName: string, cause: string | undefined): string {

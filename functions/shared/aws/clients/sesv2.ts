@@ -7,24 +7,35 @@ import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { tracer } from '#shared/runtime/observability.js';
 import { currentSesBudget } from '#shared/ses/budget.js';
 
-const client = new SESv2Client({});
-
-// Every request (each attempt, since SES counts attempts) first takes its action's slot in the
-// SES budget of the work it runs in: the SES request worker's and the sweeper's calls are paced;
-// outside such work (the API's own reads) this does nothing. Placed just before signing, so a
-// request never carries a signature older than its wait.
-const paceBySesBudget: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
-  (next, context) => async (args) => {
+/**
+ * Every request (each attempt, since SES counts attempts) first takes its action's slot in the
+ * SES budget of the work it runs in: the SES request worker's and the sweeper's calls are paced;
+ * outside such work (the API's own reads) this does nothing. Placed just before signing, so a
+ * request never carries a signature older than its wait. SES's rates are per Region, so a
+ * client of another Region paces its actions under their own names (`GetEmailIdentity@eu-west-1`).
+ */
+function paceBySesBudget(
+  region?: string,
+): FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> {
+  return (next, context) => async (args) => {
     const budget = currentSesBudget();
-    if (budget !== undefined)
-      await budget.take((context.commandName ?? '').replace(/Command$/, ''));
+    if (budget !== undefined) {
+      const action = (context.commandName ?? '').replace(/Command$/, '');
+      await budget.take(region === undefined ? action : `${action}@${region}`);
+    }
     return next(args);
   };
-client.middlewareStack.addRelativeTo(paceBySesBudget, {
-  relation: 'before',
-  toMiddleware: 'httpSigningMiddleware',
-  name: 'sesBudgetMiddleware',
-});
+}
+
+function pacedClient(region?: string): SESv2Client {
+  const client = new SESv2Client(region === undefined ? {} : { region });
+  client.middlewareStack.addRelativeTo(paceBySesBudget(region), {
+    relation: 'before',
+    toMiddleware: 'httpSigningMiddleware',
+    name: 'sesBudgetMiddleware',
+  });
+  return tracer.captureAWSv3Client(client);
+}
 
 /**
  * One client for the whole execution environment, created at cold start and traced, so every
@@ -34,4 +45,21 @@ client.middlewareStack.addRelativeTo(paceBySesBudget, {
  * template.yaml sets: 1 in the workflow steps, whose back-off the state machine owns, and the
  * SDK's standard 3 in the API routes.
  */
-export const sesv2Client = tracer.captureAWSv3Client(client);
+export const sesv2Client = pacedClient();
+
+// Module scope, like the client above: made on a Region's first use, kept for the environment's life.
+const regionalClients = new Map<string, SESv2Client>();
+
+/**
+ * The client of another SES Region (a DEED replica's), made on its first use and kept: one per
+ * Region, traced and paced like `sesv2Client`, its endpoint from the same variables (the sandbox
+ * tells the Regions apart by the SigV4 credential scope, as AWS does by host).
+ */
+export function sesv2ClientFor(region: string): SESv2Client {
+  let client = regionalClients.get(region);
+  if (client === undefined) {
+    client = pacedClient(region);
+    regionalClients.set(region, client);
+  }
+  return client;
+}
