@@ -34,6 +34,8 @@ Options:
   --configuration-set NAME   the default configuration set of the identity
   --dns route53|manual       where the DKIM records go (default: Route 53 when a zone matches)
   --hosted-zone-id ID        the Route 53 hosted zone to write to
+  --replica REGION           a DEED replica of the domain in this other SES Region, created
+                             and verified once the domain is (repeatable)
   --confirm-after MINUTES    addresses: follow the mailbox link after this many virtual
                              minutes (default 2; "never" leaves it unconfirmed)
   -q, --quiet                no progress: stderr gets only a failure's reason, or an error
@@ -91,6 +93,7 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
       'configuration-set': { type: 'string' },
       dns: { type: 'string' },
       'hosted-zone-id': { type: 'string' },
+      replica: { type: 'string', multiple: true },
       'confirm-after': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -135,6 +138,7 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
       ...(values['hosted-zone-id'] !== undefined && { HostedZoneId: values['hosted-zone-id'] }),
     };
   }
+  if (values.replica !== undefined) request.Replicas = values.replica;
 
   let confirmAfterMinutes: number | undefined = 2;
   const confirm = values['confirm-after'];
@@ -147,7 +151,9 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
       );
     }
   }
-  // The shared request model, exactly as the API applies it, before anything starts.
+  // The shared request model, exactly as the API applies it, before anything starts; the
+  // Region is the sandbox's, which a replica must not name.
+  process.env.AWS_REGION = regionFromEnv();
   return {
     request: parseIdentityRequest(request, { keyDelivery: 'inline' }),
     confirmAfterMinutes,

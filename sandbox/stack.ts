@@ -37,6 +37,7 @@ import { LocalStateMachine } from '#sandbox/engine/executions.js';
 import { Schedule } from '#sandbox/engine/schedules.js';
 import { StepFunctionsService } from '#sandbox/engine/sfn-service.js';
 import { assertPortFree, type PortSpec } from '#sandbox/ports.js';
+import { SES_DEED_REGIONS } from '#shared/ses/replicas.js';
 import { VirtualClock } from './clock.js';
 
 export interface StackOptions {
@@ -222,14 +223,14 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     for (const [server, spec] of listeners) {
       if (server && spec.port === 0) await server.listen();
     }
-    emulators.ses.setDnsServers([dnsServer.address]);
+    emulators.sesRegions.setDnsServers([dnsServer.address]);
     if (api) emulators.ses.setApiBaseUrl(api.url);
     emulators.sqs.setBaseUrl(endpoint.url);
 
     // template.yaml, deployed: its queues and tables exist before any function starts.
     const deployment = Deployment.load(
       { region, account: LOCAL_ACCOUNT, stackName: SANDBOX_STACK_NAME, awsUrl: endpoint.url },
-      { ...(options.parameters && { parameters: options.parameters }) },
+      { parameters: { ReplicaRegions: replicaRegionsBesides(region), ...options.parameters } },
     );
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
 
@@ -252,7 +253,9 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     // Only after the environment is set: the handlers read it at module scope, as in Lambda.
     const { useClock } = await import('#shared/runtime/clock.js');
     useClock(clock);
-    for (const client of await functionClients()) clock.trackClient(client);
+    for (const client of await functionClients(replicaRegionsOf(deployment))) {
+      clock.trackClient(client);
+    }
     const handlers: Record<string, LambdaHandler> = Object.fromEntries(
       await Promise.all(
         deployment.functions.map(
@@ -429,7 +432,22 @@ function deliverToQueue(
 }
 
 /** The SDK clients the functions share (functions/shared/aws/clients), to count their requests. */
-async function functionClients() {
+/**
+ * The sandbox emulates SES in every Region, so its stack may put DEED replicas in any Region SES
+ * offers them in but its own (template.yaml's ReplicaRegions, unless the caller sets it).
+ */
+function replicaRegionsBesides(region: string): string {
+  return SES_DEED_REGIONS.filter((other) => other !== region).join(',');
+}
+
+function replicaRegionsOf(deployment: Deployment): string[] {
+  return String(deployment.parameters.ReplicaRegions ?? '')
+    .split(',')
+    .filter(Boolean);
+}
+
+/** The functions' SDK clients, the SES clients of the replica Regions among them. */
+async function functionClients(replicaRegions: string[]) {
   const [dynamodb, eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
     import('#shared/aws/clients/dynamodb.js'),
     import('#shared/aws/clients/eventbridge.js'),
@@ -444,6 +462,7 @@ async function functionClients() {
     route53.route53Client,
     secrets.secretsManagerClient,
     sesv2.sesv2Client,
+    ...replicaRegions.map((region) => sesv2.sesv2ClientFor(region)),
     sfn.sfnClient,
   ];
 }

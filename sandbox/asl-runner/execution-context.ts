@@ -110,9 +110,11 @@ export class ExecutionContext {
   takeToken(stateName: string): string {
     const pending = this.pending;
     this.pending = undefined;
-    if (pending && pending.attempt === this.attempt() && pending.stateName === stateName) {
-      return pending.token;
-    }
+    // The engine calls a Task's binding right after evaluating its Parameters, with nothing in
+    // between, so the token read last is this Task's. Its state name is not compared: inside a
+    // Map iteration the engine forwards the iteration's events later, so the name read then is
+    // still the Map's.
+    if (pending) return pending.token;
     return this.tokens.mint(this.identity.executionArn, stateName);
   }
 

@@ -11,6 +11,7 @@ import {
 } from '#sandbox/emulators/route53.js';
 import { SecretsManagerEmulator } from '#sandbox/emulators/secrets-manager.js';
 import { SesEmulator, type SesEmulatorOptions } from '#sandbox/emulators/ses.js';
+import { RegionalSes } from '#sandbox/emulators/ses-regions.js';
 import { SqsEmulator } from '#sandbox/emulators/sqs.js';
 import { type FaultOptions, type Now, numberFromEnv, systemNow } from '#sandbox/emulators/wire.js';
 import type { EmulatedService } from './service.js';
@@ -32,7 +33,10 @@ export interface EmulatorsOptions {
 }
 
 export interface Emulators {
+  /** SES in the sandbox's own Region (the mailbox, the console and the sweeper read this one). */
   ses: SesEmulator;
+  /** SES in every Region, by the Region a request is signed for (DEED replicas). */
+  sesRegions: RegionalSes;
   route53: Route53Emulator;
   events: EventBridgeEmulator;
   secrets: SecretsManagerEmulator;
@@ -146,25 +150,32 @@ export async function createEmulators(options: EmulatorsOptions = {}): Promise<E
     const dns = typeof options.dns === 'object' ? options.dns : {};
     dnsServer = await startDnsServer({ zones: route53, ...dns });
   }
-  const ses = new SesEmulator({
+  const sesOptions = {
     ...options.ses,
     now,
-    region,
     ...(dnsServer && { dnsServers: [dnsServer.address] }),
+  };
+  let sesRegions: RegionalSes | undefined;
+  const ses = new SesEmulator({
+    ...sesOptions,
+    region,
+    otherRegion: (other) => sesRegions?.existing(other),
   });
+  sesRegions = new RegionalSes(ses, sesOptions);
   const events = new EventBridgeEmulator({ ...options.events, now, region });
   const secrets = new SecretsManagerEmulator({ now, region });
   const sqs = new SqsEmulator({ now, region });
   const dynamodb = await DynamoDbEmulator.start();
   return {
     ses,
+    sesRegions,
     route53,
     events,
     secrets,
     sqs,
     dynamodb,
     ...(dnsServer && { dnsServer }),
-    services: [ses, route53, events, secrets, sqs, dynamodb],
+    services: [sesRegions, route53, events, secrets, sqs, dynamodb],
     zones,
     close: async () => {
       sqs.close();

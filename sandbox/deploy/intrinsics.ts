@@ -43,7 +43,7 @@ export function condition(scope: IntrinsicScope, name: string): boolean {
 }
 
 /**
- * Resolves every intrinsic in `node`: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::If,
+ * Resolves every intrinsic in `node`: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split, Fn::Select, Fn::If,
  * Fn::Equals, Fn::Not, Fn::And, Fn::Or and Condition. A property that resolves to AWS::NoValue is
  * left out of its object (or list).
  */
@@ -97,6 +97,11 @@ function intrinsic(
       const list = resolve(scope, items);
       if (!Array.isArray(list)) throw new TemplateError('Fn::Join needs a list');
       return list.map(String).join(separator);
+    }
+    case 'Fn::Split': {
+      // CloudFormation splits an empty string into one empty string, and so does String#split.
+      const [separator, text] = argument as [string, Json];
+      return String(resolve(scope, text)).split(separator);
     }
     case 'Fn::Select': {
       const [index, items] = argument as [Json, Json];

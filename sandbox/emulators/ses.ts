@@ -63,6 +63,24 @@ interface IdentityState {
   checking?: Promise<void>;
   email?: { token: string; sentAt: Date; confirmed: boolean };
   mailFrom?: MailFromState;
+  /**
+   * A DEED replica: SES's `AWS_SES_<PARENT_REGION>` origin, and the zone of the parent's CNAMEs,
+   * which verify the replica too. Its tokens are the parent's.
+   */
+  replicaOf?: { origin: string; signingHostedZone: string };
+}
+
+/** What a replica Region reads of a DEED parent identity. */
+export interface DeedParent {
+  name: string;
+  origin: 'AWS_SES' | 'EXTERNAL';
+  replica: boolean;
+  status: DkimStatus;
+  tokens: string[];
+  signingHostedZone: string;
+  nextKeyLength?: KeyLength;
+  currentKeyLength?: KeyLength;
+  lastKeyGeneration?: Date;
 }
 
 /** A custom MAIL FROM domain and what SES's MX checks found. */
@@ -131,6 +149,11 @@ export interface SesEmulatorOptions {
   /** Identities per account before LimitExceededException. Default 10 000. */
   maxIdentities?: number;
   faults?: FaultOptions;
+  /**
+   * The emulated SES of another Region, for DEED: a replica created here reads its parent there.
+   * Unset: this SES knows no other Region, and refuses replicas.
+   */
+  otherRegion?: (region: string) => SesEmulator | undefined;
 }
 
 /**
@@ -309,11 +332,13 @@ export class SesEmulator implements EmulatedService {
   /** Where Easy DKIM's CNAMEs point in this region. */
   readonly signingHostedZone: string;
   private readonly options: Required<
-    Omit<SesEmulatorOptions, 'now' | 'dnsServers' | 'dnsTimeoutMs' | 'faults'>
+    Omit<SesEmulatorOptions, 'now' | 'dnsServers' | 'dnsTimeoutMs' | 'faults' | 'otherRegion'>
   >;
+  private readonly otherRegion: (region: string) => SesEmulator | undefined;
 
   constructor(options: SesEmulatorOptions = {}) {
     this.now = options.now ?? systemNow;
+    this.otherRegion = options.otherRegion ?? (() => undefined);
     this.checker = new DkimChecker(options.dnsServers, options.dnsTimeoutMs);
     // SES documents one request per second for its identity actions, account-wide: on by
     // default, per operation, on the emulator's clock; `rateLimit: 0` turns it off.
@@ -339,6 +364,29 @@ export class SesEmulator implements EmulatedService {
       keyGenerationDelayMs: options.keyGenerationDelayMs ?? HOUR,
       apiBaseUrl: options.apiBaseUrl ?? 'http://127.0.0.1:3000',
       maxIdentities: options.maxIdentities ?? 10_000,
+    };
+  }
+
+  /** The Region this SES answers as. */
+  get region(): string {
+    return this.options.region;
+  }
+
+  /** A domain identity as a replica Region sees it when it is named as a DEED parent. */
+  deedParent(name: string): DeedParent | undefined {
+    const identity = this.identities.get(name.toLowerCase());
+    if (identity === undefined || identity.type !== 'DOMAIN') return undefined;
+    this.generatePendingKey(identity);
+    return {
+      name: identity.name,
+      origin: identity.origin,
+      replica: identity.replicaOf !== undefined,
+      status: identity.status,
+      tokens: [...identity.tokens],
+      signingHostedZone: this.signingHostedZone,
+      ...(identity.nextKeyLength && { nextKeyLength: identity.nextKeyLength }),
+      ...(identity.currentKeyLength && { currentKeyLength: identity.currentKeyLength }),
+      ...(identity.lastKeyGeneration && { lastKeyGeneration: identity.lastKeyGeneration }),
     };
   }
 
@@ -552,7 +600,11 @@ export class SesEmulator implements EmulatedService {
         configurationSetName: body.ConfigurationSetName,
       }),
     };
-    if (type === 'DOMAIN') {
+    const replicaOrigin = attributes?.DomainSigningAttributesOrigin;
+    if (replicaOrigin !== undefined && replicaOrigin !== 'AWS_SES') {
+      this.replicate(identity, attributes as Record<string, unknown>);
+      this.resetVerification(identity, now);
+    } else if (type === 'DOMAIN') {
       if (selector !== undefined || privateKey !== undefined) {
         this.useExternalKey(identity, selector, privateKey);
       } else {
@@ -571,6 +623,52 @@ export class SesEmulator implements EmulatedService {
       VerifiedForSendingStatus: false,
       DkimAttributes: this.dkimAttributes(identity),
     });
+  }
+
+  /**
+   * A DEED replica of the parent identity in the Region `DomainSigningAttributesOrigin` names
+   * (`AWS_SES_US_EAST_1`): the parent's tokens and key lengths, verified by the parent's CNAMEs
+   * (https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim-deed.html). SES
+   * documents that the parent must be a verified Easy DKIM identity and that the value is
+   * allowed for CreateEmailIdentity only; the exception names and wording of its refusals are
+   * the sandbox's own.
+   */
+  private replicate(identity: IdentityState, attributes: Record<string, unknown>): void {
+    const origin = attributes.DomainSigningAttributesOrigin;
+    if (typeof origin !== 'string' || !/^AWS_SES_[A-Z0-9_]+$/.test(origin)) {
+      throw badRequest(`Invalid DomainSigningAttributesOrigin: ${String(origin)}`);
+    }
+    const parentRegion = origin.slice('AWS_SES_'.length).toLowerCase().replace(/_/g, '-');
+    const others = Object.keys(attributes).filter((key) => key !== 'DomainSigningAttributesOrigin');
+    if (others.length > 0) {
+      throw badRequest(
+        `DomainSigningAttributesOrigin ${origin} cannot be combined with ${others.join(', ')}.`,
+      );
+    }
+    if (identity.type !== 'DOMAIN') {
+      throw badRequest('DkimSigningAttributes can only be set for a domain identity.');
+    }
+    if (parentRegion === this.options.region) {
+      throw badRequest(
+        `DomainSigningAttributesOrigin ${origin} names this Region: a replica's parent is in another Region.`,
+      );
+    }
+    const parent = this.otherRegion(parentRegion)?.deedParent(identity.name);
+    if (parent === undefined) {
+      throw badRequest(
+        `No parent identity ${identity.name} in ${parentRegion} to replicate DKIM signing from.`,
+      );
+    }
+    if (parent.origin !== 'AWS_SES' || parent.replica || parent.status !== 'SUCCESS') {
+      throw badRequest(
+        `The parent identity ${identity.name} in ${parentRegion} must be a verified Easy DKIM identity (it is ${parent.replica ? 'a replica' : parent.origin === 'EXTERNAL' ? 'BYODKIM' : `Easy DKIM, ${parent.status}`}).`,
+      );
+    }
+    identity.tokens = parent.tokens;
+    identity.replicaOf = { origin, signingHostedZone: parent.signingHostedZone };
+    if (parent.nextKeyLength) identity.nextKeyLength = parent.nextKeyLength;
+    if (parent.currentKeyLength) identity.currentKeyLength = parent.currentKeyLength;
+    if (parent.lastKeyGeneration) identity.lastKeyGeneration = parent.lastKeyGeneration;
   }
 
   private useExternalKey(identity: IdentityState, selector: unknown, privateKey: unknown): void {
@@ -648,7 +746,7 @@ export class SesEmulator implements EmulatedService {
             origin: 'AWS_SES',
             domain,
             tokens: identity.tokens,
-            signingHostedZone: this.signingHostedZone,
+            signingHostedZone: identity.replicaOf?.signingHostedZone ?? this.signingHostedZone,
           })
         : this.checker.check({
             origin: 'EXTERNAL',
@@ -715,8 +813,10 @@ export class SesEmulator implements EmulatedService {
       SigningEnabled: identity.signingEnabled,
       Status: identity.status,
       Tokens: identity.tokens,
-      SigningAttributesOrigin: identity.origin,
-      ...(identity.origin === 'AWS_SES' && { SigningHostedZone: this.signingHostedZone }),
+      SigningAttributesOrigin: identity.replicaOf?.origin ?? identity.origin,
+      ...(identity.origin === 'AWS_SES' && {
+        SigningHostedZone: identity.replicaOf?.signingHostedZone ?? this.signingHostedZone,
+      }),
       ...(identity.nextKeyLength && { NextSigningKeyLength: identity.nextKeyLength }),
       ...(identity.currentKeyLength && { CurrentSigningKeyLength: identity.currentKeyLength }),
       ...(identity.lastKeyGeneration && {
