@@ -46,6 +46,23 @@ function taskPayload(event: HistoryEvent): Payload | undefined {
     : output;
 }
 
+/** A queued CreateReplica or CheckReplica: one Region of a DEED identity. */
+function isReplicaStep(scheduled: Payload | undefined): boolean {
+  const step = (scheduled?.MessageBody as { step?: unknown } | undefined)?.step;
+  return step === 'CreateReplica' || step === 'CheckReplica';
+}
+
+/** What CreateReplica and CheckReplica answer: a Region, its status and what happened there. */
+function isReplicaCheck(
+  payload: Payload,
+): payload is Payload & { region: string; status: string; detail: string } {
+  return (
+    typeof payload.region === 'string' &&
+    typeof payload.status === 'string' &&
+    typeof payload.detail === 'string'
+  );
+}
+
 /** An error's message in words: Lambda's `{errorType, errorMessage}` cause, or the cause as is. */
 export function causeInWords(cause: unknown): string | undefined {
   if (typeof cause !== 'string' || cause === '') return undefined;
@@ -187,12 +204,21 @@ export function printProgress(
         run.scheduled = parsed(
           (event.taskScheduledEventDetails as { parameters?: string } | undefined)?.parameters,
         );
+        // A replica's steps run in the iterations of a Map, side by side: the state a history
+        // names last is not theirs, and two iterations are not two attempts.
+        if (isReplicaStep(run.scheduled)) return;
         run.attempts += 1;
         if (run.attempts > 1) say(`${run.state}: attempt ${run.attempts} after ${run.failure}`);
         return;
       case 'TaskSucceeded': {
         const payload = taskPayload(event);
         if (!payload) return;
+        if (isReplicaCheck(payload)) {
+          say(
+            `Replica in ${payload.region}: ${payload.status}${payload.status === 'PENDING' ? ` (next look in ${formatDuration(Number(payload.next_check_seconds) * 1000)})` : ''}: ${payload.detail}`,
+          );
+          return;
+        }
         const [first, ...rest] = describeStep(run.state, payload, run.scheduled);
         say(`${run.state}: ${first}`);
         for (const line of rest) options.write(`${prefix}${line}`);
