@@ -1,0 +1,93 @@
+import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SandboxStack, startStack } from '#sandbox/stack.js';
+import { expectValidDetail } from '#test/support/event-schemas.js';
+import { deliveredEventsOf, postIdentity, terminalEventOf } from './harness.js';
+
+// The whole sandbox, SES at its documented rate in every Region (one request per second per
+// action, per Region): a replica's calls are paced by its own Region's budget, and this
+// test's own reads retry as the SDK does when SES throttles them.
+let stack: SandboxStack;
+
+beforeAll(async () => {
+  stack = await startStack({ zones: ['example.com'] });
+}, 30_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** SES in another Region, as the AWS CLI or an SDK there would reach it (`--region`). */
+const sesIn = (region: string) =>
+  stack.clock.trackClient(new SESv2Client({ region, endpoint: stack.awsUrl, maxAttempts: 10 }));
+
+describe('DEED replicas in the sandbox, end to end', () => {
+  it('verifies example.com with replicas in eu-west-1 and ap-southeast-2, each READY in the Verified event', async () => {
+    const accepted = await postIdentity(stack, {
+      EmailIdentity: 'example.com',
+      Replicas: ['eu-west-1', 'ap-southeast-2'],
+    });
+    expect(accepted.status).toBe(202);
+
+    const terminal = await terminalEventOf(stack, 'example.com');
+
+    expect(terminal['detail-type']).toBe('Email Identity Verified');
+    expect(terminal.detail.readiness).toEqual({
+      replicas: {
+        status: 'READY',
+        regions: [
+          { region: 'eu-west-1', status: 'READY', detail: expect.stringContaining('eu-west-1') },
+          {
+            region: 'ap-southeast-2',
+            status: 'READY',
+            detail: expect.stringContaining('ap-southeast-2'),
+          },
+        ],
+      },
+    });
+    const events = await deliveredEventsOf(stack, 'example.com');
+    const published = events.find((event) => event['detail-type'] === 'DNS Records Published');
+    expect((published?.detail.readiness as { replicas: { status: string } }).replicas.status).toBe(
+      'PENDING',
+    );
+    for (const event of events) expectValidDetail(event['detail-type'], event.detail);
+
+    // SES in each replica Region holds the identity as a replica of us-east-1's, with the
+    // parent's tokens: the records published once, in us-east-1, verify it there too.
+    const parent = await stack.clients.sesv2.send(
+      new GetEmailIdentityCommand({ EmailIdentity: 'example.com' }),
+    );
+    for (const region of ['eu-west-1', 'ap-southeast-2']) {
+      const replica = await sesIn(region).send(
+        new GetEmailIdentityCommand({ EmailIdentity: 'example.com' }),
+      );
+      expect(replica.DkimAttributes).toMatchObject({
+        SigningAttributesOrigin: 'AWS_SES_US_EAST_1',
+        Status: 'SUCCESS',
+        Tokens: parent.DkimAttributes?.Tokens,
+      });
+      expect(replica.VerifiedForSendingStatus).toBe(true);
+    }
+    // A Region nobody asked for has no such identity: each Region's SES keeps its own.
+    await expect(
+      sesIn('eu-central-1').send(new GetEmailIdentityCommand({ EmailIdentity: 'example.com' })),
+    ).rejects.toMatchObject({ name: 'NotFoundException' });
+  }, 60_000);
+
+  it('refuses a request whose Replicas break a rule, naming the field and the rule', async () => {
+    const response = await postIdentity(stack, {
+      EmailIdentity: 'ops@example.com',
+      Replicas: ['us-east-1', 'eu-west-9'],
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: expect.arrayContaining([
+        { field: 'Replicas[0]', message: expect.stringContaining("this stack's own Region") },
+        { field: 'Replicas[1]', message: expect.stringContaining('not an SES Region') },
+        { field: 'Replicas', message: expect.stringContaining('only to a domain identity') },
+      ]),
+    });
+  });
+});
