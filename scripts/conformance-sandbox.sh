@@ -151,5 +151,12 @@ expect_error ConditionalCheckFailedException aws_ dynamodb put-item --table-name
   || fail "aws dynamodb scan finds the item"
 ok "aws dynamodb: the registry table, a conditional put, ConditionalCheckFailedException, a scan"
 
+# DEED: SES per Region, chosen by the Region the CLI signs for.
+aws_ --region us-east-1 sesv2 create-email-identity --email-identity deed.example.com >/dev/null
+expect_error NotFoundException aws_ --region eu-west-1 sesv2 get-email-identity --email-identity deed.example.com
+expect_error BadRequestException aws_ --region eu-west-1 sesv2 create-email-identity --email-identity deed.example.com \
+  --dkim-signing-attributes DomainSigningAttributesOrigin=AWS_SES_US_EAST_1
+ok "aws sesv2 --region eu-west-1: its own identities; a replica of an unverified us-east-1 parent is BadRequestException"
+
 python3 test/conformance/sandbox_boto3.py "$url" "$rate_url" "$region_url"
 echo "sandbox conformance: all checks passed"

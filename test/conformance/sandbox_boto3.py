@@ -249,10 +249,40 @@ if RATE_ENDPOINT:
         limited.get_email_identity(EmailIdentity="other-operation.example.com")
     except limited.exceptions.NotFoundException:
         check(True, "another operation has its own budget")
+    # SES's rates are per Region: the same operation at once in another Region is not throttled.
+    ireland = client("sesv2", RATE_ENDPOINT, region="eu-west-1", attempts=1)
+    ireland.list_email_identities()
+    check(True, "sesv2 in eu-west-1 has its own budget: ListEmailIdentities there is not throttled")
 
 if REGION_ENDPOINT:
     regional = client("sesv2", REGION_ENDPOINT, region="af-south-1")
     dkim = regional.create_email_identity(EmailIdentity=f"region-{domain}")["DkimAttributes"]
     check(dkim["SigningHostedZone"] == "dkim.af-south-1.amazonses.com", "sesv2 in af-south-1 answers with its own Easy DKIM zone")
+
+# DEED: SES per Region, by the Region the request is signed for (boto3's region_name).
+home = client("sesv2", region="us-east-1")
+ireland = client("sesv2", region="eu-west-1")
+home.create_email_identity(EmailIdentity=f"deed-{domain}")
+try:
+    ireland.get_email_identity(EmailIdentity=f"deed-{domain}")
+    check(False, "an identity of us-east-1 is unknown in eu-west-1")
+except ireland.exceptions.NotFoundException:
+    check(True, "sesv2 keeps each Region's identities apart (us-east-1's is NotFound in eu-west-1)")
+try:
+    ireland.create_email_identity(
+        EmailIdentity=f"deed-{domain}",
+        DkimSigningAttributes={"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"},
+    )
+    check(False, "a replica of an unverified parent is refused")
+except ireland.exceptions.BadRequestException as error:
+    check("verified" in error.response["Error"]["Message"], "sesv2 in eu-west-1 refuses a DEED replica of a parent that is not verified (BadRequestException)")
+try:
+    home.create_email_identity(
+        EmailIdentity=f"self-{domain}",
+        DkimSigningAttributes={"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"},
+    )
+    check(False, "a replica of its own Region is refused")
+except home.exceptions.BadRequestException:
+    check(True, "sesv2 refuses a DEED replica whose parent Region is its own")
 
 print("boto3 conformance: all checks passed")
