@@ -200,8 +200,14 @@ describe('template.yaml least privilege', () => {
     expect(sesStatements.length).toBeGreaterThan(0);
     for (const { statement } of sesStatements) {
       for (const arn of resourcesOf(statement).map(arnText)) {
+        // The stack's own Region; or any Region only where a condition names the Regions
+        // (DEED replicas, in the ReplicaRegions).
+        const regional = (statement.Condition as Record<string, Record<string, Json>> | undefined)
+          ?.StringEquals?.['aws:RequestedRegion'];
         expect(arn).toMatch(
-          /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity\/\*$/,
+          regional === undefined
+            ? /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity\/\*$/
+            : /^arn:\$\{AWS::Partition\}:ses:\*:\$\{AWS::AccountId\}:identity\/\*$/,
         );
       }
     }
@@ -572,6 +578,43 @@ describe('SES at its rate', () => {
       DeleteIdentity: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
+    });
+  });
+
+  it("queues each DEED replica's SES calls in lanes of the replica's own Region", () => {
+    type State = {
+      Type?: string;
+      Parameters?: Record<string, Json>;
+      ItemProcessor?: { States: Record<string, State> };
+    };
+    const definition = JSON.parse(
+      readFileSync('statemachine/verify-email-identity.asl.json', 'utf8'),
+    ) as { States: Record<string, State> };
+    const inner = definition.States.CreateReplicas?.ItemProcessor?.States ?? {};
+    // SES's rates are per Region: a Region's budget is its own, and so is its lane.
+    expect(inner.CreateReplica?.Parameters?.['MessageGroupId.$']).toBe(
+      "States.Format('ses-identity-changes@{}', $.region)",
+    );
+    expect(inner.CheckReplica?.Parameters?.['MessageGroupId.$']).toBe(
+      "States.Format('ses-identity-reads@{}', $.region)",
+    );
+  });
+
+  it('lets the worker create and read replicas only in the ReplicaRegions, empty by default', () => {
+    expect(template.Parameters?.ReplicaRegions).toMatchObject({ Type: 'String', Default: '' });
+    const statements = (
+      props('SesWorkerFunction').Policies as { Statement: Record<string, Json>[] }[]
+    ).flatMap((policy) => policy.Statement);
+    expect(statements.find((statement) => statement.Sid === 'ReplicaIdentities')).toEqual({
+      Sid: 'ReplicaIdentities',
+      Effect: 'Allow',
+      Action: ['ses:CreateEmailIdentity', 'ses:GetEmailIdentity'],
+      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ses:*:${AWS::AccountId}:identity/*' }],
+      Condition: {
+        StringEquals: {
+          'aws:RequestedRegion': { 'Fn::Split': [',', { Ref: 'ReplicaRegions' }] },
+        },
+      },
     });
   });
 
