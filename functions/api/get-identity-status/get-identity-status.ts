@@ -7,6 +7,7 @@ import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/index.js
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity, SesVerificationInfo } from '#shared/ses/identity-view.js';
+import type { ReplicasReadiness } from '#shared/ses/replicas.js';
 import {
   ServiceUnavailableError,
   ThrottlingError,
@@ -64,6 +65,8 @@ export interface IdentityStatus {
   managed: boolean;
   updated_at: string | null;
   checked_at: string | null;
+  /** Readiness per part, as the latest run ended: `replicas` (DEED), null while it runs. */
+  readiness: { replicas: ReplicasReadiness | null };
 }
 
 /**
@@ -107,6 +110,12 @@ export async function getIdentityStatus(
     managed: item !== undefined,
     updated_at: item?.updated_at ?? null,
     checked_at: item?.checked_at ?? null,
+    readiness: {
+      replicas:
+        item?.replicas_json === undefined
+          ? null
+          : (JSON.parse(item.replicas_json) as ReplicasReadiness),
+    },
   };
 }
 

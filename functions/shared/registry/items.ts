@@ -68,6 +68,8 @@ export interface RegistryItem {
   published_json?: string;
   /** Our own latest DNS look-up of each record, JSON, and when it was made. */
   probe_json?: string;
+  /** `readiness.replicas` (DEED) as the latest run ended, as JSON. */
+  replicas_json?: string;
   checked_at?: string;
 }
 

@@ -162,6 +162,8 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
           managed: true,
           updated_at: CHECKED_AT,
           checked_at: CHECKED_AT,
+          // No run with DEED replicas has ended on this item.
+          readiness: { replicas: null },
         },
       });
       expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {
