@@ -59,9 +59,7 @@ describe('DEED replicas in the sandbox, end to end', () => {
     });
     const events = await deliveredEventsOf(stack, 'example.com');
     const published = events.find((event) => event['detail-type'] === 'DNS Records Published');
-    expect((published?.detail.readiness as { replicas: { status: string } }).replicas.status).toBe(
-      'PENDING',
-    );
+    expect(published?.detail.readiness).toMatchObject({ replicas: { status: 'PENDING' } });
     for (const event of events) expectValidDetail(event['detail-type'], event.detail);
     // GET says the same, from the registry.
     const status = await getIdentity(stack, 'example.com');
