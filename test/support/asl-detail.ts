@@ -23,9 +23,21 @@ function resolvePath(path: string, data: unknown): unknown {
 export function eventDetailOf(stateName: string, data: Record<string, unknown>): unknown {
   const template = definition.States[stateName]?.Parameters?.Entries?.[0]?.Detail;
   if (!template || typeof template !== 'object') throw new Error(`${stateName} builds no Detail`);
+  return fill(template as Record<string, unknown>, data);
+}
+
+/** A template object with each `"field.$"` path resolved, nested objects (`readiness`) too. */
+function fill(template: Record<string, unknown>, data: Record<string, unknown>): unknown {
   return Object.fromEntries(
     Object.entries(template).map(([key, value]) =>
-      key.endsWith('.$') ? [key.slice(0, -2), resolvePath(String(value), data)] : [key, value],
+      key.endsWith('.$')
+        ? [key.slice(0, -2), resolvePath(String(value), data)]
+        : [
+            key,
+            typeof value === 'object' && value !== null && !Array.isArray(value)
+              ? fill(value as Record<string, unknown>, data)
+              : value,
+          ],
     ),
   );
 }

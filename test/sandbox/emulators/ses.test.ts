@@ -517,7 +517,8 @@ describe('emulated SES stress and faults', () => {
       region: 'af-south-1',
       ses: { firstCheckDelayMs: 0, checkIntervalMs: 0, faults: { rateLimit: 0 } },
     });
-    const ses = new SESv2Client(clientConfig(stack.url));
+    // Signed for af-south-1, as a client there is: the sandbox's SES answers per Region.
+    const ses = new SESv2Client({ ...clientConfig(stack.url), region: 'af-south-1' });
     const route53 = new Route53Client(clientConfig(stack.url));
     const zoneId = (stack.zones.get('example.com') as { id: string }).id;
     const created = await ses.send(

@@ -36,7 +36,10 @@ describe('sdkUsageOf', () => {
     expect(usage.sources['ses:CreateEmailIdentity']).toEqual([
       'functions/steps/create-identity/create-identity.ts',
     ]);
-    expect(usage.dependent).toEqual(['ses:TagResource']);
+    expect(usage.dependent).toEqual([
+      'ses:ReplicateEmailIdentityDkimSigningKeys',
+      'ses:TagResource',
+    ]);
   });
 
   it('gives RemoveStaleRecords the record changes but no zone look-up, which only publishing makes', () => {

@@ -56,6 +56,7 @@ describe('ClaimIdentity', () => {
       identity: 'mail.example.com',
       identity_type: 'DOMAIN',
       operation: 'CreateIdentity',
+      replicas: { status: 'NOT_REQUESTED', regions: [] },
     });
     expect(await registryItem('mail.example.com')).toMatchObject({
       status: 'PENDING',
@@ -93,8 +94,30 @@ describe('ClaimIdentity', () => {
       { EmailIdentity: 'Ops@Example.com' },
       { identity: 'Ops@example.com', identity_type: 'EMAIL_ADDRESS', operation: 'CreateIdentity' },
     ],
+    [
+      'a domain with DEED replicas, each Region waiting for the parent',
+      { EmailIdentity: 'mail.example.com', Replicas: ['eu-west-1'] },
+      {
+        identity: 'mail.example.com',
+        identity_type: 'DOMAIN',
+        operation: 'CreateIdentity',
+        replicas: {
+          status: 'PENDING',
+          regions: [
+            {
+              region: 'eu-west-1',
+              status: 'PENDING',
+              detail: 'Created once the parent identity is verified.',
+            },
+          ],
+        },
+      },
+    ],
   ])('claims for %s', async (_what, request, expected) => {
-    await expect(handler(claimInput(request), lambdaContext)).resolves.toEqual(expected);
+    await expect(handler(claimInput(request), lambdaContext)).resolves.toEqual({
+      replicas: { status: 'NOT_REQUESTED', regions: [] },
+      ...expected,
+    });
     expect((await registryItem(expected.identity))?.latest_run?.operation).toBe(expected.operation);
   });
 
