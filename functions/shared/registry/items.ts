@@ -42,7 +42,12 @@ export interface RunRecord {
   status: RunStatus;
   reason: RunReason | null;
   ended_at: string | null;
+  /** Who started the run: absent for a request (API, onboarding event, by hand). */
+  started_by?: RunStarter;
 }
+
+/** Who started a run: a request, or the sweeper restarting a verification SES gave up on. */
+export type RunStarter = 'REQUEST' | 'AUTO_RESTART';
 
 /** The registry item of one identity. Absent optional fields are absent in DynamoDB too. */
 export interface RegistryItem {
@@ -69,6 +74,20 @@ export interface RegistryItem {
   /** Our own latest DNS look-up of each record, JSON, and when it was made. */
   probe_json?: string;
   checked_at?: string;
+  /**
+   * The request's `AutoRestart` (absent: true): whether the sweeper may restart a verification
+   * SES gave up on when our probe finds the records right.
+   */
+  auto_restart?: boolean;
+  /**
+   * The creation request a restart sends again, JSON, without a key: what the latest creation
+   * asked for (tags, configuration set, DNS, DKIM). Absent after a DKIM change.
+   */
+  restart_request_json?: string;
+  /** Consecutive drift-watch probes of a VERIFIED identity that found a record gone or wrong. */
+  drift_misses?: number;
+  /** When the drift watch marked the identity DEGRADED. */
+  degraded_at?: string;
 }
 
 /** A page of the list, and the token of the next one (null on the last page). */

@@ -399,3 +399,128 @@ export async function endStoppedRun(
     throw error;
   }
 }
+
+/** A condition on an identity no run holds, whose status is one of `:watched…`. */
+function idleWithStatus(statuses: IdentityStatus[]) {
+  const names = statuses.map((_, i) => `:watched${i}`);
+  return {
+    condition: `attribute_not_exists(active_run_id) AND #status IN (${names.join(', ')})`,
+    values: Object.fromEntries(statuses.map((status, i) => [`:watched${i}`, status])),
+  };
+}
+
+/**
+ * Notes what the drift watch found in DNS for an identity no run holds: the probe, and how many
+ * probes in a row found a record gone or wrong. False when a run took the identity meanwhile.
+ */
+export async function recordDriftProbe(
+  table: string,
+  identity: string,
+  probe: { probe: unknown[]; checked_at: string; misses: number; ses_status: string },
+): Promise<boolean> {
+  const idle = idleWithStatus(['VERIFIED', 'DEGRADED', 'FAILED', 'TIMED_OUT']);
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          'SET probe_json = :probe, checked_at = :at, drift_misses = :misses, ses_status = :ses',
+        ConditionExpression: idle.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':probe': JSON.stringify(probe.probe),
+          ':at': probe.checked_at,
+          ':misses': probe.misses,
+          ':ses': probe.ses_status,
+          ...idle.values,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Moves an identity between VERIFIED and DEGRADED, only while no run holds it and it is still
+ * `from`: one conditional write, so exactly one sweep emits the event of a change. False when
+ * the identity is no longer `from` or a run took it.
+ */
+export async function markDrift(
+  table: string,
+  identity: string,
+  change: { from: 'VERIFIED'; to: 'DEGRADED' } | { from: 'DEGRADED'; to: 'VERIFIED' },
+  now: Date,
+): Promise<boolean> {
+  const idle = idleWithStatus([change.from]);
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          change.to === 'DEGRADED'
+            ? 'SET #status = :to, updated_at = :now, degraded_at = :now'
+            : 'SET #status = :to, updated_at = :now, drift_misses = :zero REMOVE degraded_at',
+        ConditionExpression: idle.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': change.to,
+          ':now': now.toISOString(),
+          ...(change.to === 'VERIFIED' && { ':zero': 0 }),
+          ...idle.values,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Keeps what a creation run asked for, for the sweeper's automatic restart: `AutoRestart` and
+ * the request to send again (null after a DKIM change, which a creation request no longer
+ * matches). Only while `runId` holds the identity.
+ */
+export async function recordRestartSettings(
+  table: string,
+  identity: string,
+  runId: string,
+  settings: { auto_restart: boolean | null; restart_request: unknown | null },
+): Promise<void> {
+  const sets: string[] = [];
+  const removes: string[] = [];
+  const values: Record<string, unknown> = { ':id': runId };
+  if (settings.auto_restart !== null) {
+    sets.push('auto_restart = :auto');
+    values[':auto'] = settings.auto_restart;
+  }
+  if (settings.restart_request === null) removes.push('restart_request_json');
+  else {
+    sets.push('restart_request_json = :request');
+    values[':request'] = JSON.stringify(settings.restart_request);
+  }
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression: [
+          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+        ConditionExpression: 'active_run_id = :id',
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}

@@ -31,6 +31,11 @@ export type IdentityRequest = {
   };
   ConfigurationSetName?: string;
   Dns?: { Provider?: 'route53' | 'manual'; HostedZoneId?: string };
+  /**
+   * Ours: when SES gives up on the identity (FAILED) while our probe finds its records right,
+   * the stack restarts the verification itself. True when absent.
+   */
+  AutoRestart?: boolean;
 };
 
 const MAX_TAGS = 50;
@@ -333,6 +338,7 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
             : ['must be 1 to 64 characters: letters, digits, _ and -'],
         ).optional(),
         Dns: dnsSchema.optional(),
+        AutoRestart: z.boolean(typeError('true or false')).optional(),
       },
       typeError('a JSON object'),
     )

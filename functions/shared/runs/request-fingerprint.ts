@@ -14,8 +14,10 @@ export function normaliseForComparison(
   request: IdentityRequest | DkimChangeRequest,
 ): Record<string, unknown> {
   if ('SigningAttributesOrigin' in request) return normaliseChange(request);
-  const { Tags, Dns, DkimSigningAttributes, ...rest } = request;
+  const { Tags, Dns, DkimSigningAttributes, AutoRestart, ...rest } = request;
   const normalised: Record<string, unknown> = { ...rest };
+  // On by default: only turning it off makes another request.
+  if (AutoRestart === false) normalised.AutoRestart = false;
   if (Tags !== undefined && Tags.length > 0) {
     normalised.Tags = [...Tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
   }

@@ -5,7 +5,13 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
-import type { RegistryItem, RunOperation, RunRecord, RunStatus } from '#shared/registry/items.js';
+import type {
+  RegistryItem,
+  RunOperation,
+  RunRecord,
+  RunStarter,
+  RunStatus,
+} from '#shared/registry/items.js';
 import { claimIdentity, getIdentityItem, releaseClaim } from '#shared/registry/registry.js';
 import type { DkimChangeRequest, IdentityRequest } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
@@ -51,6 +57,8 @@ export interface RunRequest<Input> {
    * Throw to refuse the request.
    */
   beforeStart?: () => Promise<void>;
+  /** Who starts the run; a request when absent. The run's events say so. */
+  startedBy?: RunStarter;
 }
 
 /** The run a request started or found. */
@@ -149,6 +157,7 @@ export async function startRun<Input>(
       status: 'PENDING',
       reason: null,
       ended_at: null,
+      ...(request.startedBy === 'AUTO_RESTART' && { started_by: request.startedBy }),
     };
     const claim = await claimIdentity(
       config.registryTable,

@@ -1,5 +1,5 @@
-import type { RunOperation } from '#shared/registry/items.js';
-import { claimIdentity } from '#shared/registry/registry.js';
+import type { RunOperation, RunStarter } from '#shared/registry/items.js';
+import { claimIdentity, recordRestartSettings } from '#shared/registry/registry.js';
 import {
   type DeleteIdentityRequest,
   type DkimChangeRequest,
@@ -29,6 +29,8 @@ export interface Claim {
   identity: string;
   identity_type: IdentityType;
   operation: RunOperation;
+  /** Who started the run: a request, or the sweeper's automatic restart (the events say so). */
+  started_by: RunStarter;
 }
 
 /**
@@ -80,5 +82,32 @@ export async function claimForRun(
         : `Another run (${outcome.item.active_run_id}) is working on ${identity}; wait for it to finish`,
     );
   }
-  return { identity, identity_type: identityType, operation };
+  const startedBy = outcome.claimed ? undefined : outcome.item.latest_run?.started_by;
+  if (operation !== 'DeleteIdentity') {
+    await recordRestartSettings(registryTable, identity, input.execution_id, {
+      auto_restart:
+        'EmailIdentity' in request && operation === 'CreateIdentity'
+          ? ((request as IdentityRequest).AutoRestart ?? true)
+          : null,
+      restart_request:
+        operation === 'CreateIdentity' ? restartRequestOf(request as IdentityRequest) : null,
+    });
+  }
+  return {
+    identity,
+    identity_type: identityType,
+    operation,
+    started_by: startedBy ?? 'REQUEST',
+  };
+}
+
+/**
+ * The creation request as a restart would send it again, without a supplied key's secret: it is
+ * deleted once SES holds the key, so a restart that needs the key says so instead.
+ */
+function restartRequestOf(request: IdentityRequest): IdentityRequest {
+  const signing = request.DkimSigningAttributes;
+  if (signing?.DomainSigningPrivateKeySecretArn === undefined) return request;
+  const { DomainSigningPrivateKeySecretArn: _secret, ...rest } = signing;
+  return { ...request, DkimSigningAttributes: rest };
 }
