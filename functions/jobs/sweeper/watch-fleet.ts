@@ -44,6 +44,9 @@ export interface DriftReport {
   restarted: number;
 }
 
+/** The detail-types the drift watch emits (the state machine emits the others). */
+export const DRIFT_DETAIL_TYPES = ['Email Identity Degraded', 'Email Identity Recovered'] as const;
+
 /** The statuses the drift watch reads from the registry on every sweep. */
 const WATCHED: IdentityStatus[] = ['VERIFIED', 'DEGRADED', 'FAILED', 'TIMED_OUT'];
 
@@ -171,7 +174,7 @@ async function watchOne(
   if (decision.action === 'RECOVER') {
     const recovery = { from: 'DEGRADED', to: 'VERIFIED' } as const;
     if (!(await markDrift(config.registryTable, item.identity, recovery, now))) return;
-    await emitOrUndo(config, item.identity, recovery, now, 'Email Identity Recovered', {
+    await emitOrUndo(config, item.identity, recovery, now, DRIFT_DETAIL_TYPES[1], {
       identity: item.identity,
       identity_type: item.identity_type,
       execution_id: item.latest_run?.id ?? null,
@@ -201,7 +204,7 @@ async function watchOne(
       ? await restartVerification(item, config)
       : restartOutlook(item);
   if (autoRestart.execution_id !== null) report.restarted += 1;
-  await emitOrUndo(config, item.identity, degradation, now, 'Email Identity Degraded', {
+  await emitOrUndo(config, item.identity, degradation, now, DRIFT_DETAIL_TYPES[0], {
     identity: item.identity,
     identity_type: item.identity_type,
     execution_id: item.latest_run?.id ?? null,
