@@ -345,6 +345,7 @@ async function restartVerification(
         fingerprint: runFingerprint(request, 'DkimSigningAttributes'),
         idempotencyKey: `auto-restart:${item.latest_run?.id ?? 'none'}`,
         inputFor: () => request,
+        creationRequest: request,
         startedBy: 'AUTO_RESTART',
       },
       { stateMachineArn: config.stateMachineArn, registryTable: config.registryTable },

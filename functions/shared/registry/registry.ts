@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamodbClient } from '#shared/aws/clients/dynamodb.js';
+import type { RestartSettings } from '#shared/runs/restart-request.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 import type { IdentityStatus, RegistryItem, RegistryPage, RunRecord } from './items.js';
 
@@ -55,14 +56,15 @@ export async function claimIdentity(
   identityType: IdentityType,
   run: RunRecord,
   now: Date,
+  settings?: RestartSettings,
 ): Promise<ClaimOutcome> {
+  const restart = restartUpdate(settings);
   try {
     const output = await dynamodbClient.send(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression:
-          'SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run',
+        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run${restart.set}${restart.remove}`,
         ConditionExpression:
           'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -74,6 +76,7 @@ export async function claimIdentity(
           ':null': null,
           ':id': run.id,
           ':run': run,
+          ...restart.values,
         },
         ReturnValues: 'ALL_OLD',
       }),
@@ -83,9 +86,35 @@ export async function claimIdentity(
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const item = await getIdentityItem(table, identity);
     // Released between our write and our read: claim again (a race, so at most once more).
-    if (item === undefined) return claimIdentity(table, identity, identityType, run, now);
+    if (item === undefined) {
+      return claimIdentity(table, identity, identityType, run, now, settings);
+    }
     return { claimed: false, item };
   }
+}
+
+/** The claim's part of the update for a run's restart settings (restart-request.ts). */
+function restartUpdate(settings: RestartSettings | undefined): {
+  set: string;
+  remove: string;
+  values: Record<string, unknown>;
+} {
+  if (settings === undefined) return { set: '', remove: '', values: {} };
+  const sets: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (settings.auto_restart !== null) {
+    sets.push(', auto_restart = :auto');
+    values[':auto'] = settings.auto_restart;
+  }
+  if (settings.restart_request !== null) {
+    sets.push(', restart_request_json = :restart');
+    values[':restart'] = JSON.stringify(settings.restart_request);
+  }
+  return {
+    set: sets.join(''),
+    remove: settings.restart_request === null ? ' REMOVE restart_request_json' : '',
+    values,
+  };
 }
 
 /**
@@ -479,48 +508,5 @@ export async function markDrift(
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
-  }
-}
-
-/**
- * Keeps what a creation run asked for, for the sweeper's automatic restart: `AutoRestart` and
- * the request to send again (null after a DKIM change, which a creation request no longer
- * matches). Only while `runId` holds the identity.
- */
-export async function recordRestartSettings(
-  table: string,
-  identity: string,
-  runId: string,
-  settings: { auto_restart: boolean | null; restart_request: unknown | null },
-): Promise<void> {
-  const sets: string[] = [];
-  const removes: string[] = [];
-  const values: Record<string, unknown> = { ':id': runId };
-  if (settings.auto_restart !== null) {
-    sets.push('auto_restart = :auto');
-    values[':auto'] = settings.auto_restart;
-  }
-  if (settings.restart_request === null) removes.push('restart_request_json');
-  else {
-    sets.push('restart_request_json = :request');
-    values[':request'] = JSON.stringify(settings.restart_request);
-  }
-  try {
-    await dynamodbClient.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { identity },
-        UpdateExpression: [
-          sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-          removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-        ]
-          .filter((part) => part !== '')
-          .join(' '),
-        ConditionExpression: 'active_run_id = :id',
-        ExpressionAttributeValues: values,
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }

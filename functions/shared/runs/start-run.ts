@@ -20,6 +20,7 @@ import { ConflictError, type FieldIssue } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 import { executionArnFor, executionNameFor, sha256Hex } from './execution-names.js';
 import { requestFingerprint } from './request-fingerprint.js';
+import { restartSettingsFor } from './restart-request.js';
 
 export interface RunStoreConfig {
   stateMachineArn: string;
@@ -57,6 +58,8 @@ export interface RunRequest<Input> {
    * Throw to refuse the request.
    */
   beforeStart?: () => Promise<void>;
+  /** A creation's request, kept (without a key) for the sweeper's automatic restart. */
+  creationRequest?: IdentityRequest;
   /** Who starts the run; a request when absent. The run's events say so. */
   startedBy?: RunStarter;
 }
@@ -165,6 +168,7 @@ export async function startRun<Input>(
       request.identityType,
       run,
       now,
+      restartSettingsFor(request.operation, request.creationRequest),
     );
     if (!claim.claimed) {
       // Another request won the race between our read and our write.

@@ -1,5 +1,5 @@
 import type { RunOperation, RunStarter } from '#shared/registry/items.js';
-import { claimIdentity, recordRestartSettings } from '#shared/registry/registry.js';
+import { claimIdentity } from '#shared/registry/registry.js';
 import {
   type DeleteIdentityRequest,
   type DkimChangeRequest,
@@ -13,6 +13,7 @@ import {
   parseIdentityRequest,
 } from '#shared/request/index.js';
 import { requestFingerprint } from '#shared/runs/request-fingerprint.js';
+import { restartSettingsFor } from '#shared/runs/restart-request.js';
 import { ConflictError } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 
@@ -74,6 +75,11 @@ export async function claimForRun(
       ended_at: null,
     },
     now,
+    // A run started by hand keeps what a start through the API would keep.
+    restartSettingsFor(
+      operation,
+      operation === 'CreateIdentity' ? (request as IdentityRequest) : undefined,
+    ),
   );
   if (!outcome.claimed && outcome.item.active_run_id !== input.execution_id) {
     throw new ConflictError(
@@ -83,31 +89,10 @@ export async function claimForRun(
     );
   }
   const startedBy = outcome.claimed ? undefined : outcome.item.latest_run?.started_by;
-  if (operation !== 'DeleteIdentity') {
-    await recordRestartSettings(registryTable, identity, input.execution_id, {
-      auto_restart:
-        'EmailIdentity' in request && operation === 'CreateIdentity'
-          ? ((request as IdentityRequest).AutoRestart ?? true)
-          : null,
-      restart_request:
-        operation === 'CreateIdentity' ? restartRequestOf(request as IdentityRequest) : null,
-    });
-  }
   return {
     identity,
     identity_type: identityType,
     operation,
     started_by: startedBy ?? 'REQUEST',
   };
-}
-
-/**
- * The creation request as a restart would send it again, without a supplied key's secret: it is
- * deleted once SES holds the key, so a restart that needs the key says so instead.
- */
-function restartRequestOf(request: IdentityRequest): IdentityRequest {
-  const signing = request.DkimSigningAttributes;
-  if (signing?.DomainSigningPrivateKeySecretArn === undefined) return request;
-  const { DomainSigningPrivateKeySecretArn: _secret, ...rest } = signing;
-  return { ...request, DkimSigningAttributes: rest };
 }

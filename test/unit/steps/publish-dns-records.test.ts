@@ -46,7 +46,13 @@ function detailFor(
   out: PublishedRecords,
   state = 'NotifyDnsRecordsPublished',
 ) {
-  return eventDetailOf(state, { identity, dns: out, execution_id: 'run-1', restart: null });
+  return eventDetailOf(state, {
+    identity,
+    dns: out,
+    execution_id: 'run-1',
+    restart: null,
+    claim: { started_by: 'REQUEST' },
+  });
 }
 
 describe('PublishDnsRecords handler', () => {
