@@ -10,7 +10,12 @@
 import os from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListEmailIdentitiesCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+  DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { RegistryItem } from '#shared/registry/items.js';
 import type { DkimDnsRecord } from '#shared/workflow/types.js';
@@ -84,13 +89,16 @@ const documents = DynamoDBDocumentClient.from(
   new DynamoDBClient({ endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB }),
 );
 for (let i = 0; i < items.length; i += 25) {
-  await documents.send(
-    new BatchWriteCommand({
-      RequestItems: {
-        [REGISTRY_TABLE]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-      },
-    }),
-  );
+  let requests: BatchWriteCommandInput['RequestItems'] = {
+    [REGISTRY_TABLE]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+  };
+  // DynamoDB may leave some of a batch unprocessed: write them again until none are left.
+  while (requests !== undefined && Object.keys(requests).length > 0) {
+    const output: BatchWriteCommandOutput = await documents.send(
+      new BatchWriteCommand({ RequestItems: requests }),
+    );
+    requests = output.UnprocessedItems;
+  }
 }
 const itemBytes = Buffer.byteLength(JSON.stringify(items[0]));
 

@@ -543,7 +543,15 @@ describe('VerifyEmailIdentity state machine', () => {
   it('costs no SES call when the sweeper finds nothing to wake, and wakes once SES changes', async () => {
     // Nobody waits: not even SES is asked.
     // The drift watch has nothing to watch either: the only identity is held by its run.
-    const noDrift = { watched: 0, probed: 0, degraded: 0, recovered: 0, repaired: 0, restarted: 0 };
+    const noDrift = {
+      watched: 0,
+      probed: 0,
+      degraded: 0,
+      recovered: 0,
+      repaired: 0,
+      restarted: 0,
+      deferred: 0,
+    };
     const idle = await harness.invoke('sweeper', {});
     expect(idle).toEqual({ ses_pages: 0, waiting: 0, woken: 0, drift: noDrift });
     expect(ses.commandCalls(ListEmailIdentitiesCommand)).toHaveLength(0);

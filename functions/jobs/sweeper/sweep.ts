@@ -69,7 +69,15 @@ export async function sweep(
 }
 
 function emptyDriftReport(): DriftReport {
-  return { watched: 0, probed: 0, degraded: 0, recovered: 0, repaired: 0, restarted: 0 };
+  return {
+    watched: 0,
+    probed: 0,
+    degraded: 0,
+    recovered: 0,
+    repaired: 0,
+    restarted: 0,
+    deferred: 0,
+  };
 }
 
 /** Every identity's VerificationStatus, from ListEmailIdentities at its largest page size. */

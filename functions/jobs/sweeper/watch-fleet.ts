@@ -31,6 +31,11 @@ export interface DriftWatchConfig {
   repair: (records: DkimDnsRecord[], zone: DnsZone) => Promise<PublishOutcome>;
   /** Probes at a time. */
   concurrency?: number;
+  /**
+   * Milliseconds of a sweep after which no more probes start (the function has 55 s, and a DNS
+   * server that does not answer costs a probe seconds): the rest wait for the next sweep.
+   */
+  budgetMs?: number;
 }
 
 /** What one sweep's drift watch did. */
@@ -42,6 +47,8 @@ export interface DriftReport {
   recovered: number;
   repaired: number;
   restarted: number;
+  /** Probes due that this sweep left to the next, out of time. */
+  deferred: number;
 }
 
 /** The detail-types the drift watch emits (the state machine emits the others). */
@@ -99,6 +106,7 @@ export async function watchFleet(
     recovered: 0,
     repaired: 0,
     restarted: 0,
+    deferred: 0,
   };
   const due = watched.filter((item) =>
     isProbeDue(
@@ -113,8 +121,18 @@ export async function watchFleet(
       config.intervalMinutes,
     ),
   );
+  // Drifted and suspect identities first: they are few, and their news is the one that matters.
+  due.sort((a, b) => urgency(b) - urgency(a));
   const concurrency = config.concurrency ?? 16;
+  const stopAt = Date.now() + (config.budgetMs ?? 40_000);
   for (let i = 0; i < due.length; i += concurrency) {
+    if (Date.now() >= stopAt) {
+      report.deferred = due.length - i;
+      logger.warn('Drift watch out of time: the rest of the due probes wait for the next sweep', {
+        deferred: report.deferred,
+      });
+      break;
+    }
     await Promise.all(
       due.slice(i, i + concurrency).map(async (item) => {
         try {
@@ -128,6 +146,12 @@ export async function watchFleet(
   }
   if (report.watched > 0) logger.info('Drift watch', { ...report });
   return report;
+}
+
+/** How soon an identity's probe matters: DEGRADED, then a miss to confirm, then the rest. */
+function urgency(item: RegistryItem): number {
+  if (item.status === 'DEGRADED') return 2;
+  return (item.drift_misses ?? 0) > 0 ? 1 : 0;
 }
 
 async function watchOne(

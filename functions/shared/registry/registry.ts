@@ -64,7 +64,7 @@ export async function claimIdentity(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run${restart.set}${restart.remove}`,
+        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run${restart.set} REMOVE drift_misses, degraded_at${restart.remove}`,
         ConditionExpression:
           'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -93,7 +93,10 @@ export async function claimIdentity(
   }
 }
 
-/** The claim's part of the update for a run's restart settings (restart-request.ts). */
+/**
+ * The claim's part of the update for a run's restart settings (restart-request.ts); its REMOVE
+ * part follows the claim's own (a new run starts the drift watch's count afresh).
+ */
 function restartUpdate(settings: RestartSettings | undefined): {
   set: string;
   remove: string;
@@ -112,7 +115,7 @@ function restartUpdate(settings: RestartSettings | undefined): {
   }
   return {
     set: sets.join(''),
-    remove: settings.restart_request === null ? ' REMOVE restart_request_json' : '',
+    remove: settings.restart_request === null ? ', restart_request_json' : '',
     values,
   };
 }

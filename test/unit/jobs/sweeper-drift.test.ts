@@ -22,6 +22,7 @@ import { startDnsServer, type TestDnsServer, type ZoneData } from '#test/support
 import { expectValidDetail } from '#test/support/event-schemas.js';
 import {
   clearRegistryTable,
+  pendingRun,
   putRegistryItem,
   REGISTRY_TABLE,
   registryItem,
@@ -405,6 +406,42 @@ describe('sweep with the drift watch', () => {
 
     expect(report.drift).toMatchObject({ degraded: 0 });
     expect(await registryItem(domain)).toMatchObject({ status: 'VERIFIED' });
+  });
+
+  it('leaves the probes it has no time for to the next sweep, and says how many', async () => {
+    const domain = 'late-sweep.example.com';
+    await managedDomain(domain);
+    sesSays({ [domain]: 'PENDING' });
+
+    const report = await sweep(REGISTRY_TABLE, minutes(probeSlot(domain, 60)), {
+      ...config,
+      budgetMs: 0,
+    });
+
+    expect(report.drift).toMatchObject({ watched: 1, probed: 0, deferred: 1 });
+    expect(await registryItem(domain)).toMatchObject({ status: 'VERIFIED' });
+  });
+
+  it('starts a new run’s drift count afresh when a run claims a degraded identity', async () => {
+    const domain = 'reclaimed.example.com';
+    await managedDomain(domain);
+    sesSays({ [domain]: 'PENDING' });
+    await sweep(REGISTRY_TABLE, minutes(probeSlot(domain, 60)), config);
+    expect(await registryItem(domain)).toMatchObject({ status: 'DEGRADED' });
+    const { claimIdentity } = await import('#shared/registry/registry.js');
+
+    await claimIdentity(
+      REGISTRY_TABLE,
+      domain,
+      'DOMAIN',
+      { ...pendingRun('retry-run', T0), started_by: 'REQUEST' },
+      T0,
+    );
+
+    const item = await registryItem(domain);
+    expect(item).toMatchObject({ status: 'PENDING', active_run_id: 'retry-run' });
+    expect(item?.degraded_at).toBeUndefined();
+    expect(item?.drift_misses).toBeUndefined();
   });
 
   it('restarts a domain SES has FAILED once its records are right, with the request it was created with', async () => {
