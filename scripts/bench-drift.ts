@@ -129,6 +129,8 @@ dynamodbClient.middlewareStack.add(
 const { sweep } = await import('#jobs/sweeper/sweep.js');
 
 const probesPerSweep: number[] = [];
+const watchedPerSweep: number[] = [];
+let deferred = 0;
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
 // The sweeps of one interval, each identity checked when last probed at `start`.
@@ -146,6 +148,8 @@ for (let minute = 0; minute < intervalMinutes; minute += 1) {
     },
   });
   probesPerSweep.push(report.drift?.probed ?? 0);
+  watchedPerSweep.push(report.drift?.watched ?? 0);
+  deferred += report.drift?.deferred ?? 0;
 }
 const wallMs = performance.now() - wallBefore;
 const cpu = process.cpuUsage(cpuBefore);
@@ -153,6 +157,9 @@ const probes = probesPerSweep.reduce((a, b) => a + b, 0);
 
 console.log(
   `drift watch, ${size.toLocaleString('en')} verified identities, one ${intervalMinutes}-minute interval (${intervalMinutes} sweeps):`,
+);
+console.log(
+  `  identities the registry listed a sweep: ${Math.min(...watchedPerSweep)} to ${Math.max(...watchedPerSweep)}; probes left to the next sweep: ${deferred}`,
 );
 console.log(
   `  SES ListEmailIdentities calls: ${ses.commandCalls(ListEmailIdentitiesCommand).length}`,
