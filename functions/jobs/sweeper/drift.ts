@@ -112,11 +112,15 @@ export function decideDrift(
 
 /** Why the sweeper will not restart an identity SES has FAILED, or null when it will. */
 export function restartRefusal(item: {
+  identityType: 'DOMAIN' | 'EMAIL_ADDRESS';
   autoRestart: boolean;
   restartRequest: { DkimSigningAttributes?: Record<string, unknown> } | null;
   latestRunStartedBy: string | undefined;
   latestRunStatus: string | undefined;
 }): string | null {
+  if (item.identityType === 'EMAIL_ADDRESS') {
+    return 'an address restarts with a new verification message to its owner, which the stack does not send unasked: send the request again';
+  }
   if (!item.autoRestart)
     return 'AutoRestart is false for this identity: send the request again to restart it';
   if (item.restartRequest === null) {

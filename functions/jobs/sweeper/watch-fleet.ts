@@ -334,6 +334,7 @@ function restartOutlook(item: RegistryItem): AutoRestart {
 
 function refusalFor(item: RegistryItem): string | null {
   return restartRefusal({
+    identityType: item.identity_type,
     autoRestart: item.auto_restart !== false,
     restartRequest: parse<IdentityRequest>(item.restart_request_json) ?? null,
     latestRunStartedBy: item.latest_run?.started_by,

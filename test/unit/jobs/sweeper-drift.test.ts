@@ -239,6 +239,10 @@ describe('drift decisions', () => {
   });
 
   it.each([
+    [
+      { identityType: 'EMAIL_ADDRESS' as const },
+      /an address restarts with a new verification message/,
+    ],
     [{ autoRestart: false }, /AutoRestart is false/],
     [{ restartRequest: null }, /changed how it signs/],
     [
@@ -248,6 +252,7 @@ describe('drift decisions', () => {
     [{ latestRunStartedBy: 'AUTO_RESTART', latestRunStatus: 'FAILED' }, /already restarted/],
   ])('refuses an automatic restart when %j', (changes, message) => {
     const base = {
+      identityType: 'DOMAIN' as const,
       autoRestart: true,
       restartRequest: {},
       latestRunStartedBy: undefined,
