@@ -621,6 +621,51 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
     });
   });
 
+  describe('a key length change while another is pending', () => {
+    /** SES signs with 2048 bits and was asked for 1024 bits before: that change is pending. */
+    const pendingTo1024 = () => {
+      const identity = easyDkimIdentity(new Date('2026-01-01T00:00:00.000Z'));
+      return {
+        ...identity,
+        DkimAttributes: { ...identity.DkimAttributes, NextSigningKeyLength: 'RSA_1024_BIT' },
+      } as GetEmailIdentityCommandOutput;
+    };
+
+    it('returns 409 CONFLICT naming the pending change, and starts no run', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(pendingTo1024());
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error.code).toBe('CONFLICT');
+      expect(bodyOf(response).error.message).toContain(
+        'An Easy DKIM key length change is still pending: SES signs with RSA_2048_BIT and has not yet rotated to the RSA_1024_BIT key',
+      );
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('answers 200 with nothing to change when the length asked is the one pending', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(pendingTo1024());
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(200);
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+  });
+
   describe('the same change again', () => {
     it('gets the run that goes, asking SES nothing and storing no second key', async () => {
       const first = await handler(
