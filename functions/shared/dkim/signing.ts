@@ -17,6 +17,8 @@ export interface SigningSnapshot {
   next_signing_key_length: DkimKeyLength | null;
   last_key_generation_timestamp: string | null;
   configuration_set_name: string | null;
+  /** SES's VerifiedForSendingStatus before the change: whether the domain could send then. */
+  verified_for_sending: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export function signingSnapshotOf(identity: SesIdentity): SigningSnapshot {
     next_signing_key_length: dkim?.next_signing_key_length ?? null,
     last_key_generation_timestamp: dkim?.last_key_generated_at ?? null,
     configuration_set_name: identity.configuration_set_name,
+    verified_for_sending: identity.verified_for_sending === true,
   };
 }
 

@@ -8,7 +8,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { dynamodbClient } from '#shared/aws/clients/dynamodb.js';
 import type { IdentityType } from '#shared/workflow/types.js';
-import type { IdentityStatus, RegistryItem, RegistryPage, RunRecord } from './items.js';
+import {
+  type IdentityStatus,
+  type RegistryItem,
+  type RegistryPage,
+  type RunRecord,
+  STALE_KIND,
+  type StaleRemovalBatch,
+} from './items.js';
 
 /**
  * The identity registry: one DynamoDB item per identity, in the table named `table`. Every write
@@ -390,6 +397,68 @@ export async function endStoppedRun(
           ':now': now.toISOString(),
           ':reason': reason,
           ':id': runId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The index of the items whose stale DKIM records wait for their grace period to end. */
+export const BY_STALE_SINCE_INDEX = 'ByStaleSince';
+
+/**
+ * Every item with stale-record batches whose oldest began at or before `cutoff`, page by page
+ * (the sparse ByStaleSince index holds only items with batches waiting).
+ */
+export async function* itemsWithStaleRecordsSince(
+  table: string,
+  cutoff: string,
+): AsyncGenerator<RegistryItem> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamodbClient.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: BY_STALE_SINCE_INDEX,
+        KeyConditionExpression: 'stale_kind = :kind AND stale_since <= :cutoff',
+        ExpressionAttributeValues: { ':kind': STALE_KIND, ':cutoff': cutoff },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* (page.Items ?? []) as RegistryItem[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/**
+ * Replaces an item's stale-record batches with `remaining` (the ones not yet due or not yet
+ * removed), only if nobody added one since it was read (`readCount`): a verified change that
+ * appended a batch meanwhile makes this a no-op, and the next run of the remover sees both.
+ * Returns false then, or when the item is gone (offboarded).
+ */
+export async function replaceStaleRemovals(
+  table: string,
+  identity: string,
+  readCount: number,
+  remaining: StaleRemovalBatch[],
+): Promise<boolean> {
+  const oldest = remaining.map((batch) => batch.since).sort()[0];
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        ...(oldest === undefined
+          ? { UpdateExpression: 'REMOVE stale_removals, stale_kind, stale_since' }
+          : { UpdateExpression: 'SET stale_removals = :remaining, stale_since = :oldest' }),
+        ConditionExpression: 'size(stale_removals) = :count',
+        ExpressionAttributeValues: {
+          ':count': readCount,
+          ...(oldest !== undefined && { ':remaining': remaining, ':oldest': oldest }),
         },
       }),
     );

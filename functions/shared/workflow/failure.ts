@@ -35,6 +35,10 @@ export interface FailureDetail {
   diagnosis: ProbeResult[];
   /** The DKIM change the run was making, when it was one. */
   change: DkimChange | null;
+  /** Whether the domain can still send mail through SES after this failure, as far as SES says. */
+  can_still_send: boolean;
+  /** The same in words: what signs the domain's mail now, and what to do. */
+  sending: string;
 }
 
 /** Builds a failure detail, filling what is not known with empty values (the schema needs every field). */
@@ -51,5 +55,54 @@ export function failureDetail(
     records: fields.records ?? [],
     diagnosis: fields.diagnosis ?? [],
     change: fields.change ?? null,
+    can_still_send: fields.can_still_send ?? false,
+    sending: fields.sending ?? 'Whether the identity can send could not be determined.',
+  };
+}
+
+/** What is known after a failure about whether the identity can send. */
+export interface SendingFacts {
+  identity: string | null;
+  /** The DKIM change the run was making; null for a creation. */
+  change: DkimChange | null;
+  /** SES's VerifiedForSendingStatus before the change (ReadDkimSigning), when it was read. */
+  verifiedBefore: boolean | null;
+  /** SES's VerifiedForSendingStatus at the run's last look, when SES was asked. */
+  verifiedNow: boolean | null;
+}
+
+/**
+ * Says plainly whether the domain can still send after a failed run. A DKIM change that failed
+ * before SES was switched (the new records never showed in DNS) left SES signing as before,
+ * with the old records in place. A change that failed after the switch leaves what SES says
+ * now: SES does not document a way back to a BYODKIM key it no longer holds, and never reveals
+ * one, so a person decides (another change, with a key or to Easy DKIM).
+ */
+export function sendingAfterFailure(facts: SendingFacts): Pick<FailureDetail, 'can_still_send' | 'sending'> {
+  const who = facts.identity ?? 'The identity';
+  const { change } = facts;
+  if (change !== null && change.switched_at === null) {
+    const can = facts.verifiedBefore === true;
+    return {
+      can_still_send: can,
+      sending: can
+        ? `${who} can still send: SES was not switched, so it signs as before the change, and the old DKIM records stay in DNS.`
+        : `SES was not switched, so nothing changed for ${who}; it was not verified for sending before the change either.`,
+    };
+  }
+  const can = facts.verifiedNow === true;
+  if (change !== null) {
+    return {
+      can_still_send: can,
+      sending: can
+        ? `${who} can still send: SES reports it verified for sending.`
+        : `${who} cannot send now: SES was switched to the new DKIM signing at ${change.switched_at} and does not verify it. Fix the new records and send the change again, or change DKIM signing back (PUT /identities/{identity}/dkim); the old records stay in DNS for the grace period.`,
+    };
+  }
+  return {
+    can_still_send: can,
+    sending: can
+      ? `${who} can send: SES reports it verified for sending.`
+      : `${who} cannot send yet: SES has not verified it for sending.`,
   };
 }

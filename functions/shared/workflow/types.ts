@@ -57,8 +57,30 @@ export interface DkimChange {
   kind: DkimChangeKind;
   from: DkimSigning;
   to: DkimSigning;
-  /** Records of the old signing that the new one no longer uses: removed only after SUCCESS. */
+  /**
+   * Records of the old signing that the new one no longer uses: kept for the grace period after
+   * SUCCESS (mail signed with the old key may still be in delivery queues), then removed.
+   */
   stale_records: StaleRecord[];
+  /** Which of them the stack published, and where: only those does it ever remove. */
+  stale_removal: StaleRecordRemoval;
+  /**
+   * When SES was switched (PutEmailIdentityDkimSigningAttributes); null while the new records
+   * are being published and seen in DNS first, so SES still signs as before.
+   */
+  switched_at: string | null;
+}
+
+/** The old signing's records, split by who published them (the registry's record of the old run). */
+export interface StaleRecordRemoval {
+  /** The provider that published the old records; null when the stack did not (manual DNS). */
+  provider: 'route53' | null;
+  hosted_zone_id: string | null;
+  hosted_zone_name: string | null;
+  /** Stale records the stack published: the stale-record remover deletes them after the grace period. */
+  records: StaleRecord[];
+  /** Stale records the stack did not publish: listed for a person to remove, never touched. */
+  by_hand: StaleRecord[];
 }
 
 /** A record to remove, by name and type: its value is whatever DNS holds (SES keeps no copy of an old BYODKIM public key). */
@@ -124,14 +146,7 @@ export interface PublishedRecords {
   zone_file: string[];
 }
 
-/** Output of RemoveStaleRecords, after a DKIM change verified. */
-export interface StaleRecordCleanup {
-  provider: 'route53' | 'manual' | null;
-  removed_records: StaleRecord[];
-  /** Stale records still in DNS: a person must remove them (manual), or removal failed. */
-  remaining_stale_records: StaleRecord[];
-  detail: string;
-}
+
 
 export type ProbeStatus =
   | 'OK'

@@ -3,9 +3,11 @@ import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity } from '#shared/ses/identity-view.js';
 import { SesNotFoundError } from '#shared/workflow/errors.js';
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import {
   type FailureDetail,
   failureDetail,
+  sendingAfterFailure,
   type VerificationInfo,
 } from '#shared/workflow/failure.js';
 import type {
@@ -21,7 +23,8 @@ import { DEADLINE_SECONDS, nextLookSeconds } from './schedule.js';
 
 /** What CheckVerification returns; the state machine passes it back as `previous` next time. */
 export interface CheckResult {
-  outcome: CheckOutcome;
+  /** RECORDS_READY: before a DKIM switch, every new record is in DNS as expected. */
+  outcome: CheckOutcome | 'RECORDS_READY';
   dkim_status: DkimStatus | null;
   dkim: DkimSummary | null;
   verified_for_sending: boolean;
@@ -48,6 +51,14 @@ export interface CheckInput {
   previous: CheckResult;
   execution_id: string | null;
   wake: WakeReason;
+  /**
+   * True for a DKIM change whose new records are published before SES is switched: the look is
+   * our DNS probe alone (SES has nothing to say about records it was not told of yet), READY
+   * once every record is right.
+   */
+  before_switch?: boolean;
+  /** How the domain signed before a DKIM change (null for a creation). */
+  signing_before?: SigningSnapshot | null;
 }
 
 export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
@@ -62,6 +73,7 @@ export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
  * and compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
 export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
+  if (input.before_switch === true) return checkNewRecords(input, probe);
   const { identity, previous } = input;
   const records = input.dns.records;
   const checks = previous.checks + 1;
@@ -130,6 +142,12 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
       records,
       diagnosis: probeResults,
       change: identity.change,
+      ...sendingAfterFailure({
+        identity: identity.identity,
+        change: identity.change,
+        verifiedBefore: input.signing_before?.verified_for_sending ?? null,
+        verifiedNow: verifiedForSending,
+      }),
     }),
   });
 
@@ -151,6 +169,74 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
 }
 
 const isOk = (result: ProbeResult) => result.status === 'OK';
+
+/**
+ * Before a DKIM switch: is every new record in DNS, as our probe sees it at the domain's
+ * authoritative servers? SES is not asked (it still signs as before and knows nothing of the
+ * new records). The deadline and the diagnosis are a creation's: 72 hours from the change
+ * request, every record with what was found.
+ */
+async function checkNewRecords(input: CheckInput, probe: Prober): Promise<CheckResult> {
+  const { identity, previous } = input;
+  const records = input.dns.records;
+  const createdAt = new Date(identity.created_at);
+  const deadline = new Date(createdAt.getTime() + DEADLINE_SECONDS.DOMAIN * 1000);
+  const probeResults = await probe(records);
+  const now = clock.now();
+  const base = {
+    dkim_status: previous.dkim_status,
+    dkim: identity.dkim,
+    verified_for_sending: input.signing_before?.verified_for_sending ?? false,
+    checks: previous.checks + 1,
+    checked_at: now.toISOString(),
+    deadline: deadline.toISOString(),
+    elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
+    probe: probeResults,
+    verification_info: previous.verification_info,
+  };
+  if (records.length > 0 && probeResults.every(isOk)) {
+    return { ...base, outcome: 'RECORDS_READY', next_check_seconds: 0, failure: null };
+  }
+  const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
+  if (secondsToDeadline > 0) {
+    return {
+      ...base,
+      outcome: 'PENDING',
+      next_check_seconds: nextLookSeconds(secondsToDeadline),
+      failure: null,
+    };
+  }
+  return {
+    ...base,
+    outcome: 'TIMED_OUT',
+    next_check_seconds: 0,
+    failure: failureDetail({
+      identity: identity.identity,
+      identity_type: identity.identity_type,
+      execution_id: input.execution_id,
+      reason: {
+        code: 'TIMED_OUT',
+        message: [
+          `The new DKIM records of ${identity.identity} were not in DNS within 72 hours of the change request, so SES was not switched.`,
+          summariseProbe(probeResults),
+        ]
+          .filter(Boolean)
+          .join(' '),
+        retryable: true,
+      },
+      verification_info: previous.verification_info,
+      records,
+      diagnosis: probeResults,
+      change: identity.change,
+      ...sendingAfterFailure({
+        identity: identity.identity,
+        change: identity.change,
+        verifiedBefore: input.signing_before?.verified_for_sending ?? null,
+        verifiedNow: null,
+      }),
+    }),
+  };
+}
 
 /** SES's VerificationInfo as the failure event carries it (without the SOA record). */
 function verificationInfoOf(ses: SesIdentity): VerificationInfo | null {

@@ -15,6 +15,7 @@ const OUTCOME_METRIC = {
   FAILED: 'DkimFailed',
   TIMED_OUT: 'VerificationTimedOut',
   PENDING: 'CheckPending',
+  RECORDS_READY: 'NewRecordsReady',
 } as const;
 
 /**

@@ -5,7 +5,12 @@ import {
   reasonCodeFor,
   validationDetailsIn,
 } from '#shared/workflow/errors.js';
-import { type FailureDetail, failureDetail } from '#shared/workflow/failure.js';
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
+import {
+  type FailureDetail,
+  failureDetail,
+  sendingAfterFailure,
+} from '#shared/workflow/failure.js';
 import type { CreatedIdentity, PublishedRecords } from '#shared/workflow/types.js';
 import type { CheckResult } from '#steps/check-verification/check-identity.js';
 
@@ -16,6 +21,9 @@ export interface CaughtState {
   identity?: CreatedIdentity;
   dns?: PublishedRecords;
   check?: CheckResult;
+  /** A DKIM change: how the domain signed before it, and the change as prepared. */
+  signing_before?: SigningSnapshot | null;
+  prepared?: { identity?: CreatedIdentity | null } | null;
   error?: { Error?: string; Cause?: string };
 }
 
@@ -53,6 +61,13 @@ export function describeFailure(state: CaughtState): FailureDetail {
     verification_info: state.check?.verification_info ?? null,
     diagnosis: state.check?.probe ?? [],
     change: state.identity?.change ?? null,
+    ...sendingAfterFailure({
+      identity: state.identity?.identity ?? requested,
+      // A change caught before its switch answered has only the prepared change to go by.
+      change: state.identity?.change ?? state.prepared?.identity?.change ?? null,
+      verifiedBefore: state.signing_before?.verified_for_sending ?? null,
+      verifiedNow: state.check?.checked_at ? state.check.verified_for_sending : null,
+    }),
   });
 }
 
