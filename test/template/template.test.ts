@@ -164,12 +164,12 @@ describe('the handler paths check', () => {
   });
 
   it('reports two functions deploying one folder', () => {
-    const changed = withFunction('RemoveStaleRecordsFunction', (fn) => {
+    const changed = withFunction('PrepareDkimChangeFunction', (fn) => {
       fn.Properties.CodeUri = 'dist/publish-dns-records/';
     });
     expect(checkHandlerPaths(changed).problems).toEqual([
-      'PublishDnsRecordsFunction and RemoveStaleRecordsFunction both deploy functions/steps/publish-dns-records',
-      'functions/steps/remove-stale-records/handler.ts has no AWS::Serverless::Function in the template',
+      'PublishDnsRecordsFunction and PrepareDkimChangeFunction both deploy functions/steps/publish-dns-records',
+      'functions/steps/prepare-dkim-change/handler.ts has no AWS::Serverless::Function in the template',
     ]);
   });
 });
@@ -254,9 +254,11 @@ describe('template.yaml least privilege', () => {
     const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
-    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key.
+    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key;
+    // PrepareDkimChange keeps a generated one until SES holds it.
     expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
       'DiscardKeySecretFunction',
+      'PrepareDkimChangeFunction',
       'RequestDkimChangeFunction',
       'SesWorkerFunction',
       'StartVerificationFunction',
@@ -266,7 +268,11 @@ describe('template.yaml least privilege', () => {
         'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/dkim-private-keys/*',
       ]);
     }
-    for (const api of ['StartVerificationFunction', 'RequestDkimChangeFunction']) {
+    for (const api of [
+      'StartVerificationFunction',
+      'RequestDkimChangeFunction',
+      'PrepareDkimChangeFunction',
+    ]) {
       const env = (props(api).Environment as { Variables: Record<string, Json> }).Variables;
       expect(env.KEY_SECRET_PREFIX, api).toEqual({
         'Fn::Sub': '${AWS::StackName}/dkim-private-keys/',
@@ -372,11 +378,12 @@ describe('template.yaml shape', () => {
       'DiscardKeySecretFunctionArn',
       'EventBusName',
       'EventSource',
+      'PrepareDkimChangeFunctionArn',
       'PublishDnsRecordsFunctionArn',
       'RegistryTableName',
       'RemovePublishedRecordsFunctionArn',
-      'RemoveStaleRecordsFunctionArn',
       'SesRequestQueueUrl',
+      'StaleDkimRecordGraceDays',
     ]);
   });
 
@@ -572,6 +579,7 @@ describe('SES at its rate', () => {
       DeleteIdentity: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
+      CheckNewRecords: 'ses-identity-reads',
     });
   });
 
@@ -636,7 +644,11 @@ describe('SES at its rate', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     const indexes = (table.Properties?.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName)).toEqual(['ByStatus', 'ByIdentity']);
+    expect(indexes.map((index) => index.IndexName)).toEqual([
+      'ByStatus',
+      'ByIdentity',
+      'ByStaleSince',
+    ]);
   });
 });
 

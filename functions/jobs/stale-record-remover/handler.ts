@@ -1,9 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Route53RecordSets } from '#shared/dns/route53-record-sets.js';
-import {
-  itemsWithStaleRecordsSince,
-  replaceStaleRemovals,
-} from '#shared/registry/registry.js';
+import { itemsWithStaleRecordsSince, replaceStaleRemovals } from '#shared/registry/registry.js';
 import { clock } from '#shared/runtime/clock.js';
 import { integerEnv, requireEnv } from '#shared/runtime/config.js';
 import { lambdaHandler, logger, metrics } from '#shared/runtime/observability.js';

@@ -78,7 +78,9 @@ export interface SendingFacts {
  * now: SES does not document a way back to a BYODKIM key it no longer holds, and never reveals
  * one, so a person decides (another change, with a key or to Easy DKIM).
  */
-export function sendingAfterFailure(facts: SendingFacts): Pick<FailureDetail, 'can_still_send' | 'sending'> {
+export function sendingAfterFailure(
+  facts: SendingFacts,
+): Pick<FailureDetail, 'can_still_send' | 'sending'> {
   const who = facts.identity ?? 'The identity';
   const { change } = facts;
   if (change !== null && change.switched_at === null) {

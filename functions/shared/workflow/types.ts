@@ -146,8 +146,6 @@ export interface PublishedRecords {
   zone_file: string[];
 }
 
-
-
 export type ProbeStatus =
   | 'OK'
   | 'MISSING'

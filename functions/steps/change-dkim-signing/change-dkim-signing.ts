@@ -56,7 +56,10 @@ export async function changeDkimSigning(
     const input = key
       ? {
           ...sesInput,
-          SigningAttributes: { ...sesInput.SigningAttributes, DomainSigningPrivateKey: key.privateKey },
+          SigningAttributes: {
+            ...sesInput.SigningAttributes,
+            DomainSigningPrivateKey: key.privateKey,
+          },
         }
       : sesInput;
     try {
@@ -82,7 +85,11 @@ export async function changeDkimSigning(
     },
     change: null,
   };
-  const switched: DkimChange = { ...change, to: { ...change.to, tokens }, switched_at: now.toISOString() };
+  const switched: DkimChange = {
+    ...change,
+    to: { ...change.to, tokens },
+    switched_at: now.toISOString(),
+  };
   if (change.to.origin === 'AWS_SES') {
     // Now that SES has named its tokens: a switch back may reuse a name the old signing had.
     const stale = staleRecordsOf(

@@ -1,9 +1,9 @@
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity } from '#shared/ses/identity-view.js';
 import { SesNotFoundError } from '#shared/workflow/errors.js';
-import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import {
   type FailureDetail,
   failureDetail,

@@ -1,3 +1,4 @@
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { normaliseEmailIdentity } from '#shared/request/index.js';
 import {
   type FieldIssue,
@@ -5,7 +6,6 @@ import {
   reasonCodeFor,
   validationDetailsIn,
 } from '#shared/workflow/errors.js';
-import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import {
   type FailureDetail,
   failureDetail,

@@ -4,11 +4,7 @@ import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { dkimRecordsFor } from '#shared/dns/records.js';
 import type { RegistryItem } from '#shared/registry/items.js';
 import type { DkimChangeRequest } from '#shared/request/index.js';
-import type {
-  CreatedIdentity,
-  DkimKeyLength,
-  PublishedRecords,
-} from '#shared/workflow/types.js';
+import type { CreatedIdentity, DkimKeyLength, PublishedRecords } from '#shared/workflow/types.js';
 import {
   type KeySource,
   planDkimChange,
@@ -133,7 +129,11 @@ async function keyOf(
       pair.privateKey,
       keySecretPrefix,
     );
-    return { secretArn: stored.secretArn, publicKey: stored.publicKey, keyLength: source.keyLength };
+    return {
+      secretArn: stored.secretArn,
+      publicKey: stored.publicKey,
+      keyLength: source.keyLength,
+    };
   }
   return null;
 }
