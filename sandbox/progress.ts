@@ -99,6 +99,38 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
         `${base}; sleeps until SES changes or a person checks (own look in ${formatDuration(next * 1000)})`,
       ];
     }
+    case 'PrepareDkimChange': {
+      const identity = payload.identity as {
+        change?: { kind?: string; to?: { origin?: string; selector?: string | null } };
+      };
+      const to = identity.change?.to;
+      const how = to?.origin === 'EXTERNAL' ? `BYODKIM, selector ${to.selector}` : 'Easy DKIM';
+      return [
+        `${identity.change?.kind} to ${how}; ${
+          payload.publish_first
+            ? 'its record goes out before SES is switched'
+            : 'SES names the new tokens when switched'
+        }`,
+      ];
+    }
+    case 'CheckNewRecords': {
+      const probe = (payload.probe as { status?: string }[] | undefined) ?? [];
+      const ok = probe.filter((result) => result.status === 'OK').length;
+      const base = `look ${payload.checks}: ${ok} of ${plural(probe.length, 'new record')} in DNS, outcome ${payload.outcome}`;
+      if (payload.outcome !== 'PENDING') return [base];
+      return [
+        `${base}; SES still signs as before (own look in ${formatDuration(Number(payload.next_check_seconds ?? 0) * 1000)})`,
+      ];
+    }
+    case 'ChangeDkimSigning': {
+      const dkim = payload.dkim as { origin?: string; selector?: string | null; status?: string };
+      return [
+        `SES switched to ${dkim.origin === 'EXTERNAL' ? `BYODKIM, selector ${dkim.selector}` : 'Easy DKIM'} (DKIM ${dkim.status})`,
+      ];
+    }
+    case 'ScheduleStaleRecordRemoval':
+      return ["the old signing's records stay for the grace period, then the remover deletes them"];
+    case 'AwaitNewRecords':
     case 'AwaitVerification': {
       const by = payload.woken_by === 'check_now' ? 'a check-now request' : 'the sweeper';
       const ses = payload.ses_status ? ` (SES: ${payload.ses_status})` : '';
@@ -109,8 +141,9 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
     case 'RecordFailure':
       return ["the registry records the run's failure"];
     case 'DiscardKeySecret':
+    case 'DiscardChangeKeySecret':
     case 'DiscardKeySecretAfterFailure':
-      return ["the supplied key's secret deleted"];
+      return ["the key's secret deleted"];
     case 'DescribeFailure': {
       const reason = payload.reason as { code?: string; message?: string } | undefined;
       return reason ? [`reason ${reason.code}: ${reason.message}`] : ['failure described'];
