@@ -479,6 +479,29 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
     expectValidDetail('Email Identity Verification Failed', failed());
   });
 
+  it('deletes a supplied key whose secret holds no usable key, and says SES was never switched', async () => {
+    startWith({ origin: 'AWS_SES', tokens: OLD_TOKENS });
+    const secretArn =
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:ses-identity-verifier/dkim-private-keys/example.com-0123456789ab';
+    secretValues.set(secretArn, 'not a key');
+
+    const run = await harness.run({
+      Operation: 'ChangeDkimSigning',
+      EmailIdentity: 'example.com',
+      SigningAttributesOrigin: 'EXTERNAL',
+      SigningAttributes: {
+        DomainSigningSelector: 'tenant1',
+        DomainSigningPrivateKeySecretArn: secretArn,
+      },
+    });
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'VALIDATION_ERROR' });
+    expect(ses).not.toHaveReceivedCommand(PutEmailIdentityDkimSigningAttributesCommand);
+    expect(secretValues.has(secretArn)).toBe(false);
+    expect(failed().can_still_send).toBe(true);
+    expectValidDetail('Email Identity Verification Failed', failed());
+  });
+
   it('says the domain cannot send when SES fails the new signing after the switch', async () => {
     startWith({ origin: 'AWS_SES', tokens: OLD_TOKENS });
     sesFailsNewSigning = true;

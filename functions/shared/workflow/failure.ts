@@ -63,8 +63,10 @@ export function failureDetail(
 /** What is known after a failure about whether the identity can send. */
 export interface SendingFacts {
   identity: string | null;
-  /** The DKIM change the run was making; null for a creation. */
-  change: DkimChange | null;
+  /** A DKIM change: whether SES had been switched to the new signing; null for a creation. */
+  switched: boolean | null;
+  /** When SES was switched, if it was. */
+  switchedAt?: string | null;
   /** SES's VerifiedForSendingStatus before the change (ReadDkimSigning), when it was read. */
   verifiedBefore: boolean | null;
   /** SES's VerifiedForSendingStatus at the run's last look, when SES was asked. */
@@ -73,17 +75,16 @@ export interface SendingFacts {
 
 /**
  * Says plainly whether the domain can still send after a failed run. A DKIM change that failed
- * before SES was switched (the new records never showed in DNS) left SES signing as before,
- * with the old records in place. A change that failed after the switch leaves what SES says
- * now: SES does not document a way back to a BYODKIM key it no longer holds, and never reveals
- * one, so a person decides (another change, with a key or to Easy DKIM).
+ * before SES was switched (its new records never showed in DNS, or it was refused) left SES
+ * signing as before, with the old records in place. A change that failed after the switch
+ * leaves what SES says now: SES does not document a way back to a BYODKIM key it no longer
+ * holds, and never reveals one, so a person decides (another change, with a key or to Easy DKIM).
  */
 export function sendingAfterFailure(
   facts: SendingFacts,
 ): Pick<FailureDetail, 'can_still_send' | 'sending'> {
   const who = facts.identity ?? 'The identity';
-  const { change } = facts;
-  if (change !== null && change.switched_at === null) {
+  if (facts.switched === false) {
     const can = facts.verifiedBefore === true;
     return {
       can_still_send: can,
@@ -93,12 +94,18 @@ export function sendingAfterFailure(
     };
   }
   const can = facts.verifiedNow === true;
-  if (change !== null) {
+  if (facts.switched === true) {
     return {
       can_still_send: can,
       sending: can
         ? `${who} can still send: SES reports it verified for sending.`
-        : `${who} cannot send now: SES was switched to the new DKIM signing at ${change.switched_at} and does not verify it. Fix the new records and send the change again, or change DKIM signing back (PUT /identities/{identity}/dkim); the old records stay in DNS for the grace period.`,
+        : `${who} cannot send now: SES was switched to the new DKIM signing${facts.switchedAt ? ` at ${facts.switchedAt}` : ''} and does not verify it. Fix the new records and send the change again, or change DKIM signing back (PUT /identities/{identity}/dkim); the old records stay in DNS.`,
+    };
+  }
+  if (facts.verifiedNow === null) {
+    return {
+      can_still_send: false,
+      sending: `The run failed before it looked at SES, so whether ${who} can send is not known here: GET /identities/{identity} shows SES's view.`,
     };
   }
   return {

@@ -144,7 +144,8 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
       change: identity.change,
       ...sendingAfterFailure({
         identity: identity.identity,
-        change: identity.change,
+        switched: identity.change === null ? null : identity.change.switched_at !== null,
+        switchedAt: identity.change?.switched_at ?? null,
         verifiedBefore: input.signing_before?.verified_for_sending ?? null,
         verifiedNow: verifiedForSending,
       }),
@@ -230,7 +231,7 @@ async function checkNewRecords(input: CheckInput, probe: Prober): Promise<CheckR
       change: identity.change,
       ...sendingAfterFailure({
         identity: identity.identity,
-        change: identity.change,
+        switched: false,
         verifiedBefore: input.signing_before?.verified_for_sending ?? null,
         verifiedNow: null,
       }),

@@ -24,6 +24,8 @@ export interface CaughtState {
   /** A DKIM change: how the domain signed before it, and the change as prepared. */
   signing_before?: SigningSnapshot | null;
   prepared?: { identity?: CreatedIdentity | null } | null;
+  /** A DKIM change: whether SES had been switched to the new signing. */
+  switched?: boolean;
   error?: { Error?: string; Cause?: string };
 }
 
@@ -63,8 +65,13 @@ export function describeFailure(state: CaughtState): FailureDetail {
     change: state.identity?.change ?? null,
     ...sendingAfterFailure({
       identity: state.identity?.identity ?? requested,
-      // A change caught before its switch answered has only the prepared change to go by.
-      change: state.identity?.change ?? state.prepared?.identity?.change ?? null,
+      // A DKIM change read how the domain signed first: it was switched only once
+      // ChangeDkimSigning answered.
+      switched:
+        state.signing_before === undefined || state.signing_before === null
+          ? null
+          : state.switched === true,
+      switchedAt: state.identity?.change?.switched_at ?? null,
       verifiedBefore: state.signing_before?.verified_for_sending ?? null,
       verifiedNow: state.check?.checked_at ? state.check.verified_for_sending : null,
     }),
