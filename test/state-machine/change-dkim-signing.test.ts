@@ -322,6 +322,7 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
       change: { kind: string; stale_records: unknown[]; switched_at: string | null };
       can_still_send: boolean;
       sending: string;
+      rollback?: Record<string, unknown>;
     };
   const oldCnames = OLD_TOKENS.map((t) => `${t}._domainkey.example.com`);
 
@@ -519,9 +520,45 @@ describe('VerifyEmailIdentity state machine: DKIM signing changes', () => {
     expect(run).toMatchObject({ status: 'FAILED', error: 'DKIM_FAILED' });
     expect(failed().change.switched_at).not.toBeNull();
     expect(failed().can_still_send).toBe(false);
-    expect(failed().sending).toContain('cannot send now');
     // The old records are not touched by a failed change.
     for (const t of OLD_TOKENS) expect(zone[`${t}._domainkey.example.com`]).toBeDefined();
+    // Easy DKIM needs no key: SES is switched back, and the tokens it names are published.
+    expect(calls).toEqual([
+      'UPSERT tenant1._domainkey.example.com',
+      'switch SES to EXTERNAL tenant1',
+      'switch SES to AWS_SES',
+      ...NEW_TOKENS.map((t) => `UPSERT ${t}._domainkey.example.com`),
+    ]);
+    expect(failed().rollback).toMatchObject({
+      origin: 'AWS_SES',
+      same_tokens: false,
+      tokens: NEW_TOKENS,
+      provider: 'route53',
+    });
+    expect(failed().sending).toContain('was switched back to Easy DKIM, and SES named new tokens');
+    expectValidDetail('Email Identity Verification Failed', failed());
+  });
+
+  it('leaves a failed BYODKIM rotation as SES has it: no key is kept to switch back to', async () => {
+    startWith({ origin: 'EXTERNAL', tokens: ['tenant1'] });
+    sesFailsNewSigning = true;
+
+    const run = await harness.run(
+      {
+        Operation: 'ChangeDkimSigning',
+        EmailIdentity: 'example.com',
+        SigningAttributesOrigin: 'EXTERNAL',
+        SigningAttributes: { GenerateDomainSigningKey: {} },
+      },
+      { sweeper: true },
+    );
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'DKIM_FAILED' });
+    expect(ses).toHaveReceivedCommandTimes(PutEmailIdentityDkimSigningAttributesCommand, 1);
+    expect(failed().rollback).toBeUndefined();
+    expect(failed().can_still_send).toBe(false);
+    expect(failed().sending).toContain('cannot send now');
+    expect(zone['tenant1._domainkey.example.com']).toBeDefined();
     expectValidDetail('Email Identity Verification Failed', failed());
   });
 });

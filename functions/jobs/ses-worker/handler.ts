@@ -9,6 +9,7 @@ import { handler as checkVerification } from '#steps/check-verification/handler.
 import { handler as createIdentity } from '#steps/create-identity/handler.js';
 import { handler as deleteIdentity } from '#steps/delete-identity/handler.js';
 import { handler as readDkimSigning } from '#steps/read-dkim-signing/handler.js';
+import { handler as rollBackDkimSigning } from '#steps/roll-back-dkim-signing/handler.js';
 import { runQueuedStep, type StepHandler } from './run-queued-step.js';
 
 /**
@@ -23,6 +24,7 @@ const QUEUED_STEPS: Record<string, StepHandler> = {
   ChangeDkimSigning: changeDkimSigning,
   CheckVerification: checkVerification,
   DeleteIdentity: deleteIdentity,
+  RollBackDkimSigning: rollBackDkimSigning,
 };
 
 // Module scope: one budget for the life of this worker, the only one that calls SES for runs.
