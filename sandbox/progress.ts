@@ -128,6 +128,12 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
         `SES switched to ${dkim.origin === 'EXTERNAL' ? `BYODKIM, selector ${dkim.selector}` : 'Easy DKIM'} (DKIM ${dkim.status})`,
       ];
     }
+    case 'RollBackDkimSigning': {
+      const rollback = payload.rollback as { same_tokens?: boolean } | undefined;
+      return [
+        `SES switched back to Easy DKIM (${rollback?.same_tokens ? 'its old tokens, whose CNAMEs never left DNS' : 'new tokens, to publish'})`,
+      ];
+    }
     case 'ScheduleStaleRecordRemoval':
       return ["the old signing's records stay for the grace period, then the remover deletes them"];
     case 'AwaitNewRecords':
