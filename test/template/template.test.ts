@@ -85,6 +85,7 @@ describe('template.yaml contract checks', () => {
     fn.Properties.Timeout = 900;
     expect(checkTaskTimeouts(slow).problems).toEqual([
       "VerifyEmailIdentityStateMachine PublishDnsRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
+      "VerifyEmailIdentityStateMachine PublishRolledBackRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
     ]);
   });
 });
@@ -577,6 +578,7 @@ describe('SES at its rate', () => {
       CreateIdentity: 'ses-identity-changes',
       ChangeDkimSigning: 'ses-identity-changes',
       DeleteIdentity: 'ses-identity-changes',
+      RollBackDkimSigning: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
       CheckNewRecords: 'ses-identity-reads',
