@@ -44,7 +44,11 @@ export async function removeStaleRecords(
     id: input.dns.hosted_zone_id,
     name: input.dns.hosted_zone_name,
   });
-  const removed = outcome.removed.map(({ type, name }) => ({ type, name }));
+  // Stale records are DKIM's (CNAME or TXT), so are the ones removed.
+  const removed = outcome.removed.map(({ type, name }) => ({
+    type: type as StaleRecordCleanup['removed_records'][number]['type'],
+    name,
+  }));
   return cleanup(input, removed, [], outcome.detail);
 }
 
