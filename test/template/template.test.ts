@@ -570,6 +570,7 @@ describe('SES at its rate', () => {
       CreateIdentity: 'ses-identity-changes',
       ChangeDkimSigning: 'ses-identity-changes',
       DeleteIdentity: 'ses-identity-changes',
+      ConfigureSending: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
     });

@@ -1,4 +1,5 @@
 import type { FieldIssue, ReasonCode } from './errors.js';
+import type { Readiness } from '#shared/readiness/readiness.js';
 import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from './types.js';
 
 /** SES's VerificationInfo, in our vocabulary. */
@@ -35,6 +36,8 @@ export interface FailureDetail {
   diagnosis: ProbeResult[];
   /** The DKIM change the run was making, when it was one. */
   change: DkimChange | null;
+  /** Each requested part of "ready to send" at the run's last look; null before one. */
+  readiness: Readiness | null;
 }
 
 /** Builds a failure detail, filling what is not known with empty values (the schema needs every field). */
@@ -51,5 +54,6 @@ export function failureDetail(
     records: fields.records ?? [],
     diagnosis: fields.diagnosis ?? [],
     change: fields.change ?? null,
+    readiness: fields.readiness ?? null,
   };
 }
