@@ -203,7 +203,8 @@ function matches(record: DkimDnsRecord, set: ResourceRecordSet | null): boolean 
   const [only] = values;
   if (values.length !== 1 || only?.Value === undefined) return false;
   if (record.type === 'CNAME') return normalizeName(only.Value) === normalizeName(record.value);
-  if (record.type === 'MX') return only.Value.replace(/\.$/, '') === recordData(record).replace(/\.$/, '');
+  if (record.type === 'MX')
+    return only.Value.replace(/\.$/, '') === recordData(record).replace(/\.$/, '');
   return parseTxtStrings(only.Value).join('') === record.value;
 }
 

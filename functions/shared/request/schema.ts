@@ -408,7 +408,12 @@ function partProblems(request: Record<string, unknown>): { path: string[]; messa
         path: ['MailFrom', 'Domain'],
         message: `must be a subdomain of ${identity} (like bounce.${identity}): SES accepts only a MAIL FROM domain below the identity`,
       });
-    } else if (mailFrom.slice(0, -(identity.length + 1)).split('.').some((l) => l.startsWith('_'))) {
+    } else if (
+      mailFrom
+        .slice(0, -(identity.length + 1))
+        .split('.')
+        .some((l) => l.startsWith('_'))
+    ) {
       problems.push({
         path: ['MailFrom', 'Domain'],
         message: 'must not use a label that begins with "_" (those names hold DKIM and DMARC)',

@@ -1,5 +1,5 @@
-import type { FieldIssue, ReasonCode } from './errors.js';
 import type { Readiness } from '#shared/readiness/readiness.js';
+import type { FieldIssue, ReasonCode } from './errors.js';
 import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from './types.js';
 
 /** SES's VerificationInfo, in our vocabulary. */

@@ -177,7 +177,10 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   // At the deadline SES gives up too (FAILED after 72 hours): that is a time-out, not a rejection.
   const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
   if (secondsToDeadline <= 0) {
-    return failure('TIMED_OUT', timedOutMessage(identity, probeResults, readiness, identityVerified));
+    return failure(
+      'TIMED_OUT',
+      timedOutMessage(identity, probeResults, readiness, identityVerified),
+    );
   }
   if (isDomain && dkimStatus === 'FAILED') {
     return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));

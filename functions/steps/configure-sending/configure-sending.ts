@@ -91,7 +91,10 @@ async function findOrCreateTenant(
   if (existing !== null) return { tenant: existing, created: false };
   try {
     const output = await sesv2Client.send(new CreateTenantCommand({ TenantName: name }));
-    return { tenant: { id: output.TenantId ?? null, arn: output.TenantArn ?? null }, created: true };
+    return {
+      tenant: { id: output.TenantId ?? null, arn: output.TenantArn ?? null },
+      created: true,
+    };
   } catch (error) {
     if (sesErrorName(error) !== 'AlreadyExistsException') {
       throw toStepError(error, `CreateTenant ${name}`);

@@ -1,10 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { ManualDnsProvider } from '#shared/dns/manual-provider.js';
-import { DEFAULT_DKIM_TTL } from '#shared/dns/records.js';
-import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
 import { lookupTxt } from '#shared/dns/probe.js';
 import { probeOptionsFromEnv } from '#shared/dns/probe-config.js';
+import { DEFAULT_DKIM_TTL } from '#shared/dns/records.js';
+import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
 import { integerEnv, optionalEnv, requireEnv } from '#shared/runtime/config.js';
 import { lambdaHandler, logger, metrics } from '#shared/runtime/observability.js';
 import { ValidationError } from '#shared/workflow/errors.js';

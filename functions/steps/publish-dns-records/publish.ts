@@ -1,4 +1,9 @@
-import { type DnsProvider, type ProviderChoice, selectProvider } from '#shared/dns/provider.js';
+import {
+  type DnsProvider,
+  type ProviderChoice,
+  type PublishOutcome,
+  selectProvider,
+} from '#shared/dns/provider.js';
 import {
   dkimRecordsFor,
   dmarcRecordFor,
@@ -6,7 +11,12 @@ import {
   toZoneFileLines,
 } from '#shared/dns/records.js';
 import { DnsPublishError, ServiceUnavailableError } from '#shared/workflow/errors.js';
-import type { CreatedIdentity, DmarcOutcome, PublishedRecords } from '#shared/workflow/types.js';
+import type {
+  CreatedIdentity,
+  DkimDnsRecord,
+  DmarcOutcome,
+  PublishedRecords,
+} from '#shared/workflow/types.js';
 
 export interface PublishSettings {
   /** Providers that find zones, in the order the default rule tries them (route53). */
@@ -86,7 +96,7 @@ export async function publishDkimRecords(
       dmarc = { action: 'PUBLISHED', name: ours.name, value: ours.value };
     }
   }
-  const outcome = await choice.provider.publish(records, choice.zone);
+  const outcome = await publishByPart(choice, records);
   if (dmarc?.action === 'PUBLISHED' && !outcome.written) dmarc = { ...dmarc, action: 'REQUIRED' };
 
   return {
@@ -100,6 +110,30 @@ export async function publishDkimRecords(
     records,
     zone_file: toZoneFileLines(records),
     dmarc,
+  };
+}
+
+/**
+ * One change per part (DKIM, then MAIL FROM, then DMARC): each part's Route 53 permissions are
+ * their own (template.yaml, PublishDnsRecordsFunction), and IAM judges a change batch as a whole.
+ */
+async function publishByPart(
+  choice: ProviderChoice,
+  records: DkimDnsRecord[],
+): Promise<PublishOutcome> {
+  const groups = new Map<string, DkimDnsRecord[]>();
+  for (const record of records) {
+    const part = record.part ?? 'dkim';
+    groups.set(part, [...(groups.get(part) ?? []), record]);
+  }
+  const outcomes: PublishOutcome[] = [];
+  for (const group of groups.values()) {
+    outcomes.push(await choice.provider.publish(group, choice.zone));
+  }
+  return {
+    written: outcomes.every((outcome) => outcome.written),
+    changeId: outcomes.map((outcome) => outcome.changeId).find((id) => id !== null) ?? null,
+    detail: outcomes.map((outcome) => outcome.detail).join('; '),
   };
 }
 
