@@ -157,7 +157,8 @@ describe('VerifyEmailIdentity state machine: ready to send', () => {
   /** What DNS answers for a record set once Route 53 holds it. */
   function serve(set: ResourceRecordSet) {
     const name = (set.Name ?? '').replace(/\.$/, '');
-    const data = (zone[name] ??= {});
+    const data = zone[name] ?? {};
+    zone[name] = data;
     const values = (set.ResourceRecords ?? []).map((record) => record.Value ?? '');
     if (set.Type === 'CNAME') data.CNAME = values.map((v) => v.replace(/\.$/, ''));
     if (set.Type === 'TXT') data.TXT = values.map((v) => [v.replace(/^"|"$/g, '')]);
