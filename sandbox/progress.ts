@@ -54,6 +54,14 @@ export function causeInWords(cause: unknown): string | undefined {
   return cause;
 }
 
+/** How progress names the parts of readiness. */
+const PART_NAMES: Record<string, string> = {
+  dkim: 'DKIM',
+  mail_from: 'MAIL FROM',
+  dmarc: 'DMARC',
+  tenant: 'tenant',
+};
+
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** What a Task state did, from its output, in one line (and the records a person must add). */
@@ -74,25 +82,53 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
         `SES identity ${payload.identity} ${payload.adopted ? 'adopted' : 'created'} (${how})`,
       ];
     }
+    case 'ConfigureSending': {
+      const mailFrom = payload.mail_from as { domain?: string } | null | undefined;
+      const tenant = payload.tenant as { name?: string; created?: boolean } | null | undefined;
+      return [
+        [
+          mailFrom ? `MAIL FROM domain ${mailFrom.domain} set` : null,
+          tenant ? `tenant ${tenant.name} ${tenant.created ? 'created and ' : ''}joined` : null,
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ];
+    }
     case 'PublishDnsRecords': {
-      const records = (payload.records as unknown[] | undefined) ?? [];
+      const records = (payload.records as { part?: string }[] | undefined) ?? [];
+      const dmarc = payload.dmarc as { action?: string; value?: string } | null | undefined;
+      const counts = ['dkim', 'mail_from', 'dmarc']
+        .map((part) => [part, records.filter((r) => (r.part ?? 'dkim') === part).length] as const)
+        .filter(([, count]) => count > 0)
+        .map(([part, count]) => plural(count, `${PART_NAMES[part]} record`))
+        .join(', ');
+      const kept =
+        dmarc?.action === 'EXISTING' ? [`    an existing DMARC record kept: ${dmarc.value}`] : [];
       if (payload.written) {
         return [
-          `${plural(records.length, 'DKIM record')} written to Route 53 zone ${payload.hosted_zone_name} (${payload.hosted_zone_id})`,
+          `${counts} written to Route 53 zone ${payload.hosted_zone_name} (${payload.hosted_zone_id})`,
+          ...kept,
         ];
       }
       // Nobody else will add them: the lines to paste.
       const lines = (payload.zone_file as string[] | undefined) ?? [];
       return [
-        `${plural(records.length, 'DKIM record')} to add by hand (${payload.provider}): ${payload.provider_reason}`,
+        `${counts} to add by hand (${payload.provider}): ${payload.provider_reason}`,
         ...lines.map((line) => `    ${line}`),
+        ...kept,
       ];
     }
     case 'CheckVerification': {
       const outcome = String(payload.outcome ?? '');
       // An address has no DKIM status until SES sees it confirmed.
       const dkim = payload.dkim_status ? `DKIM ${payload.dkim_status}, ` : '';
-      const base = `check ${payload.checks}: ${dkim}outcome ${outcome}`;
+      const parts = Object.entries(
+        (payload.readiness as Record<string, { status?: string }> | null | undefined) ?? {},
+      )
+        .filter(([name]) => name !== 'dkim')
+        .map(([name, part]) => `${PART_NAMES[name] ?? name} ${part.status}, `)
+        .join('');
+      const base = `check ${payload.checks}: ${dkim}${parts}outcome ${outcome}`;
       if (outcome !== 'PENDING') return [base];
       const next = Number(payload.next_check_seconds ?? 0);
       return [

@@ -192,7 +192,12 @@ describe('template.yaml least privilege', () => {
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('scopes every SES action to identity ARNs, but the bulk list, which has no resource', () => {
+  it('scopes every SES action to identity ARNs, but the bulk list, which has no resource, and the tenant actions', () => {
+    const TENANT_ACTIONS = [
+      'ses:GetTenant',
+      'ses:CreateTenant',
+      'ses:CreateTenantResourceAssociation',
+    ];
     const sesStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some(
         (action) => action.startsWith('ses:') && action !== 'ses:ListEmailIdentities',
@@ -200,7 +205,18 @@ describe('template.yaml least privilege', () => {
     );
     expect(sesStatements.length).toBeGreaterThan(0);
     for (const { statement } of sesStatements) {
-      for (const arn of resourcesOf(statement).map(arnText)) {
+      const resources = resourcesOf(statement).map(arnText);
+      if (actionsOf(statement).every((action) => TENANT_ACTIONS.includes(action))) {
+        // A tenant, and what an association takes into it: the identity, its configuration set.
+        for (const arn of resources) {
+          expect(arn).toMatch(
+            /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(tenant|identity|configuration-set)\/\*$/,
+          );
+        }
+        continue;
+      }
+      expect(actionsOf(statement).some((action) => TENANT_ACTIONS.includes(action))).toBe(false);
+      for (const arn of resources) {
         expect(arn).toMatch(
           /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity\/\*$/,
         );
@@ -208,19 +224,58 @@ describe('template.yaml least privilege', () => {
     }
   });
 
-  it('limits Route 53 changes to UPSERTs of CNAME and TXT records under _domainkey names', () => {
-    const [change, ...others] = functionStatements('PublishDnsRecordsFunction').filter(
-      (statement) => actionsOf(statement).includes('route53:ChangeResourceRecordSets'),
+  it('grants CreateTenant and GetTenant on tenants only', () => {
+    const tenants = functionStatements('SesWorkerFunction').find(
+      (statement) => statement.Sid === 'Tenants',
     );
-    expect(others).toEqual([]);
-    expect(actionsOf(change as PolicyStatement)).toEqual(['route53:ChangeResourceRecordSets']);
-    expect(change?.Condition).toEqual({
-      'ForAllValues:StringLike': {
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*._domainkey.*'],
+    expect(actionsOf(tenants as PolicyStatement)).toEqual(['ses:GetTenant', 'ses:CreateTenant']);
+    expect(resourcesOf(tenants as PolicyStatement).map(arnText)).toEqual([
+      'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:tenant/*',
+    ]);
+  });
+
+  it('limits Route 53 changes to DKIM UPSERTs, MAIL FROM MX and TXT UPSERTs, and DMARC CREATEs, and denies any DMARC overwrite', () => {
+    const changes = functionStatements('PublishDnsRecordsFunction').filter((statement) =>
+      actionsOf(statement).includes('route53:ChangeResourceRecordSets'),
+    );
+    for (const change of changes) {
+      expect(actionsOf(change)).toEqual(['route53:ChangeResourceRecordSets']);
+    }
+    const conditions = Object.fromEntries(
+      changes.map((change) => [`${change.Effect} ${change.Sid}`, change.Condition]),
+    );
+    expect(conditions).toEqual({
+      'Allow UpsertDkimRecordsOnly': {
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*._domainkey.*'],
+        },
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
       },
-      'ForAllValues:StringEquals': {
-        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      'Allow UpsertMailFromRecordsOnly': {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['MX', 'TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
+      'Allow CreateDmarcRecordsOnly': {
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_dmarc.*'],
+        },
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['CREATE'],
+        },
+      },
+      'Deny NeverOverwriteDmarc': {
+        'ForAnyValue:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_dmarc.*'],
+        },
+        'ForAnyValue:StringEquals': {
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+        },
       },
     });
   });
@@ -579,6 +634,7 @@ describe('SES at its rate', () => {
       ChangeDkimSigning: 'ses-identity-changes',
       DeleteIdentity: 'ses-identity-changes',
       RollBackDkimSigning: 'ses-identity-changes',
+      ConfigureSending: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
       CheckNewRecords: 'ses-identity-reads',

@@ -74,7 +74,10 @@ export async function removeDueRecords(settings: RemovalSettings): Promise<Remov
           id: removal.hosted_zone_id,
           name: removal.hosted_zone_name,
         });
-        report.removed_records.push(...outcome.removed.map(({ type, name }) => ({ type, name })));
+        // Stale records are DKIM's (CNAME or TXT), so are the ones removed.
+        report.removed_records.push(
+          ...outcome.removed.map(({ type, name }) => ({ type: type as StaleRecord['type'], name })),
+        );
       } catch (error) {
         settings.onError?.(item.identity, error);
         remaining.push(batch);

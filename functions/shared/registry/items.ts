@@ -68,6 +68,8 @@ export interface RegistryItem {
   published_json?: string;
   /** Our own latest DNS look-up of each record, JSON, and when it was made. */
   probe_json?: string;
+  /** Each requested part of "ready to send" at the run's latest look, JSON. */
+  readiness_json?: string;
   checked_at?: string;
   /**
    * Old DKIM records a verified change left in DNS for the grace period, one batch per change;

@@ -200,6 +200,8 @@ export interface CheckRecord {
   records: unknown[];
   published: unknown;
   probe: unknown[];
+  /** Each requested part of "ready to send" as the look found it. */
+  readiness?: unknown;
   checked_at: string;
 }
 
@@ -219,13 +221,14 @@ export async function recordCheck(
         TableName: table,
         Key: { identity },
         UpdateExpression:
-          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, checked_at = :at, updated_at = :at',
+          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, readiness_json = :readiness, checked_at = :at, updated_at = :at',
         ConditionExpression: 'active_run_id = :id',
         ExpressionAttributeValues: {
           ':dkim': check.dkim_status,
           ':records': JSON.stringify(check.records),
           ':published': JSON.stringify(check.published),
           ':probe': JSON.stringify(check.probe),
+          ':readiness': JSON.stringify(check.readiness ?? null),
           ':at': check.checked_at,
           ':id': runId,
         },

@@ -1,3 +1,4 @@
+import type { Readiness } from '#shared/readiness/readiness.js';
 import type { FieldIssue, ReasonCode } from './errors.js';
 import type { DkimChange, DkimDnsRecord, IdentityType, ProbeResult } from './types.js';
 
@@ -39,6 +40,8 @@ export interface FailureDetail {
   can_still_send: boolean;
   /** The same in words: what signs the domain's mail now, and what to do. */
   sending: string;
+  /** Each requested part of "ready to send" at the run's last look; null before one. */
+  readiness: Readiness | null;
 }
 
 /** Builds a failure detail, filling what is not known with empty values (the schema needs every field). */
@@ -57,6 +60,7 @@ export function failureDetail(
     change: fields.change ?? null,
     can_still_send: fields.can_still_send ?? false,
     sending: fields.sending ?? 'Whether the identity can send could not be determined.',
+    readiness: fields.readiness ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
+import { isReady, partsIn, type Readiness, readinessOf } from '#shared/readiness/readiness.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity } from '#shared/ses/identity-view.js';
@@ -18,8 +19,9 @@ import type {
   DkimSummary,
   ProbeResult,
   PublishedRecords,
+  SendingSetup,
 } from '#shared/workflow/types.js';
-import { DEADLINE_SECONDS, nextLookSeconds } from './schedule.js';
+import { DEADLINE_SECONDS, nextLookSeconds, nextPartsLookSeconds } from './schedule.js';
 
 /** What CheckVerification returns; the state machine passes it back as `previous` next time. */
 export interface CheckResult {
@@ -36,6 +38,8 @@ export interface CheckResult {
   probe: ProbeResult[];
   verification_info: VerificationInfo | null;
   failure: FailureDetail | null;
+  /** Each requested part of "ready to send" (null before the first look). */
+  readiness: Readiness | null;
 }
 
 /** How the run came to look: nothing yet (its first look), a waker, or its own timer. */
@@ -59,6 +63,8 @@ export interface CheckInput {
   before_switch?: boolean;
   /** How the domain signed before a DKIM change (null for a creation). */
   signing_before?: SigningSnapshot | null;
+  /** What ConfigureSending did (MAIL FROM, tenant); null when the request asks for neither. */
+  sending?: SendingSetup | null;
 }
 
 export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
@@ -109,11 +115,40 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   const verifiedForSending = ses
     ? ses.verified_for_sending === true
     : previous.verified_for_sending;
-  const verified = isDomain ? verifiedForSending && dkimStatus === 'SUCCESS' : verifiedForSending;
+  // SES verified the identity itself: what the sweeper's ListEmailIdentities can see change.
+  const identityVerified = isDomain
+    ? verifiedForSending && dkimStatus === 'SUCCESS'
+    : verifiedForSending;
   const verificationInfo = ses ? verificationInfoOf(ses) : previous.verification_info;
-  if (isDomain && !verified && records.length > 0 && probeResults.length === 0) {
+  // Parts beyond DKIM that only DNS shows (DMARC) or whose records are worth a diagnosis.
+  const otherRecords = records.some((record) => (record.part ?? 'dkim') !== 'dkim');
+  if (
+    isDomain &&
+    (!identityVerified || otherRecords) &&
+    records.length > 0 &&
+    probeResults.length === 0
+  ) {
     probeResults = await probe(records);
   }
+  const parts = identity.parts ?? null;
+  // GetEmailIdentity's MailFromAttributes when SES was asked; else what the last look saw.
+  const mailFromStatus =
+    parts?.mail_from == null
+      ? null
+      : ses
+        ? (ses.mail_from?.status ?? 'PENDING')
+        : ((previous.readiness?.mail_from?.ses_status as string | null | undefined) ?? 'PENDING');
+  const readiness = readinessOf({
+    identity_type: identity.identity_type,
+    dkim_status: dkimStatus,
+    verified_for_sending: verifiedForSending,
+    mail_from_status: mailFromStatus,
+    parts,
+    sending: input.sending ?? null,
+    dns: input.dns,
+    probe: probeResults,
+  });
+  const verified = identityVerified && isReady(readiness);
 
   const now = clock.now();
   const base = {
@@ -127,10 +162,14 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
     elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
     probe: probeResults,
     verification_info: verificationInfo,
+    readiness,
   };
-  const failure = (code: 'DKIM_FAILED' | 'TIMED_OUT', message: string): CheckResult => ({
+  const failure = (
+    code: 'DKIM_FAILED' | 'MAIL_FROM_FAILED' | 'TIMED_OUT',
+    message: string,
+  ): CheckResult => ({
     ...base,
-    outcome: code === 'DKIM_FAILED' ? 'FAILED' : 'TIMED_OUT',
+    outcome: code === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
     next_check_seconds: 0,
     failure: failureDetail({
       identity: identity.identity,
@@ -149,6 +188,7 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
         verifiedBefore: input.signing_before?.verified_for_sending ?? null,
         verifiedNow: verifiedForSending,
       }),
+      readiness,
     }),
   });
 
@@ -156,17 +196,36 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   // At the deadline SES gives up too (FAILED after 72 hours): that is a time-out, not a rejection.
   const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
   if (secondsToDeadline <= 0) {
-    return failure('TIMED_OUT', timedOutMessage(identity, probeResults));
+    return failure(
+      'TIMED_OUT',
+      timedOutMessage(identity, probeResults, readiness, identityVerified),
+    );
   }
   if (isDomain && dkimStatus === 'FAILED') {
     return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
   }
+  if (readiness.mail_from?.status === 'FAILED') {
+    return failure('MAIL_FROM_FAILED', readiness.mail_from.detail);
+  }
   return {
     ...base,
     outcome: 'PENDING',
-    next_check_seconds: nextLookSeconds(secondsToDeadline),
+    // Once SES has verified the identity, the sweeper sees nothing more change (ListEmailIdentities
+    // shows no MAIL FROM status, and DNS is ours to look at): the run looks on its own, sooner.
+    next_check_seconds: identityVerified
+      ? nextPartsLookSeconds(secondsToDeadline, previousPartsLook(previous))
+      : nextLookSeconds(secondsToDeadline),
     failure: null,
   };
+}
+
+/** The interval of the previous look when it too waited on parts beyond the identity, else null. */
+function previousPartsLook(previous: CheckResult): number | null {
+  const dkim = previous.readiness?.dkim;
+  const wasVerified = dkim ? dkim.status === 'READY' : previous.verified_for_sending;
+  return previous.outcome === 'PENDING' && wasVerified && previous.readiness !== null
+    ? previous.next_check_seconds
+    : null;
 }
 
 const isOk = (result: ProbeResult) => result.status === 'OK';
@@ -194,6 +253,8 @@ async function checkNewRecords(input: CheckInput, probe: Prober): Promise<CheckR
     elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
     probe: probeResults,
     verification_info: previous.verification_info,
+    // Before the switch SES has nothing new to say: the parts stand as the last look left them.
+    readiness: previous.readiness ?? null,
   };
   if (records.length > 0 && probeResults.every(isOk)) {
     return { ...base, outcome: 'RECORDS_READY', next_check_seconds: 0, failure: null };
@@ -257,7 +318,22 @@ function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]):
     .join(' ');
 }
 
-function timedOutMessage(identity: CreatedIdentity, probe: ProbeResult[]): string {
+function timedOutMessage(
+  identity: CreatedIdentity,
+  probe: ProbeResult[],
+  readiness: Readiness,
+  identityVerified: boolean,
+): string {
+  if (identityVerified) {
+    const pending = partsIn(readiness, 'PENDING');
+    return [
+      `SES verified ${identity.identity}, but within the deadline these parts of "ready to send" did not become ready: ${pending.join(', ')}.`,
+      ...pending.map((name) => readiness[name]?.detail ?? ''),
+      summariseProbe(probe),
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
   if (identity.identity_type === 'EMAIL_ADDRESS') {
     return `Nobody followed the verification link SES mailed to ${identity.identity} within 24 hours, when the link expires. Start a new run (repeat the request with a new Idempotency-Key header) to send a new link.`;
   }
