@@ -75,7 +75,10 @@ describe('the VerifyEmailIdentity definition', () => {
     );
     const exceptions = {
       // The identity is verified by then: a failed clean-up is reported, not a failed run.
-      RemoveStaleRecords: 'StaleRecordsKept',
+      ScheduleStaleRecordRemoval: 'StaleRecordsKept',
+      // Already on the failure path: a rollback that fails still ends in the failure event.
+      RollBackDkimSigning: 'RecordFailure',
+      PublishRolledBackRecords: 'NoteRollBackUnpublished',
       // Already on the failure path: the failure event goes out whatever happens.
       DescribeFailure: 'DescribeFailureFallback',
       DiscardKeySecretAfterFailure: 'HoldsIdentity',

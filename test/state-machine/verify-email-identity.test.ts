@@ -629,12 +629,13 @@ describe('VerifyEmailIdentity state machine', () => {
       },
     });
 
-    expect(run.statesEntered.slice(0, 7)).toEqual([
+    expect(run.statesEntered.slice(0, 8)).toEqual([
       'ReadRequest',
       'ClaimIdentity',
       'ChooseOperation',
       'CreateIdentity',
       'NoteRestart',
+      'NeedsSendingSetup',
       'HasKeySecret',
       'DiscardKeySecret',
     ]);

@@ -6,9 +6,11 @@ import { lambdaHandler } from '#shared/runtime/observability.js';
 import { SesBudget } from '#shared/ses/budget.js';
 import { handler as changeDkimSigning } from '#steps/change-dkim-signing/handler.js';
 import { handler as checkVerification } from '#steps/check-verification/handler.js';
+import { handler as configureSending } from '#steps/configure-sending/handler.js';
 import { handler as createIdentity } from '#steps/create-identity/handler.js';
 import { handler as deleteIdentity } from '#steps/delete-identity/handler.js';
 import { handler as readDkimSigning } from '#steps/read-dkim-signing/handler.js';
+import { handler as rollBackDkimSigning } from '#steps/roll-back-dkim-signing/handler.js';
 import { runQueuedStep, type StepHandler } from './run-queued-step.js';
 
 /**
@@ -21,8 +23,10 @@ const QUEUED_STEPS: Record<string, StepHandler> = {
   CreateIdentity: createIdentity,
   ReadDkimSigning: readDkimSigning,
   ChangeDkimSigning: changeDkimSigning,
+  ConfigureSending: configureSending,
   CheckVerification: checkVerification,
   DeleteIdentity: deleteIdentity,
+  RollBackDkimSigning: rollBackDkimSigning,
 };
 
 // Module scope: one budget for the life of this worker, the only one that calls SES for runs.

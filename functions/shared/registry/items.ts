@@ -73,6 +73,8 @@ export interface RegistryItem {
   published_json?: string;
   /** Our own latest DNS look-up of each record, JSON, and when it was made. */
   probe_json?: string;
+  /** Each requested part of "ready to send" at the run's latest look, JSON. */
+  readiness_json?: string;
   checked_at?: string;
   /**
    * The request's `AutoRestart` (absent: true): whether the sweeper may restart a verification
@@ -88,6 +90,28 @@ export interface RegistryItem {
   drift_misses?: number;
   /** When the drift watch marked the identity DEGRADED. */
   degraded_at?: string;
+  /**
+   * Old DKIM records a verified change left in DNS for the grace period, one batch per change;
+   * the stale-record remover deletes each batch once its grace period is over.
+   */
+  stale_removals?: StaleRemovalBatch[];
+  /** Present only while batches wait (the sparse ByStaleSince index): always STALE_RECORDS. */
+  stale_kind?: typeof STALE_KIND;
+  /** The oldest waiting batch's `since`: the index's sort key, so due items are one query. */
+  stale_since?: string;
+}
+
+/** The one value of `stale_kind`, the partition key of the sparse ByStaleSince index. */
+export const STALE_KIND = 'STALE_RECORDS';
+
+/** The stale records of one verified DKIM change, as the state machine wrote them. */
+export interface StaleRemovalBatch {
+  /** When the change verified: its grace period counts from here. */
+  since: string;
+  /** The run that made the change. */
+  execution_id: string;
+  /** A StaleRecordRemoval (workflow/types.ts), JSON: which records the stack published, and where. */
+  removal_json: string;
 }
 
 /** A page of the list, and the token of the next one (null on the last page). */

@@ -9,7 +9,14 @@ import {
 import { dynamodbClient } from '#shared/aws/clients/dynamodb.js';
 import type { RestartSettings } from '#shared/runs/restart-request.js';
 import type { IdentityType } from '#shared/workflow/types.js';
-import type { IdentityStatus, RegistryItem, RegistryPage, RunRecord } from './items.js';
+import {
+  type IdentityStatus,
+  type RegistryItem,
+  type RegistryPage,
+  type RunRecord,
+  STALE_KIND,
+  type StaleRemovalBatch,
+} from './items.js';
 
 /**
  * The identity registry: one DynamoDB item per identity, in the table named `table`. Every write
@@ -225,6 +232,8 @@ export interface CheckRecord {
   records: unknown[];
   published: unknown;
   probe: unknown[];
+  /** Each requested part of "ready to send" as the look found it. */
+  readiness?: unknown;
   checked_at: string;
 }
 
@@ -244,13 +253,14 @@ export async function recordCheck(
         TableName: table,
         Key: { identity },
         UpdateExpression:
-          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, checked_at = :at, updated_at = :at',
+          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, readiness_json = :readiness, checked_at = :at, updated_at = :at',
         ConditionExpression: 'active_run_id = :id',
         ExpressionAttributeValues: {
           ':dkim': check.dkim_status,
           ':records': JSON.stringify(check.records),
           ':published': JSON.stringify(check.published),
           ':probe': JSON.stringify(check.probe),
+          ':readiness': JSON.stringify(check.readiness ?? null),
           ':at': check.checked_at,
           ':id': runId,
         },
@@ -504,6 +514,68 @@ export async function markDrift(
           ':now': now.toISOString(),
           ...(change.to === 'VERIFIED' && { ':zero': 0 }),
           ...idle.values,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The index of the items whose stale DKIM records wait for their grace period to end. */
+export const BY_STALE_SINCE_INDEX = 'ByStaleSince';
+
+/**
+ * Every item with stale-record batches whose oldest began at or before `cutoff`, page by page
+ * (the sparse ByStaleSince index holds only items with batches waiting).
+ */
+export async function* itemsWithStaleRecordsSince(
+  table: string,
+  cutoff: string,
+): AsyncGenerator<RegistryItem> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamodbClient.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: BY_STALE_SINCE_INDEX,
+        KeyConditionExpression: 'stale_kind = :kind AND stale_since <= :cutoff',
+        ExpressionAttributeValues: { ':kind': STALE_KIND, ':cutoff': cutoff },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* (page.Items ?? []) as RegistryItem[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/**
+ * Replaces an item's stale-record batches with `remaining` (the ones not yet due or not yet
+ * removed), only if nobody added one since it was read (`readCount`): a verified change that
+ * appended a batch meanwhile makes this a no-op, and the next run of the remover sees both.
+ * Returns false then, or when the item is gone (offboarded).
+ */
+export async function replaceStaleRemovals(
+  table: string,
+  identity: string,
+  readCount: number,
+  remaining: StaleRemovalBatch[],
+): Promise<boolean> {
+  const oldest = remaining.map((batch) => batch.since).sort()[0];
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        ...(oldest === undefined
+          ? { UpdateExpression: 'REMOVE stale_removals, stale_kind, stale_since' }
+          : { UpdateExpression: 'SET stale_removals = :remaining, stale_since = :oldest' }),
+        ConditionExpression: 'size(stale_removals) = :count',
+        ExpressionAttributeValues: {
+          ':count': readCount,
+          ...(oldest !== undefined && { ':remaining': remaining, ':oldest': oldest }),
         },
       }),
     );

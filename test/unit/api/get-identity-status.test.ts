@@ -149,6 +149,7 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
           records: publishedRecords,
           zone_file: publishedRecords.map((r) => `${r.name}. 1800 IN CNAME ${r.value}.`),
           probe,
+          readiness: null,
           latest_run: {
             id: RUN_ID,
             execution_arn: RUN_ARN,
