@@ -36,6 +36,13 @@ Options:
   --hosted-zone-id ID        the Route 53 hosted zone to write to
   --replica REGION           a DEED replica of the domain in this other SES Region, created
                              and verified once the domain is (repeatable)
+  --mail-from DOMAIN         a custom MAIL FROM domain below the identity (bounce.example.com)
+  --mail-from-on-mx-failure USE_DEFAULT_VALUE|REJECT_MESSAGE
+                             what SES does while the MX record is missing (default: the first)
+  --dmarc none|quarantine|reject
+                             a _dmarc record with this policy, unless one exists already
+  --dmarc-rua mailto:...     where DMARC aggregate reports go
+  --tenant NAME              the SES tenant the identity belongs to (created when new)
   --confirm-after MINUTES    addresses: follow the mailbox link after this many virtual
                              minutes (default 2; "never" leaves it unconfirmed)
   -q, --quiet                no progress: stderr gets only a failure's reason, or an error
@@ -94,6 +101,11 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
       dns: { type: 'string' },
       'hosted-zone-id': { type: 'string' },
       replica: { type: 'string', multiple: true },
+      'mail-from': { type: 'string' },
+      'mail-from-on-mx-failure': { type: 'string' },
+      dmarc: { type: 'string' },
+      'dmarc-rua': { type: 'string' },
+      tenant: { type: 'string' },
       'confirm-after': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -139,6 +151,22 @@ export async function requestFromArgs(argv: string[]): Promise<CliRequest | 'hel
     };
   }
   if (values.replica !== undefined) request.Replicas = values.replica;
+
+  if (values['mail-from'] !== undefined || values['mail-from-on-mx-failure'] !== undefined) {
+    request.MailFrom = {
+      ...(values['mail-from'] !== undefined && { Domain: values['mail-from'] }),
+      ...(values['mail-from-on-mx-failure'] !== undefined && {
+        BehaviorOnMxFailure: values['mail-from-on-mx-failure'],
+      }),
+    };
+  }
+  if (values.dmarc !== undefined || values['dmarc-rua'] !== undefined) {
+    request.Dmarc = {
+      ...(values.dmarc !== undefined && { Policy: values.dmarc }),
+      ...(values['dmarc-rua'] !== undefined && { Rua: values['dmarc-rua'] }),
+    };
+  }
+  if (values.tenant !== undefined) request.Tenant = { Name: values.tenant };
 
   let confirmAfterMinutes: number | undefined = 2;
   const confirm = values['confirm-after'];

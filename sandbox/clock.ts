@@ -128,6 +128,9 @@ export class VirtualClock implements Clock {
   private readonly maxSpeed: number | undefined;
   private advances = 0;
   private readonly backgroundTimers = new Set<number>();
+  /** Where a fast-forward (`advance`) goes, and who waits for it. */
+  private fastForwardTo: number | undefined;
+  private fastForwardWaiters: { target: number; resolve: () => void }[] = [];
 
   constructor(options: VirtualClockOptions = {}) {
     this.startMs = Math.floor(options.start ?? Date.now());
@@ -174,6 +177,22 @@ export class VirtualClock implements Clock {
   /** How many times the driver moved time forward (for progress output and tests). */
   get advanceCount(): number {
     return this.advances;
+  }
+
+  /**
+   * Moves virtual time `ms` forward as fast as the work allows, even when nothing but a schedule
+   * is pending (when time otherwise flows at the sandbox's idle pace): every timer due on the
+   * way fires, in order, and each one's work is done before time moves on. Resolves there.
+   */
+  advance(ms: number): Promise<void> {
+    const target = this.nowMs() + Math.max(0, ms);
+    this.fastForwardTo = Math.max(this.fastForwardTo ?? target, target);
+    const reached = new Promise<void>((resolve) => {
+      this.fastForwardWaiters.push({ target, resolve });
+    });
+    // The driver may be pausing in real time, at the idle pace: go now.
+    this.wake?.();
+    return reached;
   }
 
   /** Number of timers waiting on virtual time. */
@@ -331,6 +350,17 @@ export class VirtualClock implements Clock {
       await this.settled();
       const fake = this.fake;
       if (!this.running || !fake) return;
+      if (this.fastForwardTo !== undefined) {
+        const target = this.fastForwardTo;
+        const due = this.nextTimerAt();
+        if (due !== undefined && due <= target) {
+          this.nextSafely(fake);
+        } else if (fake.now < target) {
+          this.tickSafely(fake, target - fake.now);
+        }
+        this.endFastForwards(fake.now);
+        continue;
+      }
       if (this.onlyBackground(fake)) {
         // Nothing waits for time to pass (at most a schedule that recurs on its own): time still
         // flows while the sandbox waits for someone, at the pace asked for (at least real time),
@@ -356,14 +386,28 @@ export class VirtualClock implements Clock {
           continue;
         }
       }
-      try {
-        fake.next();
-        this.advances += 1;
-      } catch (error) {
-        // A timer callback threw: in real Node that is an uncaught exception, report it.
-        process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
-      }
+      this.nextSafely(fake);
     }
+  }
+
+  private nextSafely(fake: InstalledClock): void {
+    try {
+      fake.next();
+      this.advances += 1;
+    } catch (error) {
+      // A timer callback threw: in real Node that is an uncaught exception, report it.
+      process.stderr.write(`sandbox: a timer callback failed: ${String(error)}\n`);
+    }
+  }
+
+  /** Resolves the fast-forwards that `now` has reached; the last one ends fast-forwarding. */
+  private endFastForwards(now: number): void {
+    const reached = this.fastForwardWaiters.filter((waiter) => waiter.target <= now);
+    this.fastForwardWaiters = this.fastForwardWaiters.filter((waiter) => waiter.target > now);
+    if (this.fastForwardTo !== undefined && now >= this.fastForwardTo) {
+      this.fastForwardTo = undefined;
+    }
+    for (const waiter of reached) waiter.resolve();
   }
 
   /** True when no timer is pending but background ones (see `setBackgroundTimeout`). */

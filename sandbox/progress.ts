@@ -71,6 +71,14 @@ export function causeInWords(cause: unknown): string | undefined {
   return cause;
 }
 
+/** How progress names the parts of readiness. */
+const PART_NAMES: Record<string, string> = {
+  dkim: 'DKIM',
+  mail_from: 'MAIL FROM',
+  dmarc: 'DMARC',
+  tenant: 'tenant',
+};
+
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** What a Task state did, from its output, in one line (and the records a person must add). */
@@ -91,31 +99,97 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
         `SES identity ${payload.identity} ${payload.adopted ? 'adopted' : 'created'} (${how})`,
       ];
     }
+    case 'ConfigureSending': {
+      const mailFrom = payload.mail_from as { domain?: string } | null | undefined;
+      const tenant = payload.tenant as { name?: string; created?: boolean } | null | undefined;
+      return [
+        [
+          mailFrom ? `MAIL FROM domain ${mailFrom.domain} set` : null,
+          tenant ? `tenant ${tenant.name} ${tenant.created ? 'created and ' : ''}joined` : null,
+        ]
+          .filter(Boolean)
+          .join('; '),
+      ];
+    }
     case 'PublishDnsRecords': {
-      const records = (payload.records as unknown[] | undefined) ?? [];
+      const records = (payload.records as { part?: string }[] | undefined) ?? [];
+      const dmarc = payload.dmarc as { action?: string; value?: string } | null | undefined;
+      const counts = ['dkim', 'mail_from', 'dmarc']
+        .map((part) => [part, records.filter((r) => (r.part ?? 'dkim') === part).length] as const)
+        .filter(([, count]) => count > 0)
+        .map(([part, count]) => plural(count, `${PART_NAMES[part]} record`))
+        .join(', ');
+      const kept =
+        dmarc?.action === 'EXISTING' ? [`    an existing DMARC record kept: ${dmarc.value}`] : [];
       if (payload.written) {
         return [
-          `${plural(records.length, 'DKIM record')} written to Route 53 zone ${payload.hosted_zone_name} (${payload.hosted_zone_id})`,
+          `${counts} written to Route 53 zone ${payload.hosted_zone_name} (${payload.hosted_zone_id})`,
+          ...kept,
         ];
       }
       // Nobody else will add them: the lines to paste.
       const lines = (payload.zone_file as string[] | undefined) ?? [];
       return [
-        `${plural(records.length, 'DKIM record')} to add by hand (${payload.provider}): ${payload.provider_reason}`,
+        `${counts} to add by hand (${payload.provider}): ${payload.provider_reason}`,
         ...lines.map((line) => `    ${line}`),
+        ...kept,
       ];
     }
     case 'CheckVerification': {
       const outcome = String(payload.outcome ?? '');
       // An address has no DKIM status until SES sees it confirmed.
       const dkim = payload.dkim_status ? `DKIM ${payload.dkim_status}, ` : '';
-      const base = `check ${payload.checks}: ${dkim}outcome ${outcome}`;
+      const parts = Object.entries(
+        (payload.readiness as Record<string, { status?: string }> | null | undefined) ?? {},
+      )
+        .filter(([name]) => name !== 'dkim')
+        .map(([name, part]) => `${PART_NAMES[name] ?? name} ${part.status}, `)
+        .join('');
+      const base = `check ${payload.checks}: ${dkim}${parts}outcome ${outcome}`;
       if (outcome !== 'PENDING') return [base];
       const next = Number(payload.next_check_seconds ?? 0);
       return [
         `${base}; sleeps until SES changes or a person checks (own look in ${formatDuration(next * 1000)})`,
       ];
     }
+    case 'PrepareDkimChange': {
+      const identity = payload.identity as {
+        change?: { kind?: string; to?: { origin?: string; selector?: string | null } };
+      };
+      const to = identity.change?.to;
+      const how = to?.origin === 'EXTERNAL' ? `BYODKIM, selector ${to.selector}` : 'Easy DKIM';
+      return [
+        `${identity.change?.kind} to ${how}; ${
+          payload.publish_first
+            ? 'its record goes out before SES is switched'
+            : 'SES names the new tokens when switched'
+        }`,
+      ];
+    }
+    case 'CheckNewRecords': {
+      const probe = (payload.probe as { status?: string }[] | undefined) ?? [];
+      const ok = probe.filter((result) => result.status === 'OK').length;
+      const base = `look ${payload.checks}: ${ok} of ${plural(probe.length, 'new record')} in DNS, outcome ${payload.outcome}`;
+      if (payload.outcome !== 'PENDING') return [base];
+      return [
+        `${base}; SES still signs as before (own look in ${formatDuration(Number(payload.next_check_seconds ?? 0) * 1000)})`,
+      ];
+    }
+    case 'ChangeDkimSigning': {
+      const dkim = payload.dkim as { origin?: string; selector?: string | null; status?: string };
+      return [
+        `SES switched to ${dkim.origin === 'EXTERNAL' ? `BYODKIM, selector ${dkim.selector}` : 'Easy DKIM'} (DKIM ${dkim.status})`,
+      ];
+    }
+    case 'RollBackDkimSigning': {
+      const rollback = payload.rollback as { same_tokens?: boolean } | undefined;
+      return [
+        `SES switched back to Easy DKIM (${rollback?.same_tokens ? 'its old tokens, whose CNAMEs never left DNS' : 'new tokens, to publish'})`,
+      ];
+    }
+    case 'ScheduleStaleRecordRemoval':
+      return ["the old signing's records stay for the grace period, then the remover deletes them"];
+    case 'AwaitNewRecords':
     case 'AwaitVerification': {
       const by = payload.woken_by === 'check_now' ? 'a check-now request' : 'the sweeper';
       const ses = payload.ses_status ? ` (SES: ${payload.ses_status})` : '';
@@ -126,8 +200,9 @@ function describeStep(state: string, payload: Payload, scheduled: Payload | unde
     case 'RecordFailure':
       return ["the registry records the run's failure"];
     case 'DiscardKeySecret':
+    case 'DiscardChangeKeySecret':
     case 'DiscardKeySecretAfterFailure':
-      return ["the supplied key's secret deleted"];
+      return ["the key's secret deleted"];
     case 'DescribeFailure': {
       const reason = payload.reason as { code?: string; message?: string } | undefined;
       return reason ? [`reason ${reason.code}: ${reason.message}`] : ['failure described'];

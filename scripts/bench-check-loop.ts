@@ -62,6 +62,7 @@ const start = (published: boolean) => [
   'ChooseOperation',
   'CreateIdentity',
   'NoteRestart',
+  'NeedsSendingSetup',
   'HasKeySecret',
   'IsDomainIdentity',
   'PublishDnsRecords',

@@ -87,7 +87,20 @@ aws_ sesv2 create-tenant-resource-association --tenant-name tenant-42 \
   || fail "aws sesv2 list-tenant-resources lists the identity"
 expect_error NotFoundException aws_ sesv2 create-tenant-resource-association --tenant-name tenant-42 \
   --resource-arn arn:aws:ses:us-east-1:000000000000:identity/nobody.example.com
-ok "aws sesv2 tenants: create, associate an identity, list its resources"
+[[ "$(aws_ sesv2 get-tenant --tenant-name tenant-42 --query Tenant.TenantName --output text)" == "tenant-42" ]] \
+  || fail "aws sesv2 get-tenant reads the tenant back"
+expect_error NotFoundException aws_ sesv2 get-tenant --tenant-name nobody
+expect_error AlreadyExistsException aws_ sesv2 create-tenant --tenant-name tenant-42
+ok "aws sesv2 tenants: create, get, associate an identity, list its resources, NotFoundException and AlreadyExistsException"
+
+# MAIL FROM: set on the identity, its status and behaviour read back.
+aws_ sesv2 put-email-identity-mail-from-attributes --email-identity cli.example.com \
+  --mail-from-domain bounce.cli.example.com --behavior-on-mx-failure REJECT_MESSAGE >/dev/null
+[[ "$(aws_ sesv2 get-email-identity --email-identity cli.example.com --query 'MailFromAttributes.[MailFromDomain,BehaviorOnMxFailure]' --output text)" == "bounce.cli.example.com	REJECT_MESSAGE" ]] \
+  || fail "aws sesv2 put-email-identity-mail-from-attributes"
+expect_error BadRequestException aws_ sesv2 put-email-identity-mail-from-attributes --email-identity cli.example.com \
+  --mail-from-domain bounce.example.org
+ok "aws sesv2 MAIL FROM: set, read back, BadRequestException outside the identity"
 
 # Route 53: a change, then the record sets listed.
 zone_id="$(aws_ route53 list-hosted-zones-by-name --dns-name example.com --query 'HostedZones[0].Id' --output text)"

@@ -253,8 +253,40 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
           elapsed_seconds: Math.round(clock.elapsedMs() / 1000),
         }),
     },
+    {
+      // Moves virtual time forward now, as fast as the stack's work allows (the sweeps, SES's
+      // checks and the runs' waits due on the way all happen), and answers once it is there.
+      method: 'POST',
+      path: '/sandbox/clock',
+      page: async (request) => {
+        const seconds = advanceSecondsOf(request.body);
+        if (typeof seconds === 'string') return errorReply(400, 'VALIDATION_ERROR', seconds);
+        await clock.advance(seconds * 1000);
+        return jsonReply(200, {
+          now: clock.now().toISOString(),
+          elapsed_seconds: Math.round(clock.elapsedMs() / 1000),
+        });
+      },
+    },
     ...consoleRoutes(dependencies.stateMachine, clock),
   ];
+}
+
+/** The `advance_seconds` of a POST /sandbox/clock body, or what is wrong with it. */
+function advanceSecondsOf(body: string): number | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body === '' ? '{}' : body);
+  } catch {
+    return 'The body must be JSON: {"advance_seconds": n}';
+  }
+  const seconds = (parsed as { advance_seconds?: unknown } | null)?.advance_seconds;
+  return typeof seconds === 'number' &&
+    Number.isInteger(seconds) &&
+    seconds > 0 &&
+    seconds <= 604_800
+    ? seconds
+    : 'advance_seconds must be a whole number of seconds from 1 to 604800 (a week)';
 }
 
 /**

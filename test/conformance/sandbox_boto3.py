@@ -158,6 +158,24 @@ try:
 except ses.exceptions.AlreadyExistsException:
     check(True, "a second association raises AlreadyExistsException")
 
+found = ses.get_tenant(TenantName="boto3-tenant")["Tenant"]
+check(found["TenantArn"] == tenant["TenantArn"] and found["SendingStatus"] == "ENABLED", "sesv2 get_tenant reads the tenant back")
+try:
+    ses.get_tenant(TenantName="nobody")
+    check(False, "an unknown tenant must be refused")
+except ses.exceptions.NotFoundException:
+    check(True, "sesv2 get_tenant of an unknown tenant raises NotFoundException")
+try:
+    ses.create_tenant(TenantName="boto3-tenant")
+    check(False, "a second tenant of one name must be refused")
+except ses.exceptions.AlreadyExistsException:
+    check(True, "sesv2 create_tenant of an existing name raises AlreadyExistsException")
+try:
+    ses.create_tenant(TenantName="acme corp")
+    check(False, "a tenant name with a space must be refused")
+except ses.exceptions.BadRequestException:
+    check(True, "sesv2 create_tenant with an invalid name raises BadRequestException")
+
 # A custom MAIL FROM domain: PENDING until its MX record is in DNS, then SUCCESS.
 mail_from = f"bounce.{domain}"
 ses.put_email_identity_mail_from_attributes(EmailIdentity=domain, MailFromDomain=mail_from, BehaviorOnMxFailure="REJECT_MESSAGE")
@@ -258,6 +276,20 @@ if REGION_ENDPOINT:
     regional = client("sesv2", REGION_ENDPOINT, region="af-south-1")
     dkim = regional.create_email_identity(EmailIdentity=f"region-{domain}")["DkimAttributes"]
     check(dkim["SigningHostedZone"] == "dkim.af-south-1.amazonses.com", "sesv2 in af-south-1 answers with its own Easy DKIM zone")
+    regional_tenant = regional.create_tenant(TenantName="region-tenant")
+    check(regional_tenant["TenantArn"].startswith("arn:aws:ses:af-south-1:000000000000:tenant/region-tenant/"), "sesv2 in af-south-1 makes tenant ARNs of its Region")
+
+if RATE_ENDPOINT:
+    # The tenant and MAIL FROM operations share SES's rate like every other operation.
+    limited = client("sesv2", RATE_ENDPOINT, attempts=1)
+    outcomes = []
+    for index in range(5):
+        try:
+            limited.create_tenant(TenantName=f"burst-{index}")
+            outcomes.append("ok")
+        except limited.exceptions.TooManyRequestsException as error:
+            outcomes.append(error.response["ResponseMetadata"]["HTTPStatusCode"])
+    check(outcomes[0] == "ok" and 429 in outcomes, f"sesv2 create_tenant at the default rate throttles a burst with 429 ({outcomes})")
 
 # DEED: SES per Region, by the Region the request is signed for (boto3's region_name).
 home = client("sesv2", region="us-east-1")

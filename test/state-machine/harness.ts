@@ -241,6 +241,17 @@ export class StateMachineHarness {
     ) as Promise<Record<string, unknown> | undefined>;
   }
 
+  /** Puts an item in the registry as it is before the test's run (a previous run's record). */
+  async putRegistryItem(item: Record<string, unknown>): Promise<void> {
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { dynamodbClient } = await import('#shared/aws/clients/dynamodb.js');
+    await this.clock.runWork(async () =>
+      dynamodbClient.send(
+        new PutCommand({ TableName: deployment.tables[0]?.name ?? '', Item: item }),
+      ),
+    );
+  }
+
   /** Runs one execution to its end. */
   async run(input: unknown, options: RunOptions = {}): Promise<ExecutionOutcome> {
     const [spec] = deployment.stateMachines;

@@ -542,8 +542,18 @@ describe('VerifyEmailIdentity state machine', () => {
 
   it('costs no SES call when the sweeper finds nothing to wake, and wakes once SES changes', async () => {
     // Nobody waits: not even SES is asked.
+    // The drift watch has nothing to watch either: the only identity is held by its run.
+    const noDrift = {
+      watched: 0,
+      probed: 0,
+      degraded: 0,
+      recovered: 0,
+      repaired: 0,
+      restarted: 0,
+      deferred: 0,
+    };
     const idle = await harness.invoke('sweeper', {});
-    expect(idle).toEqual({ ses_pages: 0, waiting: 0, woken: 0 });
+    expect(idle).toEqual({ ses_pages: 0, waiting: 0, woken: 0, drift: noDrift });
     expect(ses.commandCalls(ListEmailIdentitiesCommand)).toHaveLength(0);
 
     easyDkimCreated();
@@ -570,9 +580,9 @@ describe('VerifyEmailIdentity state machine', () => {
     const run = await harness.run({ EmailIdentity: 'example.com' });
 
     expect(sweeps).toEqual([
-      { ses_pages: 1, waiting: 1, woken: 0 },
-      { ses_pages: 1, waiting: 1, woken: 0 },
-      { ses_pages: 1, waiting: 1, woken: 1 },
+      { ses_pages: 1, waiting: 1, woken: 0, drift: noDrift },
+      { ses_pages: 1, waiting: 1, woken: 0, drift: noDrift },
+      { ses_pages: 1, waiting: 1, woken: 1, drift: noDrift },
     ]);
     expect(run.status).toBe('SUCCEEDED');
     expect(Date.now() - START.getTime()).toBeLessThan(13 * MINUTE);
@@ -619,12 +629,13 @@ describe('VerifyEmailIdentity state machine', () => {
       },
     });
 
-    expect(run.statesEntered.slice(0, 7)).toEqual([
+    expect(run.statesEntered.slice(0, 8)).toEqual([
       'ReadRequest',
       'ClaimIdentity',
       'ChooseOperation',
       'CreateIdentity',
       'NoteRestart',
+      'NeedsSendingSetup',
       'HasKeySecret',
       'DiscardKeySecret',
     ]);

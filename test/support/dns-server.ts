@@ -12,6 +12,7 @@ export interface ZoneData {
   TXT?: string[][];
   NS?: string[];
   A?: string[];
+  MX?: { exchange: string; priority: number }[];
 }
 
 export interface TestDnsServer {
@@ -71,6 +72,8 @@ export async function startDnsServer(
         answers.push({ ...base, type: question.type, data: strings });
     } else if (type === 'NS') {
       for (const ns of data.NS ?? []) answers.push({ ...base, type: question.type, ns });
+    } else if (type === 'MX') {
+      for (const mx of data.MX ?? []) answers.push({ ...base, type: question.type, ...mx });
     } else if (type === 'A') {
       for (const address of data.A ?? []) answers.push({ ...base, type: question.type, address });
     }

@@ -70,4 +70,5 @@ export const firstCheck: CheckResult = {
   probe: [],
   verification_info: null,
   failure: null,
+  readiness: null,
 };

@@ -85,6 +85,7 @@ describe('template.yaml contract checks', () => {
     fn.Properties.Timeout = 900;
     expect(checkTaskTimeouts(slow).problems).toEqual([
       "VerifyEmailIdentityStateMachine PublishDnsRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
+      "VerifyEmailIdentityStateMachine PublishRolledBackRecords: TimeoutSeconds 300 does not exceed PublishDnsRecordsFunction's Timeout of 900 s",
     ]);
   });
 });
@@ -164,12 +165,12 @@ describe('the handler paths check', () => {
   });
 
   it('reports two functions deploying one folder', () => {
-    const changed = withFunction('RemoveStaleRecordsFunction', (fn) => {
+    const changed = withFunction('PrepareDkimChangeFunction', (fn) => {
       fn.Properties.CodeUri = 'dist/publish-dns-records/';
     });
     expect(checkHandlerPaths(changed).problems).toEqual([
-      'PublishDnsRecordsFunction and RemoveStaleRecordsFunction both deploy functions/steps/publish-dns-records',
-      'functions/steps/remove-stale-records/handler.ts has no AWS::Serverless::Function in the template',
+      'PublishDnsRecordsFunction and PrepareDkimChangeFunction both deploy functions/steps/publish-dns-records',
+      'functions/steps/prepare-dkim-change/handler.ts has no AWS::Serverless::Function in the template',
     ]);
   });
 });
@@ -191,7 +192,12 @@ describe('template.yaml least privilege', () => {
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('scopes every SES action to identity ARNs, but the bulk list, which has no resource', () => {
+  it('scopes every SES action to identity ARNs, but the bulk list, which has no resource, and the tenant actions', () => {
+    const TENANT_ACTIONS = [
+      'ses:GetTenant',
+      'ses:CreateTenant',
+      'ses:CreateTenantResourceAssociation',
+    ];
     const sesStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some(
         (action) => action.startsWith('ses:') && action !== 'ses:ListEmailIdentities',
@@ -199,11 +205,22 @@ describe('template.yaml least privilege', () => {
     );
     expect(sesStatements.length).toBeGreaterThan(0);
     for (const { statement } of sesStatements) {
-      for (const arn of resourcesOf(statement).map(arnText)) {
-        // The stack's own Region; or any Region only where a condition names the Regions
-        // (DEED replicas, in the ReplicaRegions).
-        const regional = (statement.Condition as Record<string, Record<string, Json>> | undefined)
-          ?.StringEquals?.['aws:RequestedRegion'];
+      const resources = resourcesOf(statement).map(arnText);
+      if (actionsOf(statement).every((action) => TENANT_ACTIONS.includes(action))) {
+        // A tenant, and what an association takes into it: the identity, its configuration set.
+        for (const arn of resources) {
+          expect(arn).toMatch(
+            /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(tenant|identity|configuration-set)\/\*$/,
+          );
+        }
+        continue;
+      }
+      expect(actionsOf(statement).some((action) => TENANT_ACTIONS.includes(action))).toBe(false);
+      // The stack's own Region; or any Region only where a condition names the Regions
+      // (DEED replicas, in the ReplicaRegions).
+      const regional = (statement.Condition as Record<string, Record<string, Json>> | undefined)
+        ?.StringEquals?.['aws:RequestedRegion'];
+      for (const arn of resources) {
         expect(arn).toMatch(
           regional === undefined
             ? /^arn:\$\{AWS::Partition\}:ses:\$\{AWS::Region\}:\$\{AWS::AccountId\}:identity\/\*$/
@@ -213,19 +230,58 @@ describe('template.yaml least privilege', () => {
     }
   });
 
-  it('limits Route 53 changes to UPSERTs of CNAME and TXT records under _domainkey names', () => {
-    const [change, ...others] = functionStatements('PublishDnsRecordsFunction').filter(
-      (statement) => actionsOf(statement).includes('route53:ChangeResourceRecordSets'),
+  it('grants CreateTenant and GetTenant on tenants only', () => {
+    const tenants = functionStatements('SesWorkerFunction').find(
+      (statement) => statement.Sid === 'Tenants',
     );
-    expect(others).toEqual([]);
-    expect(actionsOf(change as PolicyStatement)).toEqual(['route53:ChangeResourceRecordSets']);
-    expect(change?.Condition).toEqual({
-      'ForAllValues:StringLike': {
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*._domainkey.*'],
+    expect(actionsOf(tenants as PolicyStatement)).toEqual(['ses:GetTenant', 'ses:CreateTenant']);
+    expect(resourcesOf(tenants as PolicyStatement).map(arnText)).toEqual([
+      'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:tenant/*',
+    ]);
+  });
+
+  it('limits Route 53 changes to DKIM UPSERTs, MAIL FROM MX and TXT UPSERTs, and DMARC CREATEs, and denies any DMARC overwrite', () => {
+    const changes = functionStatements('PublishDnsRecordsFunction').filter((statement) =>
+      actionsOf(statement).includes('route53:ChangeResourceRecordSets'),
+    );
+    for (const change of changes) {
+      expect(actionsOf(change)).toEqual(['route53:ChangeResourceRecordSets']);
+    }
+    const conditions = Object.fromEntries(
+      changes.map((change) => [`${change.Effect} ${change.Sid}`, change.Condition]),
+    );
+    expect(conditions).toEqual({
+      'Allow UpsertDkimRecordsOnly': {
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['*._domainkey.*'],
+        },
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
       },
-      'ForAllValues:StringEquals': {
-        'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
-        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      'Allow UpsertMailFromRecordsOnly': {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['MX', 'TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
+      'Allow CreateDmarcRecordsOnly': {
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_dmarc.*'],
+        },
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'],
+          'route53:ChangeResourceRecordSetsActions': ['CREATE'],
+        },
+      },
+      'Deny NeverOverwriteDmarc': {
+        'ForAnyValue:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_dmarc.*'],
+        },
+        'ForAnyValue:StringEquals': {
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+        },
       },
     });
   });
@@ -260,9 +316,11 @@ describe('template.yaml least privilege', () => {
     const secretStatements = allPolicyStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
-    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key.
+    // The SES worker runs CreateIdentity and ChangeDkimSigning, which read a supplied key;
+    // PrepareDkimChange keeps a generated one until SES holds it.
     expect([...new Set(secretStatements.map(({ logicalId }) => logicalId))].sort()).toEqual([
       'DiscardKeySecretFunction',
+      'PrepareDkimChangeFunction',
       'RequestDkimChangeFunction',
       'SesWorkerFunction',
       'StartVerificationFunction',
@@ -272,7 +330,11 @@ describe('template.yaml least privilege', () => {
         'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/dkim-private-keys/*',
       ]);
     }
-    for (const api of ['StartVerificationFunction', 'RequestDkimChangeFunction']) {
+    for (const api of [
+      'StartVerificationFunction',
+      'RequestDkimChangeFunction',
+      'PrepareDkimChangeFunction',
+    ]) {
       const env = (props(api).Environment as { Variables: Record<string, Json> }).Variables;
       expect(env.KEY_SECRET_PREFIX, api).toEqual({
         'Fn::Sub': '${AWS::StackName}/dkim-private-keys/',
@@ -378,11 +440,12 @@ describe('template.yaml shape', () => {
       'DiscardKeySecretFunctionArn',
       'EventBusName',
       'EventSource',
+      'PrepareDkimChangeFunctionArn',
       'PublishDnsRecordsFunctionArn',
       'RegistryTableName',
       'RemovePublishedRecordsFunctionArn',
-      'RemoveStaleRecordsFunctionArn',
       'SesRequestQueueUrl',
+      'StaleDkimRecordGraceDays',
     ]);
   });
 
@@ -576,8 +639,11 @@ describe('SES at its rate', () => {
       CreateIdentity: 'ses-identity-changes',
       ChangeDkimSigning: 'ses-identity-changes',
       DeleteIdentity: 'ses-identity-changes',
+      RollBackDkimSigning: 'ses-identity-changes',
+      ConfigureSending: 'ses-identity-changes',
       ReadDkimSigning: 'ses-identity-reads',
       CheckVerification: 'ses-identity-reads',
+      CheckNewRecords: 'ses-identity-reads',
     });
   });
 
@@ -679,7 +745,11 @@ describe('SES at its rate', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     const indexes = (table.Properties?.GlobalSecondaryIndexes ?? []) as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName)).toEqual(['ByStatus', 'ByIdentity']);
+    expect(indexes.map((index) => index.IndexName)).toEqual([
+      'ByStatus',
+      'ByIdentity',
+      'ByStaleSince',
+    ]);
   });
 });
 

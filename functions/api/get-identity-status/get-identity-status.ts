@@ -1,5 +1,6 @@
 import { dkimRecordsFor, toZoneFileLines } from '#shared/dns/records.js';
 import { HttpError } from '#shared/http/errors.js';
+import { type Readiness, type RunReadiness, withReplicas } from '#shared/readiness/readiness.js';
 import type { IdentityStatus as IdentityStatusName } from '#shared/registry/items.js';
 import { getIdentityItem } from '#shared/registry/registry.js';
 import { type LatestRun, latestRunOf } from '#shared/registry/views.js';
@@ -60,13 +61,17 @@ export interface IdentityStatus {
   zone_file: string[];
   /** Our DNS look-up of each record at `checked_at` (a run's look or "check now"). */
   probe: ProbeResult[];
+  /**
+   * Each part of "ready to send" the request asks for (dkim, mail_from, dmarc, tenant), with its
+   * status and records, at the latest run's latest look, and `replicas` (DEED) as the latest run
+   * ended; null before either.
+   */
+  readiness: RunReadiness | null;
   latest_run: LatestRun | null;
   /** True when the stack manages the identity (it has a registry item). */
   managed: boolean;
   updated_at: string | null;
   checked_at: string | null;
-  /** Readiness per part, as the latest run ended: `replicas` (DEED), null while it runs. */
-  readiness: { replicas: ReplicasReadiness | null };
 }
 
 /**
@@ -106,16 +111,17 @@ export async function getIdentityStatus(
     records,
     zone_file: toZoneFileLines(records),
     probe: item?.probe_json === undefined ? [] : (JSON.parse(item.probe_json) as ProbeResult[]),
+    // The parts at the latest look, and the replicas (DEED) as the latest run ended.
+    readiness: withReplicas(
+      item?.readiness_json === undefined ? null : (JSON.parse(item.readiness_json) as Readiness),
+      item?.replicas_json === undefined
+        ? null
+        : (JSON.parse(item.replicas_json) as ReplicasReadiness),
+    ),
     latest_run: item?.latest_run ? latestRunOf(item.latest_run) : null,
     managed: item !== undefined,
     updated_at: item?.updated_at ?? null,
     checked_at: item?.checked_at ?? null,
-    readiness: {
-      replicas:
-        item?.replicas_json === undefined
-          ? null
-          : (JSON.parse(item.replicas_json) as ReplicasReadiness),
-    },
   };
 }
 

@@ -53,6 +53,7 @@ export async function startVerification(
         config.keySecretPrefix,
       ),
       inputFor: (secretArn) => executionInputFor(request, secretArn),
+      creationRequest: request,
     },
     config,
   );

@@ -91,6 +91,7 @@ export async function startFromEvent(
           : runFingerprint(request as IdentityRequest, 'DkimSigningAttributes'),
         idempotencyKey: `event:${event.id}`,
         inputFor: () => request,
+        ...(!change && { creationRequest: request as IdentityRequest }),
       },
       config,
     );

@@ -7,10 +7,12 @@ import { SesBudget } from '#shared/ses/budget.js';
 import { handler as changeDkimSigning } from '#steps/change-dkim-signing/handler.js';
 import { handler as checkReplica } from '#steps/check-replica/handler.js';
 import { handler as checkVerification } from '#steps/check-verification/handler.js';
+import { handler as configureSending } from '#steps/configure-sending/handler.js';
 import { handler as createIdentity } from '#steps/create-identity/handler.js';
 import { handler as createReplica } from '#steps/create-replica/handler.js';
 import { handler as deleteIdentity } from '#steps/delete-identity/handler.js';
 import { handler as readDkimSigning } from '#steps/read-dkim-signing/handler.js';
+import { handler as rollBackDkimSigning } from '#steps/roll-back-dkim-signing/handler.js';
 import { runQueuedStep, type StepHandler } from './run-queued-step.js';
 
 /**
@@ -23,10 +25,12 @@ const QUEUED_STEPS: Record<string, StepHandler> = {
   CreateIdentity: createIdentity,
   ReadDkimSigning: readDkimSigning,
   ChangeDkimSigning: changeDkimSigning,
+  ConfigureSending: configureSending,
   CheckVerification: checkVerification,
   DeleteIdentity: deleteIdentity,
   CreateReplica: createReplica,
   CheckReplica: checkReplica,
+  RollBackDkimSigning: rollBackDkimSigning,
 };
 
 // Module scope: one budget for the life of this worker, the only one that calls SES for runs.

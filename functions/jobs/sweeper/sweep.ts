@@ -5,6 +5,12 @@ import { identitiesWithStatus, recordSesStatus } from '#shared/registry/registry
 import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { wake } from '#shared/runs/wake-run.js';
 import { logger } from '#shared/runtime/observability.js';
+import {
+  type DriftReport,
+  type DriftWatchConfig,
+  watchedIdentities,
+  watchFleet,
+} from './watch-fleet.js';
 
 /** What SES's ListEmailIdentities says of an identity we manage that it no longer has. */
 export const NOT_IN_SES = 'NOT_FOUND';
@@ -17,20 +23,30 @@ export interface SweepReport {
   waiting: number;
   /** Runs woken because SES's view of their identity changed. */
   woken: number;
+  /** What the drift watch did, when it runs. */
+  drift?: DriftReport;
 }
 
 /**
  * One sweep: reads every identity's verification status from SES in bulk (1,000 a page, paced
  * by the SES budget the caller runs it under), compares it with what the registry last saw, and
  * wakes each waiting run whose identity SES now sees differently. Its cost is one SES call per
- * thousand identities in the account, whatever the number of waiting runs.
+ * thousand identities in the account, whatever the number of waiting runs. With `drift`, the
+ * same page of statuses also feeds the drift watch over verified identities (watch-fleet.ts).
  */
-export async function sweep(table: string, now: Date): Promise<SweepReport> {
+export async function sweep(
+  table: string,
+  now: Date,
+  drift?: DriftWatchConfig,
+): Promise<SweepReport> {
   const waiting: RegistryItem[] = [];
   for await (const item of identitiesWithStatus(table, 'PENDING')) {
     if (item.task_token !== undefined) waiting.push(item);
   }
-  if (waiting.length === 0) return { ses_pages: 0, waiting: 0, woken: 0 };
+  const watched = drift === undefined ? [] : await watchedIdentities(drift);
+  if (waiting.length === 0 && watched.length === 0) {
+    return { ses_pages: 0, waiting: 0, woken: 0, ...(drift && { drift: emptyDriftReport() }) };
+  }
 
   const { statuses, pages } = await sesVerificationStatuses();
   let woken = 0;
@@ -45,7 +61,23 @@ export async function sweep(table: string, now: Date): Promise<SweepReport> {
     }
   }
   logger.info('Swept', { sesPages: pages, waiting: waiting.length, woken });
-  return { ses_pages: pages, waiting: waiting.length, woken };
+  const report: SweepReport = { ses_pages: pages, waiting: waiting.length, woken };
+  if (drift !== undefined) {
+    report.drift = await watchFleet(watched, statuses, now, drift, NOT_IN_SES);
+  }
+  return report;
+}
+
+function emptyDriftReport(): DriftReport {
+  return {
+    watched: 0,
+    probed: 0,
+    degraded: 0,
+    recovered: 0,
+    repaired: 0,
+    restarted: 0,
+    deferred: 0,
+  };
 }
 
 /** Every identity's VerificationStatus, from ListEmailIdentities at its largest page size. */

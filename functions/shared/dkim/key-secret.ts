@@ -183,3 +183,43 @@ export async function deleteKeySecretQuietly(secretArn: string): Promise<void> {
 function secretSafe(text: string): string {
   return text.replace(/[^A-Za-z0-9/_+=.@-]/g, '_');
 }
+
+/**
+ * Keeps a key pair generated for a DKIM change in a secret of its own until SES is switched to
+ * it: the new selector's TXT record is published and seen in DNS first, and meanwhile the
+ * private half must not travel in the execution's state. The secret is named after the run, so a
+ * retried step finds the key it generated before instead of making a second one. Returns the
+ * key as stored (ARN, public half), never the private half.
+ */
+export async function storeGeneratedKeySecret(
+  identity: string,
+  executionId: string,
+  privateKey: string,
+  keySecretPrefix: string,
+): Promise<{ secretArn: string; publicKey: string; bits: number }> {
+  const name = `${keySecretPrefix}${secretSafe(identity)}-change-${secretSafe(executionId)}`.slice(
+    0,
+    512,
+  );
+  let secretArn: string;
+  try {
+    const output = await secretsManagerClient.send(
+      new CreateSecretCommand({
+        Name: name,
+        Description: `BYODKIM private key generated for a DKIM change of ${identity}, until SES holds it`,
+        SecretString: privateKey,
+        Tags: [{ Key: SECRET_IDENTITY_TAG, Value: secretSafe(identity) }],
+      }),
+    );
+    if (output.ARN === undefined) throw new Error('CreateSecret returned no ARN');
+    secretArn = output.ARN;
+  } catch (error) {
+    if (awsErrorName(error) !== 'ResourceExistsException') {
+      throw toStepError(error, `CreateSecret ${name}`);
+    }
+    // A retry of this step: the key generated the first time is the one to publish.
+    secretArn = name;
+  }
+  const stored = await readKeySecret(secretArn, 'SigningAttributes.GenerateDomainSigningKey');
+  return { secretArn, publicKey: stored.publicKey, bits: stored.bits };
+}

@@ -17,6 +17,8 @@ export interface SigningSnapshot {
   next_signing_key_length: DkimKeyLength | null;
   last_key_generation_timestamp: string | null;
   configuration_set_name: string | null;
+  /** SES's VerifiedForSendingStatus before the change: whether the domain could send then. */
+  verified_for_sending: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export function signingSnapshotOf(identity: SesIdentity): SigningSnapshot {
     next_signing_key_length: dkim?.next_signing_key_length ?? null,
     last_key_generation_timestamp: dkim?.last_key_generated_at ?? null,
     configuration_set_name: identity.configuration_set_name,
+    verified_for_sending: identity.verified_for_sending === true,
   };
 }
 
@@ -55,17 +58,26 @@ export function isKeyLengthChange(request: DkimChangeRequest, current: SigningSn
 }
 
 /**
- * Why SES would refuse this key length change now, or undefined: it allows one a day. The API
- * answers 409 with it at once; the ChangeDkimSigning step refuses with it too.
+ * Why this key length change must wait, or undefined. SES's NextSigningKeyLength is "the key
+ * length of the future DKIM key pair to be generated" and "can be changed at most once per day"
+ * (PutEmailIdentityDkimSigningAttributes, DkimSigningAttributes): while it differs from
+ * CurrentSigningKeyLength, a change is still pending (SES has not rotated to the new key yet),
+ * and a second one would silently replace it, so it is refused, naming the pending one. Otherwise
+ * SES allows one change a day. The API answers 409 with it at once; the PrepareDkimChange step
+ * refuses with it too.
  */
 export function keyLengthChangeRefusal(
   request: DkimChangeRequest,
   current: SigningSnapshot,
   now: Date,
 ): string | undefined {
-  if (!isKeyLengthChange(request, current) || current.last_key_generation_timestamp === null) {
-    return undefined;
+  if (!isKeyLengthChange(request, current)) return undefined;
+  const signingWith = current.signing.signing_key_length;
+  const pending = current.next_signing_key_length;
+  if (signingWith !== null && pending !== null && pending !== signingWith) {
+    return `An Easy DKIM key length change is still pending: SES signs with ${signingWith} and has not yet rotated to the ${pending} key asked for before; ask for ${request.SigningAttributes?.NextSigningKeyLength} once GET /identities/{identity} shows the current key length at ${pending}`;
   }
+  if (current.last_key_generation_timestamp === null) return undefined;
   const last = new Date(current.last_key_generation_timestamp);
   const allowedAt = new Date(last.getTime() + KEY_LENGTH_CHANGE_INTERVAL_MS);
   if (now >= allowedAt) return undefined;

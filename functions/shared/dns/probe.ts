@@ -148,13 +148,19 @@ async function findDuplicate(
   return null;
 }
 
-async function ask(resolver: dns.Resolver, type: 'CNAME' | 'TXT', name: string): Promise<Answer> {
+async function ask(
+  resolver: dns.Resolver,
+  type: DkimDnsRecord['type'],
+  name: string,
+): Promise<Answer> {
   try {
     const values =
       type === 'CNAME'
         ? await resolver.resolveCname(name)
-        : // A TXT record is a list of strings that DNS stores apart and DKIM reads joined.
-          (await resolver.resolveTxt(name)).map((strings) => strings.join(''));
+        : type === 'MX'
+          ? (await resolver.resolveMx(name)).map((mx) => mx.exchange)
+          : // A TXT record is a list of strings that DNS stores apart and DKIM reads joined.
+            (await resolver.resolveTxt(name)).map((strings) => strings.join(''));
     return values.length === 0 ? { kind: 'none', code: 'ENODATA' } : { kind: 'values', values };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
@@ -177,7 +183,7 @@ function classify(record: DkimDnsRecord, answer: Answer): Classified {
           : `the name has no ${record.type} record`,
     };
   }
-  if (record.type === 'CNAME') {
+  if (record.type === 'CNAME' || record.type === 'MX') {
     const expected = normalizeName(record.value);
     if (answer.values.some((v) => normalizeName(v) === expected)) {
       return { status: 'OK', found: null, detail: null };
@@ -185,10 +191,69 @@ function classify(record: DkimDnsRecord, answer: Answer): Classified {
     return {
       status: 'WRONG_VALUE',
       found: answer.values.join(', '),
-      detail: `the CNAME points to ${answer.values.join(', ')} instead of ${expected}`,
+      detail:
+        record.type === 'MX'
+          ? `the MX record names ${answer.values.join(', ')} instead of ${expected}`
+          : `the CNAME points to ${answer.values.join(', ')} instead of ${expected}`,
     };
   }
+  if (record.part === 'mail_from') return classifySpf(record, answer.values);
+  if (record.part === 'dmarc') return classifyDmarc(answer.values);
   return classifyTxt(record, answer.values);
+}
+
+/**
+ * A MAIL FROM domain's SPF: one `v=spf1` record (two are an SPF error, RFC 7208 §4.5) that
+ * includes amazonses.com; other TXT records at the name do not matter.
+ */
+function classifySpf(record: DkimDnsRecord, texts: string[]): Classified {
+  const spf = texts.filter((text) => /^v=spf1(\s|$)/i.test(text.trim()));
+  if (spf.length === 0) {
+    return { status: 'MISSING', found: null, detail: 'the name has no SPF (v=spf1) record' };
+  }
+  if (spf.length > 1) {
+    return {
+      status: 'WRONG_VALUE',
+      found: spf.join(' | '),
+      detail: 'the name has several SPF records, which receivers treat as an error: keep one',
+    };
+  }
+  const [only = ''] = spf;
+  return /(^|\s)[+]?include:amazonses\.com(\s|$)/i.test(only)
+    ? { status: 'OK', found: null, detail: null }
+    : {
+        status: 'WRONG_VALUE',
+        found: only,
+        detail: `the SPF record does not include amazonses.com (expected ${record.value})`,
+      };
+}
+
+/** A domain's DMARC policy: exactly one `v=DMARC1` record (RFC 7489 §6.6.3); whose it is does not matter. */
+function classifyDmarc(texts: string[]): Classified {
+  const dmarc = texts.filter((text) => /^v=DMARC1\s*(;|$)/i.test(text.trim()));
+  if (dmarc.length === 1) return { status: 'OK', found: dmarc[0] ?? null, detail: null };
+  if (dmarc.length === 0) {
+    return { status: 'MISSING', found: null, detail: 'the name has no DMARC (v=DMARC1) record' };
+  }
+  return {
+    status: 'WRONG_VALUE',
+    found: dmarc.join(' | '),
+    detail: 'the name has several DMARC records, so receivers apply none: keep one',
+  };
+}
+
+/**
+ * The TXT records at `name` as DNS answers now (strings joined), [] when there are none; a DNS
+ * error is thrown. PublishDnsRecords asks before writing DMARC where no provider zone can tell.
+ */
+export async function lookupTxt(name: string, options: ProbeOptions = {}): Promise<string[]> {
+  const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, tries: 2 });
+  if (options.resolvers !== undefined && options.resolvers.length > 0) {
+    resolver.setServers(options.resolvers);
+  }
+  const answer = await ask(resolver, 'TXT', name);
+  if (answer.kind === 'error') throw new Error(`${answer.code}: ${answer.message}`);
+  return answer.kind === 'values' ? answer.values : [];
 }
 
 function classifyTxt(record: DkimDnsRecord, texts: string[]): Classified {

@@ -37,6 +37,12 @@ export interface DnsProvider {
   findZone?(domain: string, zoneId: string | null): Promise<DnsZone | null>;
   /** Makes the records exist in `zone` (null for providers without zones). Idempotent. */
   publish(records: DkimDnsRecord[], zone: DnsZone | null): Promise<PublishOutcome>;
+  /**
+   * What the provider's zone holds at a name and type (TXT strings joined), [] when nothing: how
+   * PublishDnsRecords finds a DMARC record it must not overwrite. Providers without zones
+   * (manual) have none; DNS itself is asked instead.
+   */
+  valuesAt?(name: string, type: DkimDnsRecord['type'], zone: DnsZone | null): Promise<string[]>;
   /** Deletes the records (stale keys after a rotation); records already absent are skipped. */
   remove?(records: DkimDnsRecord[], zone: DnsZone | null): Promise<RemoveOutcome>;
 }

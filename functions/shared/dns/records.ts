@@ -1,6 +1,11 @@
 import { domainToASCII } from 'node:url';
 import { signingHostedZone } from '#shared/ses/dkim-zones.js';
-import type { CreatedIdentity, DkimDnsRecord } from '#shared/workflow/types.js';
+import type {
+  CreatedIdentity,
+  DkimDnsRecord,
+  DmarcRequest,
+  MailFromRequest,
+} from '#shared/workflow/types.js';
 
 /** Route 53's default for the DKIM records; SES re-checks for 72 hours, so a long TTL is fine. */
 export const DEFAULT_DKIM_TTL = 1800;
@@ -112,6 +117,70 @@ export function dkimRecordsFor(
   ];
 }
 
+/** The SPF record a custom MAIL FROM domain needs (SES developer guide, "Using a custom MAIL FROM domain"). */
+export const MAIL_FROM_SPF = 'v=spf1 include:amazonses.com ~all';
+
+/** The preference of the MAIL FROM MX record SES documents. */
+export const MAIL_FROM_MX_PRIORITY = 10;
+
+/** SES's feedback endpoint in a Region, which a MAIL FROM domain's MX record names. */
+export function feedbackEndpoint(region: string): string {
+  return `feedback-smtp.${region}.amazonses.com`;
+}
+
+/**
+ * The records a custom MAIL FROM domain needs: an MX to SES's feedback endpoint in the identity's
+ * Region, priority 10, which SES checks (MailFromDomainStatus), and an SPF TXT so that receivers
+ * accept SES's servers for the domain, which SPF alignment under DMARC rests on
+ * (https://docs.aws.amazon.com/ses/latest/dg/mail-from.html).
+ */
+export function mailFromRecordsFor(
+  mailFrom: MailFromRequest,
+  region: string,
+  options: { ttl?: number } = {},
+): DkimDnsRecord[] {
+  const ttl = options.ttl ?? DEFAULT_DKIM_TTL;
+  const name = normalizeName(mailFrom.domain);
+  return [
+    {
+      type: 'MX',
+      name,
+      value: feedbackEndpoint(region),
+      priority: MAIL_FROM_MX_PRIORITY,
+      ttl,
+      part: 'mail_from',
+    },
+    { type: 'TXT', name, value: MAIL_FROM_SPF, strings: [MAIL_FROM_SPF], ttl, part: 'mail_from' },
+  ];
+}
+
+/** `_dmarc.{domain}`, where receivers look for the domain's DMARC policy (RFC 7489 §6.1). */
+export function dmarcName(domain: string): string {
+  return fqdn('_dmarc', domain);
+}
+
+/** The DMARC record text for a policy and an aggregate-report address (RFC 7489 §6.3). */
+export function dmarcValue(dmarc: DmarcRequest): string {
+  return [`v=DMARC1`, `p=${dmarc.policy}`, ...(dmarc.rua ? [`rua=${dmarc.rua}`] : [])].join('; ');
+}
+
+/** The `_dmarc` TXT record the request asks for. */
+export function dmarcRecordFor(
+  domain: string,
+  dmarc: DmarcRequest,
+  options: { ttl?: number } = {},
+): DkimDnsRecord {
+  const value = dmarcValue(dmarc);
+  return {
+    type: 'TXT',
+    name: dmarcName(domain),
+    value,
+    strings: splitTxt(value),
+    ttl: options.ttl ?? DEFAULT_DKIM_TTL,
+    part: 'dmarc',
+  };
+}
+
 /** Quotes one TXT character-string for a zone file or the Route 53 API. */
 export function quoteTxtString(part: string): string {
   return `"${part.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
@@ -124,9 +193,11 @@ export function txtStrings(record: DkimDnsRecord): string[] {
 
 /** The record's data as a zone file (and the Route 53 API) writes it. */
 export function recordData(record: DkimDnsRecord): string {
-  return record.type === 'CNAME'
-    ? absoluteName(record.value)
-    : txtStrings(record).map(quoteTxtString).join(' ');
+  if (record.type === 'CNAME') return absoluteName(record.value);
+  if (record.type === 'MX') {
+    return `${record.priority ?? MAIL_FROM_MX_PRIORITY} ${absoluteName(record.value)}`;
+  }
+  return txtStrings(record).map(quoteTxtString).join(' ');
 }
 
 /** BIND zone-file lines (`name. ttl IN TYPE data`) for people who add the records by hand. */

@@ -36,6 +36,12 @@ export class Route53DnsProvider implements DnsProvider {
     return this.recordSets.publish(records, zone);
   }
 
+  /** What the zone holds at a name and type (TXT strings joined): [] when nothing. */
+  valuesAt(name: string, type: DkimDnsRecord['type'], zone: DnsZone | null): Promise<string[]> {
+    if (zone === null) return Promise.resolve([]);
+    return this.recordSets.valuesAt(name, type, zone);
+  }
+
   /** Deletes the record sets at the records' names and types; absent records are skipped. */
   remove(records: DkimDnsRecord[], zone: DnsZone | null): Promise<RemoveOutcome> {
     return this.recordSets.remove(records, zone);

@@ -61,16 +61,29 @@ export class Route53RecordSets {
         detail: `all ${records.length} record(s) already in zone ${target.name}: nothing written`,
       };
     }
-    const changes: Change[] = records.map((record) => ({
-      Action: 'UPSERT',
-      ResourceRecordSet: toRecordSet(record),
-    }));
+    const changes: Change[] = records
+      // A DMARC record already there is ours from an earlier attempt (the step keeps any other).
+      .filter((record, i) => !(record.part === 'dmarc' && (current[i] ?? null) !== null))
+      .map((record) => ({
+        // A DMARC record is the domain owner's policy: CREATE fails rather than overwrite one
+        // that appeared since PublishDnsRecords looked (the step then runs again and keeps it).
+        Action: record.part === 'dmarc' ? 'CREATE' : 'UPSERT',
+        ResourceRecordSet: toRecordSet(record),
+      }));
     const changeId = await this.change(target, changes, 'Publish DKIM records');
     return {
       written: true,
       changeId,
       detail: `upserted ${records.length} record(s) in zone ${target.name}; change ${changeId} is INSYNC`,
     };
+  }
+
+  /** The values of the record set at `name` and `type` in the zone (TXT strings joined); none: []. */
+  async valuesAt(name: string, type: DkimDnsRecord['type'], zone: DnsZone): Promise<string[]> {
+    const [set] = await this.readCurrent([{ type, name, value: '', ttl: 1 }], zone);
+    return (set?.ResourceRecords ?? []).map((record) =>
+      type === 'TXT' ? parseTxtStrings(record.Value ?? '').join('') : (record.Value ?? ''),
+    );
   }
 
   /**
@@ -189,9 +202,10 @@ function matches(record: DkimDnsRecord, set: ResourceRecordSet | null): boolean 
   const values = set.ResourceRecords ?? [];
   const [only] = values;
   if (values.length !== 1 || only?.Value === undefined) return false;
-  return record.type === 'CNAME'
-    ? normalizeName(only.Value) === normalizeName(record.value)
-    : parseTxtStrings(only.Value).join('') === record.value;
+  if (record.type === 'CNAME') return normalizeName(only.Value) === normalizeName(record.value);
+  if (record.type === 'MX')
+    return only.Value.replace(/\.$/, '') === recordData(record).replace(/\.$/, '');
+  return parseTxtStrings(only.Value).join('') === record.value;
 }
 
 /** The character-strings of a Route 53 TXT value (`"a" "b\"c"` → `['a', 'b"c']`). */

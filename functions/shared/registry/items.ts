@@ -42,7 +42,12 @@ export interface RunRecord {
   status: RunStatus;
   reason: RunReason | null;
   ended_at: string | null;
+  /** Who started the run: absent for a request (API, onboarding event, by hand). */
+  started_by?: RunStarter;
 }
+
+/** Who started a run: a request, or the sweeper restarting a verification SES gave up on. */
+export type RunStarter = 'REQUEST' | 'AUTO_RESTART';
 
 /** The registry item of one identity. Absent optional fields are absent in DynamoDB too. */
 export interface RegistryItem {
@@ -70,7 +75,45 @@ export interface RegistryItem {
   probe_json?: string;
   /** `readiness.replicas` (DEED) as the latest run ended, as JSON. */
   replicas_json?: string;
+  /** Each requested part of "ready to send" at the run's latest look, JSON. */
+  readiness_json?: string;
   checked_at?: string;
+  /**
+   * The request's `AutoRestart` (absent: true): whether the sweeper may restart a verification
+   * SES gave up on when our probe finds the records right.
+   */
+  auto_restart?: boolean;
+  /**
+   * The creation request a restart sends again, JSON, without a key: what the latest creation
+   * asked for (tags, configuration set, DNS, DKIM). Absent after a DKIM change.
+   */
+  restart_request_json?: string;
+  /** Consecutive drift-watch probes of a VERIFIED identity that found a record gone or wrong. */
+  drift_misses?: number;
+  /** When the drift watch marked the identity DEGRADED. */
+  degraded_at?: string;
+  /**
+   * Old DKIM records a verified change left in DNS for the grace period, one batch per change;
+   * the stale-record remover deletes each batch once its grace period is over.
+   */
+  stale_removals?: StaleRemovalBatch[];
+  /** Present only while batches wait (the sparse ByStaleSince index): always STALE_RECORDS. */
+  stale_kind?: typeof STALE_KIND;
+  /** The oldest waiting batch's `since`: the index's sort key, so due items are one query. */
+  stale_since?: string;
+}
+
+/** The one value of `stale_kind`, the partition key of the sparse ByStaleSince index. */
+export const STALE_KIND = 'STALE_RECORDS';
+
+/** The stale records of one verified DKIM change, as the state machine wrote them. */
+export interface StaleRemovalBatch {
+  /** When the change verified: its grace period counts from here. */
+  since: string;
+  /** The run that made the change. */
+  execution_id: string;
+  /** A StaleRecordRemoval (workflow/types.ts), JSON: which records the stack published, and where. */
+  removal_json: string;
 }
 
 /** A page of the list, and the token of the next one (null on the last page). */

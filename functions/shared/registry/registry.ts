@@ -7,8 +7,16 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamodbClient } from '#shared/aws/clients/dynamodb.js';
+import type { RestartSettings } from '#shared/runs/restart-request.js';
 import type { IdentityType } from '#shared/workflow/types.js';
-import type { IdentityStatus, RegistryItem, RegistryPage, RunRecord } from './items.js';
+import {
+  type IdentityStatus,
+  type RegistryItem,
+  type RegistryPage,
+  type RunRecord,
+  STALE_KIND,
+  type StaleRemovalBatch,
+} from './items.js';
 
 /**
  * The identity registry: one DynamoDB item per identity, in the table named `table`. Every write
@@ -55,14 +63,15 @@ export async function claimIdentity(
   identityType: IdentityType,
   run: RunRecord,
   now: Date,
+  settings?: RestartSettings,
 ): Promise<ClaimOutcome> {
+  const restart = restartUpdate(settings);
   try {
     const output = await dynamodbClient.send(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression:
-          'SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run',
+        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run${restart.set} REMOVE drift_misses, degraded_at${restart.remove}`,
         ConditionExpression:
           'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -74,6 +83,7 @@ export async function claimIdentity(
           ':null': null,
           ':id': run.id,
           ':run': run,
+          ...restart.values,
         },
         ReturnValues: 'ALL_OLD',
       }),
@@ -83,9 +93,38 @@ export async function claimIdentity(
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const item = await getIdentityItem(table, identity);
     // Released between our write and our read: claim again (a race, so at most once more).
-    if (item === undefined) return claimIdentity(table, identity, identityType, run, now);
+    if (item === undefined) {
+      return claimIdentity(table, identity, identityType, run, now, settings);
+    }
     return { claimed: false, item };
   }
+}
+
+/**
+ * The claim's part of the update for a run's restart settings (restart-request.ts); its REMOVE
+ * part follows the claim's own (a new run starts the drift watch's count afresh).
+ */
+function restartUpdate(settings: RestartSettings | undefined): {
+  set: string;
+  remove: string;
+  values: Record<string, unknown>;
+} {
+  if (settings === undefined) return { set: '', remove: '', values: {} };
+  const sets: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (settings.auto_restart !== null) {
+    sets.push(', auto_restart = :auto');
+    values[':auto'] = settings.auto_restart;
+  }
+  if (settings.restart_request !== null) {
+    sets.push(', restart_request_json = :restart');
+    values[':restart'] = JSON.stringify(settings.restart_request);
+  }
+  return {
+    set: sets.join(''),
+    remove: settings.restart_request === null ? ', restart_request_json' : '',
+    values,
+  };
 }
 
 /**
@@ -193,6 +232,8 @@ export interface CheckRecord {
   records: unknown[];
   published: unknown;
   probe: unknown[];
+  /** Each requested part of "ready to send" as the look found it. */
+  readiness?: unknown;
   checked_at: string;
 }
 
@@ -212,13 +253,14 @@ export async function recordCheck(
         TableName: table,
         Key: { identity },
         UpdateExpression:
-          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, checked_at = :at, updated_at = :at',
+          'SET dkim_status = :dkim, records_json = :records, published_json = :published, probe_json = :probe, readiness_json = :readiness, checked_at = :at, updated_at = :at',
         ConditionExpression: 'active_run_id = :id',
         ExpressionAttributeValues: {
           ':dkim': check.dkim_status,
           ':records': JSON.stringify(check.records),
           ':published': JSON.stringify(check.published),
           ':probe': JSON.stringify(check.probe),
+          ':readiness': JSON.stringify(check.readiness ?? null),
           ':at': check.checked_at,
           ':id': runId,
         },
@@ -390,6 +432,150 @@ export async function endStoppedRun(
           ':now': now.toISOString(),
           ':reason': reason,
           ':id': runId,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** A condition on an identity no run holds, whose status is one of `:watched…`. */
+function idleWithStatus(statuses: IdentityStatus[]) {
+  const names = statuses.map((_, i) => `:watched${i}`);
+  return {
+    condition: `attribute_not_exists(active_run_id) AND #status IN (${names.join(', ')})`,
+    values: Object.fromEntries(statuses.map((status, i) => [`:watched${i}`, status])),
+  };
+}
+
+/**
+ * Notes what the drift watch found in DNS for an identity no run holds: the probe, and how many
+ * probes in a row found a record gone or wrong. False when a run took the identity meanwhile.
+ */
+export async function recordDriftProbe(
+  table: string,
+  identity: string,
+  probe: { probe: unknown[]; checked_at: string; misses: number; ses_status: string },
+): Promise<boolean> {
+  const idle = idleWithStatus(['VERIFIED', 'DEGRADED', 'FAILED', 'TIMED_OUT']);
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          'SET probe_json = :probe, checked_at = :at, drift_misses = :misses, ses_status = :ses',
+        ConditionExpression: idle.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':probe': JSON.stringify(probe.probe),
+          ':at': probe.checked_at,
+          ':misses': probe.misses,
+          ':ses': probe.ses_status,
+          ...idle.values,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Moves an identity between VERIFIED and DEGRADED, only while no run holds it and it is still
+ * `from`: one conditional write, so exactly one sweep emits the event of a change. False when
+ * the identity is no longer `from` or a run took it.
+ */
+export async function markDrift(
+  table: string,
+  identity: string,
+  change: { from: 'VERIFIED'; to: 'DEGRADED' } | { from: 'DEGRADED'; to: 'VERIFIED' },
+  now: Date,
+): Promise<boolean> {
+  const idle = idleWithStatus([change.from]);
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression:
+          change.to === 'DEGRADED'
+            ? 'SET #status = :to, updated_at = :now, degraded_at = :now'
+            : 'SET #status = :to, updated_at = :now, drift_misses = :zero REMOVE degraded_at',
+        ConditionExpression: idle.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': change.to,
+          ':now': now.toISOString(),
+          ...(change.to === 'VERIFIED' && { ':zero': 0 }),
+          ...idle.values,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The index of the items whose stale DKIM records wait for their grace period to end. */
+export const BY_STALE_SINCE_INDEX = 'ByStaleSince';
+
+/**
+ * Every item with stale-record batches whose oldest began at or before `cutoff`, page by page
+ * (the sparse ByStaleSince index holds only items with batches waiting).
+ */
+export async function* itemsWithStaleRecordsSince(
+  table: string,
+  cutoff: string,
+): AsyncGenerator<RegistryItem> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamodbClient.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: BY_STALE_SINCE_INDEX,
+        KeyConditionExpression: 'stale_kind = :kind AND stale_since <= :cutoff',
+        ExpressionAttributeValues: { ':kind': STALE_KIND, ':cutoff': cutoff },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* (page.Items ?? []) as RegistryItem[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/**
+ * Replaces an item's stale-record batches with `remaining` (the ones not yet due or not yet
+ * removed), only if nobody added one since it was read (`readCount`): a verified change that
+ * appended a batch meanwhile makes this a no-op, and the next run of the remover sees both.
+ * Returns false then, or when the item is gone (offboarded).
+ */
+export async function replaceStaleRemovals(
+  table: string,
+  identity: string,
+  readCount: number,
+  remaining: StaleRemovalBatch[],
+): Promise<boolean> {
+  const oldest = remaining.map((batch) => batch.since).sort()[0];
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        ...(oldest === undefined
+          ? { UpdateExpression: 'REMOVE stale_removals, stale_kind, stale_since' }
+          : { UpdateExpression: 'SET stale_removals = :remaining, stale_since = :oldest' }),
+        ConditionExpression: 'size(stale_removals) = :count',
+        ExpressionAttributeValues: {
+          ':count': readCount,
+          ...(oldest !== undefined && { ':remaining': remaining, ':oldest': oldest }),
         },
       }),
     );

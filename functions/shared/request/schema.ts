@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
-import { identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
+import { checkDomain, identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
 import { capFieldIssues, toFieldIssues } from './issues.js';
 import { type DkimNamePlan, recordNameProblems } from './record-names.js';
 import { replicaProblems, replicasSchema } from './replicas.js';
@@ -34,6 +34,17 @@ export type IdentityRequest = {
   Dns?: { Provider?: 'route53' | 'manual'; HostedZoneId?: string };
   /** DEED (ours): SES Regions to replicate the verified domain into, each its own identity. */
   Replicas?: string[];
+  /**
+   * Ours: when SES gives up on the identity (FAILED) while our probe finds its records right,
+   * the stack restarts the verification itself. True when absent.
+   */
+  AutoRestart?: boolean;
+  /** A custom MAIL FROM domain (ours; SES's PutEmailIdentityMailFromAttributes). */
+  MailFrom?: { Domain: string; BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE' };
+  /** A `_dmarc` record, published only where none exists (ours). */
+  Dmarc?: { Policy: 'none' | 'quarantine' | 'reject'; Rua?: string };
+  /** The SES tenant the identity (and its configuration set) belongs to (ours). */
+  Tenant?: { Name: string };
 };
 
 const MAX_TAGS = 50;
@@ -323,6 +334,103 @@ export const dnsSchema = z
     { when: isObject },
   );
 
+// SES's TenantName: up to 64 letters, digits, hyphens and underscores (CreateTenant, API reference).
+const TENANT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const MX_FAILURE_BEHAVIORS = ['USE_DEFAULT_VALUE', 'REJECT_MESSAGE'] as const;
+const DMARC_POLICIES = ['none', 'quarantine', 'reject'] as const;
+// A DMARC report URI as receivers read `rua` (RFC 7489 §6.3): mailto: and an address; several
+// separated by commas. Commas and semicolons would break the record, so no address has them.
+const DMARC_MAILTO = /^mailto:[^@\s,;!]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}(![0-9]+[kmgt]?)?$/i;
+
+/** `MailFrom`: SES's custom MAIL FROM domain; how it sits under the identity is checked below. */
+const mailFromSchema = z.strictObject(
+  {
+    Domain: z.string(typeError('a string')).transform((raw, ctx) => {
+      const { value, problems } = checkDomain(raw);
+      for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
+      return problems.length === 0 ? value : z.NEVER;
+    }),
+    BehaviorOnMxFailure: z
+      .enum(MX_FAILURE_BEHAVIORS, {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required'
+            : `must be one of ${MX_FAILURE_BEHAVIORS.join(', ')}`,
+      })
+      // SES's own default: mail goes out with amazonses.com's MAIL FROM while the MX is missing.
+      .default('USE_DEFAULT_VALUE'),
+  },
+  typeError('an object with Domain and BehaviorOnMxFailure'),
+);
+
+const dmarcSchema = z.strictObject(
+  {
+    Policy: z.enum(DMARC_POLICIES, {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : `must be one of ${DMARC_POLICIES.join(', ')}`,
+    }),
+    Rua: checkedString((value) =>
+      value.split(',').every((uri) => DMARC_MAILTO.test(uri.trim()))
+        ? []
+        : [
+            'must be one or more mailto: URIs separated by commas (like mailto:dmarc@example.com), where aggregate reports go',
+          ],
+    ).optional(),
+  },
+  typeError('an object with Policy and, optionally, Rua'),
+);
+
+const tenantSchema = z.strictObject(
+  {
+    Name: checkedString((value) =>
+      TENANT_NAME.test(value)
+        ? []
+        : ['must be 1 to 64 characters: letters, digits, _ and - (SES tenant names)'],
+    ),
+  },
+  typeError('an object with Name'),
+);
+
+/** The rules that tie MailFrom and Dmarc to the identity they are for. */
+function partProblems(request: Record<string, unknown>): { path: string[]; message: string }[] {
+  const identity = request.EmailIdentity;
+  const problems: { path: string[]; message: string }[] = [];
+  const isAddress = typeof identity === 'string' && identityTypeOf(identity) === 'EMAIL_ADDRESS';
+  if (isAddress && request.MailFrom !== undefined) {
+    problems.push({
+      path: ['MailFrom'],
+      message:
+        'applies only to a domain identity, and EmailIdentity is an email address: verify the domain and set its MAIL FROM domain there',
+    });
+  }
+  if (isAddress && request.Dmarc !== undefined) {
+    problems.push({
+      path: ['Dmarc'],
+      message: "applies only to a domain identity (a DMARC record is a domain's policy)",
+    });
+  }
+  const mailFrom = (request.MailFrom as { Domain?: unknown } | undefined)?.Domain;
+  if (isValidDomain(identity) && typeof mailFrom === 'string' && mailFrom !== '') {
+    if (!mailFrom.endsWith(`.${identity}`)) {
+      problems.push({
+        path: ['MailFrom', 'Domain'],
+        message: `must be a subdomain of ${identity} (like bounce.${identity}): SES accepts only a MAIL FROM domain below the identity`,
+      });
+    } else if (
+      mailFrom
+        .slice(0, -(identity.length + 1))
+        .split('.')
+        .some((l) => l.startsWith('_'))
+    ) {
+      problems.push({
+        path: ['MailFrom', 'Domain'],
+        message: 'must not use a label that begins with "_" (those names hold DKIM and DMARC)',
+      });
+    }
+  }
+  return problems;
+}
+
 function identityRequestSchema(keyDelivery: KeyDelivery) {
   return z
     .strictObject(
@@ -337,6 +445,10 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
         ).optional(),
         Dns: dnsSchema.optional(),
         Replicas: replicasSchema.optional(),
+        AutoRestart: z.boolean(typeError('true or false')).optional(),
+        MailFrom: mailFromSchema.optional(),
+        Dmarc: dmarcSchema.optional(),
+        Tenant: tenantSchema.optional(),
       },
       typeError('a JSON object'),
     )
@@ -355,6 +467,9 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
             path: ['DkimSigningAttributes'],
             message: 'applies only to a domain identity, and EmailIdentity is an email address',
           });
+        }
+        for (const { path, message } of partProblems(request)) {
+          ctx.addIssue({ code: 'custom', path, message });
         }
         const dkim = dkimNamePlanOf(request.DkimSigningAttributes);
         if (isValidDomain(identity) && dkim !== null) {

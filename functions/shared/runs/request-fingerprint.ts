@@ -14,10 +14,12 @@ export function normaliseForComparison(
   request: IdentityRequest | DkimChangeRequest,
 ): Record<string, unknown> {
   if ('SigningAttributesOrigin' in request) return normaliseChange(request);
-  const { Tags, Dns, DkimSigningAttributes, Replicas, ...rest } = request;
+  const { Tags, Dns, DkimSigningAttributes, Replicas, AutoRestart, ...rest } = request;
   const normalised: Record<string, unknown> = { ...rest };
   // A set of Regions: the order they were listed in changes nothing.
   if (Replicas !== undefined && Replicas.length > 0) normalised.Replicas = [...Replicas].sort();
+  // On by default: only turning it off makes another request.
+  if (AutoRestart === false) normalised.AutoRestart = false;
   if (Tags !== undefined && Tags.length > 0) {
     normalised.Tags = [...Tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
   }

@@ -5,7 +5,13 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { sfnClient } from '#shared/aws/clients/sfn.js';
-import type { RegistryItem, RunOperation, RunRecord, RunStatus } from '#shared/registry/items.js';
+import type {
+  RegistryItem,
+  RunOperation,
+  RunRecord,
+  RunStarter,
+  RunStatus,
+} from '#shared/registry/items.js';
 import { claimIdentity, getIdentityItem, releaseClaim } from '#shared/registry/registry.js';
 import type { DkimChangeRequest, IdentityRequest } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
@@ -14,6 +20,7 @@ import { ConflictError, type FieldIssue } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
 import { executionArnFor, executionNameFor, sha256Hex } from './execution-names.js';
 import { requestFingerprint } from './request-fingerprint.js';
+import { restartSettingsFor } from './restart-request.js';
 
 export interface RunStoreConfig {
   stateMachineArn: string;
@@ -51,6 +58,10 @@ export interface RunRequest<Input> {
    * Throw to refuse the request.
    */
   beforeStart?: () => Promise<void>;
+  /** A creation's request, kept (without a key) for the sweeper's automatic restart. */
+  creationRequest?: IdentityRequest;
+  /** Who starts the run; a request when absent. The run's events say so. */
+  startedBy?: RunStarter;
 }
 
 /** The run a request started or found. */
@@ -149,6 +160,7 @@ export async function startRun<Input>(
       status: 'PENDING',
       reason: null,
       ended_at: null,
+      ...(request.startedBy === 'AUTO_RESTART' && { started_by: request.startedBy }),
     };
     const claim = await claimIdentity(
       config.registryTable,
@@ -156,6 +168,7 @@ export async function startRun<Input>(
       request.identityType,
       run,
       now,
+      restartSettingsFor(request.operation, request.creationRequest),
     );
     if (!claim.claimed) {
       // Another request won the race between our read and our write.

@@ -16,12 +16,25 @@ export function identityArn(
   account: string,
   region = process.env.AWS_REGION,
 ): string {
+  return sesArn(`identity/${identity}`, account, region);
+}
+
+/** A configuration set's ARN (`arn:aws:ses:REGION:ACCOUNT:configuration-set/NAME`). */
+export function configurationSetArn(
+  name: string,
+  account: string,
+  region = process.env.AWS_REGION,
+): string {
+  return sesArn(`configuration-set/${name}`, account, region);
+}
+
+function sesArn(resource: string, account: string, region: string | undefined): string {
   const partition = region?.startsWith('cn-')
     ? 'aws-cn'
     : region?.startsWith('us-gov-')
       ? 'aws-us-gov'
       : 'aws';
-  return `arn:${partition}:ses:${region}:${account}:identity/${identity}`;
+  return `arn:${partition}:ses:${region}:${account}:${resource}`;
 }
 
 /**

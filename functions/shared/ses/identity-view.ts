@@ -62,6 +62,16 @@ export interface SesIdentity {
   policy_names: string[];
   /** The custom MAIL FROM domain, when one is set. */
   mail_from_domain: string | null;
+  /** The custom MAIL FROM domain and what SES's look for its MX record found; null: none set. */
+  mail_from: SesMailFrom | null;
+}
+
+/** SES's MailFromAttributes. */
+export interface SesMailFrom {
+  domain: string;
+  /** PENDING, SUCCESS, FAILED or TEMPORARY_FAILURE (MailFromDomainStatus). */
+  status: string | null;
+  behavior_on_mx_failure: string | null;
 }
 
 /**
@@ -115,6 +125,13 @@ export function sesIdentityOf(
     dkim: sesDkimOf(output.DkimAttributes),
     policy_names: Object.keys(output.Policies ?? {}),
     mail_from_domain: output.MailFromAttributes?.MailFromDomain ?? null,
+    mail_from: output.MailFromAttributes?.MailFromDomain
+      ? {
+          domain: output.MailFromAttributes.MailFromDomain,
+          status: output.MailFromAttributes.MailFromDomainStatus ?? null,
+          behavior_on_mx_failure: output.MailFromAttributes.BehaviorOnMxFailure ?? null,
+        }
+      : null,
     verification_info: info
       ? {
           error_type: info.ErrorType ?? null,

@@ -57,8 +57,30 @@ export interface DkimChange {
   kind: DkimChangeKind;
   from: DkimSigning;
   to: DkimSigning;
-  /** Records of the old signing that the new one no longer uses: removed only after SUCCESS. */
+  /**
+   * Records of the old signing that the new one no longer uses: kept for the grace period after
+   * SUCCESS (mail signed with the old key may still be in delivery queues), then removed.
+   */
   stale_records: StaleRecord[];
+  /** Which of them the stack published, and where: only those does it ever remove. */
+  stale_removal: StaleRecordRemoval;
+  /**
+   * When SES was switched (PutEmailIdentityDkimSigningAttributes); null while the new records
+   * are being published and seen in DNS first, so SES still signs as before.
+   */
+  switched_at: string | null;
+}
+
+/** The old signing's records, split by who published them (the registry's record of the old run). */
+export interface StaleRecordRemoval {
+  /** The provider that published the old records; null when the stack did not (manual DNS). */
+  provider: 'route53' | null;
+  hosted_zone_id: string | null;
+  hosted_zone_name: string | null;
+  /** Stale records the stack published: the stale-record remover deletes them after the grace period. */
+  records: StaleRecord[];
+  /** Stale records the stack did not publish: listed for a person to remove, never touched. */
+  by_hand: StaleRecord[];
 }
 
 /** A record to remove, by name and type: its value is whatever DNS holds (SES keeps no copy of an old BYODKIM public key). */
@@ -96,17 +118,71 @@ export interface CreatedIdentity {
   change: DkimChange | null;
   /** Set when the run adopted the identity and had to start its verification again. */
   restart?: VerificationRestart | null;
+  /** The parts beyond DKIM the request asks for (absent on a DKIM change: none). */
+  parts?: RequestedParts | null;
 }
 
-/** One DNS record SES needs to see. Names are fully qualified, lower case, no trailing dot. */
+/** The DNS record types the parts of readiness use: DKIM CNAME/TXT, MAIL FROM MX/TXT, DMARC TXT. */
+export type DnsRecordType = 'CNAME' | 'TXT' | 'MX';
+
+/** The part of readiness a DNS record serves (see shared/readiness). Absent: DKIM. */
+export type RecordPart = 'dkim' | 'mail_from' | 'dmarc';
+
+/** One DNS record SES (or a receiver) needs to see. Names are fully qualified, lower case, no trailing dot. */
 export interface DkimDnsRecord {
-  type: 'CNAME' | 'TXT';
+  type: DnsRecordType;
   name: string;
-  /** CNAME: the target. TXT: the whole text, strings joined. */
+  /** CNAME: the target. TXT: the whole text, strings joined. MX: the mail exchanger. */
   value: string;
   ttl: number;
   /** TXT only: the character-strings of at most 255 characters that make up `value`. */
   strings?: string[];
+  /** MX only: the preference. */
+  priority?: number;
+  /** What the record is for; DKIM when absent (records of runs from before the other parts). */
+  part?: RecordPart;
+}
+
+/** MAIL FROM as the request asks for it (`MailFrom`). */
+export interface MailFromRequest {
+  domain: string;
+  behavior_on_mx_failure: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
+}
+
+/** DMARC as the request asks for it (`Dmarc`). */
+export interface DmarcRequest {
+  policy: 'none' | 'quarantine' | 'reject';
+  rua: string | null;
+}
+
+/** The parts of "ready to send" beyond DKIM that a request asks for; null: not asked. */
+export interface RequestedParts {
+  mail_from: MailFromRequest | null;
+  dmarc: DmarcRequest | null;
+  tenant: { name: string } | null;
+}
+
+/** What ConfigureSending did at SES: the MAIL FROM domain set, the tenant and its resources. */
+export interface SendingSetup {
+  mail_from: (MailFromRequest & { region: string }) | null;
+  tenant: {
+    name: string;
+    id: string | null;
+    arn: string | null;
+    /** True when this run created the tenant. */
+    created: boolean;
+    /** ARNs of the resources associated with the tenant (the identity, its configuration set). */
+    resources: string[];
+  } | null;
+}
+
+/** What PublishDnsRecords found or did about DMARC. */
+export interface DmarcOutcome {
+  /** PUBLISHED: the provider wrote ours; REQUIRED: manual DNS, to add; EXISTING: one was there, kept. */
+  action: 'PUBLISHED' | 'REQUIRED' | 'EXISTING';
+  name: string;
+  /** The record that counts: ours, or the one found. */
+  value: string;
 }
 
 /** Output of PublishDnsRecords. */
@@ -122,15 +198,8 @@ export interface PublishedRecords {
   records: DkimDnsRecord[];
   /** The same records as BIND zone-file lines, for people who add them by hand. */
   zone_file: string[];
-}
-
-/** Output of RemoveStaleRecords, after a DKIM change verified. */
-export interface StaleRecordCleanup {
-  provider: 'route53' | 'manual' | null;
-  removed_records: StaleRecord[];
-  /** Stale records still in DNS: a person must remove them (manual), or removal failed. */
-  remaining_stale_records: StaleRecord[];
-  detail: string;
+  /** DMARC, when the request asks for it: published, to add, or an existing record kept. */
+  dmarc?: DmarcOutcome | null;
 }
 
 export type ProbeStatus =
@@ -144,7 +213,7 @@ export type ProbeStatus =
 /** What our own DNS look-up found for one expected record. */
 export interface ProbeResult {
   name: string;
-  type: 'CNAME' | 'TXT';
+  type: DnsRecordType;
   status: ProbeStatus;
   expected: string;
   /** What was found, when something was (WRONG_VALUE, PARTIAL, DUPLICATED_DOMAIN). */

@@ -3,145 +3,114 @@ import { PutEmailIdentityDkimSigningAttributesCommand } from '@aws-sdk/client-se
 import { toStepError } from '#shared/aws/classify-error.js';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import { readKeySecret } from '#shared/dkim/key-secret.js';
-import { generateDkimKeyPair, keyLengthForBits, scrubPrivateKey } from '#shared/dkim/keys.js';
+import { scrubPrivateKey } from '#shared/dkim/keys.js';
 import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { dkimRecordsFor } from '#shared/dns/records.js';
 import type { DkimChangeRequest } from '#shared/request/index.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
 import { signingHostedZone } from '#shared/ses/dkim-zones.js';
-import type { CreatedIdentity, DkimKeyLength, DkimStatus } from '#shared/workflow/types.js';
-import {
-  type DkimChangePlan,
-  type KeySource,
-  planDkimChange,
-  staleRecordsOf,
-} from './dkim-change-plan.js';
-
-/** A BYODKIM key in hand: the private half goes to SES only. */
-interface SigningKey {
-  privateKey: string;
-  publicKey: string;
-  keyLength: DkimKeyLength | null;
-}
+import type { CreatedIdentity, DkimChange, DkimStatus } from '#shared/workflow/types.js';
+import type { PreparedDkimChange } from '#steps/prepare-dkim-change/prepare-dkim-change.js';
+import { KEY_SECRET_FIELD, planDkimChange, staleRecordsOf } from './dkim-change-plan.js';
 
 /**
- * Changes how a domain identity signs (PutEmailIdentityDkimSigningAttributes): switch between
- * Easy DKIM and BYODKIM, enable either, rotate a BYODKIM key, or change the Easy DKIM key
- * length. `current` is the signing ReadDkimSigning saw before the change, so a retry of this
- * step (SES may already have applied it) still knows the old records. The change is planned
- * first (dkim-change-plan.ts), then carried out. Returns the identity as the publish → check →
- * notify path expects it, with the change and the records it made stale, which the workflow
- * removes only once the new DKIM is SUCCESS. The key's secret, if any, is left for the
- * DiscardKeySecret step.
+ * Switches SES to the signing PrepareDkimChange worked out (PutEmailIdentityDkimSigningAttributes).
+ * For BYODKIM the workflow runs it only once our probe sees the new selector's TXT record at the
+ * domain's authoritative servers, so SES verifies the new key at its first look and the old
+ * selector keeps verifying meanwhile. For Easy DKIM SES makes the tokens only now, so their
+ * CNAMEs are published right after. `current` is the signing ReadDkimSigning saw, so that a
+ * retry (SES may already have applied the change) still knows what it changes from. The key's
+ * secret, if any, is left for the DiscardKeySecret step.
  */
 export async function changeDkimSigning(
   request: DkimChangeRequest,
   current: SigningSnapshot,
+  prepared: PreparedDkimChange,
 ): Promise<CreatedIdentity> {
   const now = clock.now();
+  const target = prepared.identity;
+  const change = target.change;
+  if (change === null || target.dkim === null) {
+    throw new Error('ChangeDkimSigning needs the change PrepareDkimChange worked out');
+  }
+  // The refusals hold as when it was prepared; the Easy DKIM input is SES's request as planned.
   const plan = planDkimChange(request, current, now);
-  const key = await signingKeyFrom(plan.key);
-  const applied = await apply(plan, key, current);
+  const sesInput =
+    change.to.origin === 'EXTERNAL'
+      ? {
+          EmailIdentity: target.identity,
+          SigningAttributesOrigin: 'EXTERNAL' as const,
+          SigningAttributes: { DomainSigningSelector: change.to.selector ?? undefined },
+        }
+      : plan.sesInput;
 
-  const keyLength = plan.to.signing_key_length ?? key?.keyLength ?? null;
+  let status: DkimStatus = current.dkim_status ?? 'NOT_STARTED';
+  let tokens: string[] = change.from.origin === 'AWS_SES' ? change.from.tokens : [];
+  let hostedZone: string | null = null;
+  if (sesInput !== null) {
+    const key =
+      prepared.key_secret_arn === null
+        ? null
+        : await readKeySecret(prepared.key_secret_arn, KEY_SECRET_FIELD);
+    const input = key
+      ? {
+          ...sesInput,
+          SigningAttributes: {
+            ...sesInput.SigningAttributes,
+            DomainSigningPrivateKey: key.privateKey,
+          },
+        }
+      : sesInput;
+    try {
+      const response = await sesv2Client.send(
+        new PutEmailIdentityDkimSigningAttributesCommand(input),
+      );
+      status = (response.DkimStatus as DkimStatus | undefined) ?? 'PENDING';
+      tokens = change.to.origin === 'AWS_SES' ? [...(response.DkimTokens ?? [])] : [];
+      hostedZone = response.SigningHostedZone ?? null;
+    } catch (error) {
+      if (key) scrubPrivateKey(error, key.privateKey);
+      throw toStepError(error, `PutEmailIdentityDkimSigningAttributes ${target.identity}`);
+    }
+  }
+
   const identity: CreatedIdentity = {
-    identity: plan.identity,
-    identity_type: 'DOMAIN',
-    created_at: now.toISOString(),
-    adopted: false,
-    configuration_set_name: current.configuration_set_name,
+    ...target,
     dkim: {
-      origin: plan.to.origin,
-      tokens: applied.tokens,
-      selector: plan.to.selector,
-      status: applied.status,
-      current_signing_key_length: plan.from.signing_key_length,
-      next_signing_key_length: plan.to.next_signing_key_length ?? key?.keyLength ?? null,
-      public_key: key?.publicKey ?? null,
-      ...(plan.to.origin === 'AWS_SES' && {
-        signing_hosted_zone: signingHostedZone(applied.signingHostedZone),
-      }),
-    },
-    dns: {
-      provider: request.Dns?.Provider ?? null,
-      hosted_zone_id: request.Dns?.HostedZoneId ?? null,
+      ...target.dkim,
+      tokens,
+      status,
+      ...(change.to.origin === 'AWS_SES' && { signing_hosted_zone: signingHostedZone(hostedZone) }),
     },
     change: null,
   };
-  const staleRecords = staleRecordsOf(
-    plan,
-    dkimRecordsFor(identity).map((record) => record.name),
-  );
-  metrics.addMetric('DkimSigningChanged', MetricUnit.Count, 1);
-  logger.info('DKIM signing changed', {
-    identity: plan.identity,
-    kind: plan.kind,
-    from: { origin: plan.from.origin, selector: plan.from.selector },
-    to: { origin: plan.to.origin, selector: plan.to.selector },
-    staleRecords: staleRecords.map((r) => `${r.type} ${r.name}`),
-  });
-  return {
-    ...identity,
-    change: {
-      kind: plan.kind,
-      from: plan.from,
-      to: {
-        origin: plan.to.origin,
-        selector: plan.to.selector,
-        tokens: applied.tokens,
-        signing_key_length: keyLength,
-      },
-      stale_records: staleRecords,
-    },
+  const switched: DkimChange = {
+    ...change,
+    to: { ...change.to, tokens },
+    switched_at: now.toISOString(),
   };
-}
-
-/** The new BYODKIM key: read from its secret, or generated here. */
-async function signingKeyFrom(source: KeySource): Promise<SigningKey | null> {
-  if (source.source === 'SECRET') {
-    const supplied = await readKeySecret(source.secretArn, source.field);
-    return { ...supplied, keyLength: keyLengthForBits(supplied.bits) };
-  }
-  if (source.source === 'GENERATED') {
-    return { ...(await generateDkimKeyPair(source.keyLength)), keyLength: source.keyLength };
-  }
-  return null;
-}
-
-/** Calls SES as planned (unless nothing changes); what SES says the DKIM now is. */
-async function apply(
-  plan: DkimChangePlan,
-  key: SigningKey | null,
-  current: SigningSnapshot,
-): Promise<{ status: DkimStatus; tokens: string[]; signingHostedZone: string | null }> {
-  if (plan.sesInput === null) {
-    return {
-      status: current.dkim_status ?? 'NOT_STARTED',
-      tokens: plan.from.origin === 'AWS_SES' ? plan.from.tokens : [],
-      signingHostedZone: null,
-    };
-  }
-  const input = key
-    ? {
-        ...plan.sesInput,
-        SigningAttributes: {
-          ...plan.sesInput.SigningAttributes,
-          DomainSigningPrivateKey: key.privateKey,
-        },
-      }
-    : plan.sesInput;
-  try {
-    const response = await sesv2Client.send(
-      new PutEmailIdentityDkimSigningAttributesCommand(input),
+  if (change.to.origin === 'AWS_SES') {
+    // Now that SES has named its tokens: a switch back may reuse a name the old signing had.
+    const stale = staleRecordsOf(
+      { identity: target.identity, from: change.from },
+      dkimRecordsFor(identity).map((record) => record.name),
     );
-    return {
-      status: (response.DkimStatus as DkimStatus | undefined) ?? 'PENDING',
-      tokens: plan.to.origin === 'AWS_SES' ? [...(response.DkimTokens ?? [])] : [],
-      signingHostedZone: response.SigningHostedZone ?? null,
+    const keep = (r: { type: string; name: string }) =>
+      stale.some((s) => s.type === r.type && s.name === r.name);
+    switched.stale_records = stale;
+    switched.stale_removal = {
+      ...change.stale_removal,
+      records: change.stale_removal.records.filter(keep),
+      by_hand: change.stale_removal.by_hand.filter(keep),
     };
-  } catch (error) {
-    if (key) scrubPrivateKey(error, key.privateKey);
-    throw toStepError(error, `PutEmailIdentityDkimSigningAttributes ${plan.identity}`);
   }
+  metrics.addMetric('DkimSigningChanged', MetricUnit.Count, 1);
+  logger.info('DKIM signing switched', {
+    identity: target.identity,
+    kind: change.kind,
+    to: { origin: change.to.origin, selector: change.to.selector },
+    status,
+  });
+  return { ...identity, change: switched };
 }

@@ -11,7 +11,9 @@ import type {
   DkimKeyLength,
   DkimOrigin,
   DkimSigning,
+  PublishedRecords,
   StaleRecord,
+  StaleRecordRemoval,
 } from '#shared/workflow/types.js';
 
 /** The request field that names a supplied key's secret, for validation errors. */
@@ -169,4 +171,31 @@ export function staleRecordsOf(
         ? [{ type: 'TXT', name: `${from.selector}._domainkey.${identity}` }]
         : [];
   return old.filter((record) => !kept.has(record.name.toLowerCase()));
+}
+
+/**
+ * Splits the stale records by who published them, from the registry's record of where the
+ * stack published the identity's records before the change: only records the stack wrote itself
+ * (Route 53, the same names) are ever removed by it; the rest are listed for a person.
+ */
+export function staleRemovalOf(
+  stale: StaleRecord[],
+  published: PublishedRecords | null,
+): StaleRecordRemoval {
+  const byStack =
+    published?.written === true &&
+    published.provider === 'route53' &&
+    published.hosted_zone_id !== null &&
+    published.hosted_zone_name !== null;
+  const names = new Set(
+    byStack ? published.records.map((r) => `${r.type} ${r.name.toLowerCase()}`) : [],
+  );
+  const ours = stale.filter((r) => names.has(`${r.type} ${r.name.toLowerCase()}`));
+  return {
+    provider: ours.length > 0 ? 'route53' : null,
+    hosted_zone_id: ours.length > 0 ? (published?.hosted_zone_id ?? null) : null,
+    hosted_zone_name: ours.length > 0 ? (published?.hosted_zone_name ?? null) : null,
+    records: ours,
+    by_hand: stale.filter((r) => !ours.includes(r)),
+  };
 }

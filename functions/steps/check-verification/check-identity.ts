@@ -1,4 +1,6 @@
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { explainSesErrorType, summariseProbe } from '#shared/dns/diagnose.js';
+import { isReady, partsIn, type Readiness, readinessOf } from '#shared/readiness/readiness.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity } from '#shared/ses/identity-view.js';
@@ -6,6 +8,7 @@ import { SesNotFoundError } from '#shared/workflow/errors.js';
 import {
   type FailureDetail,
   failureDetail,
+  sendingAfterFailure,
   type VerificationInfo,
 } from '#shared/workflow/failure.js';
 import type {
@@ -16,12 +19,14 @@ import type {
   DkimSummary,
   ProbeResult,
   PublishedRecords,
+  SendingSetup,
 } from '#shared/workflow/types.js';
-import { DEADLINE_SECONDS, nextLookSeconds } from './schedule.js';
+import { DEADLINE_SECONDS, nextLookSeconds, nextPartsLookSeconds } from './schedule.js';
 
 /** What CheckVerification returns; the state machine passes it back as `previous` next time. */
 export interface CheckResult {
-  outcome: CheckOutcome;
+  /** RECORDS_READY: before a DKIM switch, every new record is in DNS as expected. */
+  outcome: CheckOutcome | 'RECORDS_READY';
   dkim_status: DkimStatus | null;
   dkim: DkimSummary | null;
   verified_for_sending: boolean;
@@ -33,6 +38,8 @@ export interface CheckResult {
   probe: ProbeResult[];
   verification_info: VerificationInfo | null;
   failure: FailureDetail | null;
+  /** Each requested part of "ready to send" (null before the first look). */
+  readiness: Readiness | null;
 }
 
 /** How the run came to look: nothing yet (its first look), a waker, or its own timer. */
@@ -48,6 +55,16 @@ export interface CheckInput {
   previous: CheckResult;
   execution_id: string | null;
   wake: WakeReason;
+  /**
+   * True for a DKIM change whose new records are published before SES is switched: the look is
+   * our DNS probe alone (SES has nothing to say about records it was not told of yet), READY
+   * once every record is right.
+   */
+  before_switch?: boolean;
+  /** How the domain signed before a DKIM change (null for a creation). */
+  signing_before?: SigningSnapshot | null;
+  /** What ConfigureSending did (MAIL FROM, tenant); null when the request asks for neither. */
+  sending?: SendingSetup | null;
 }
 
 export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
@@ -62,6 +79,7 @@ export type Prober = (records: DkimDnsRecord[]) => Promise<ProbeResult[]>;
  * and compared with an absolute deadline from the identity's creation, so slow calls never stretch it.
  */
 export async function checkIdentity(input: CheckInput, probe: Prober): Promise<CheckResult> {
+  if (input.before_switch === true) return checkNewRecords(input, probe);
   const { identity, previous } = input;
   const records = input.dns.records;
   const checks = previous.checks + 1;
@@ -97,11 +115,40 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   const verifiedForSending = ses
     ? ses.verified_for_sending === true
     : previous.verified_for_sending;
-  const verified = isDomain ? verifiedForSending && dkimStatus === 'SUCCESS' : verifiedForSending;
+  // SES verified the identity itself: what the sweeper's ListEmailIdentities can see change.
+  const identityVerified = isDomain
+    ? verifiedForSending && dkimStatus === 'SUCCESS'
+    : verifiedForSending;
   const verificationInfo = ses ? verificationInfoOf(ses) : previous.verification_info;
-  if (isDomain && !verified && records.length > 0 && probeResults.length === 0) {
+  // Parts beyond DKIM that only DNS shows (DMARC) or whose records are worth a diagnosis.
+  const otherRecords = records.some((record) => (record.part ?? 'dkim') !== 'dkim');
+  if (
+    isDomain &&
+    (!identityVerified || otherRecords) &&
+    records.length > 0 &&
+    probeResults.length === 0
+  ) {
     probeResults = await probe(records);
   }
+  const parts = identity.parts ?? null;
+  // GetEmailIdentity's MailFromAttributes when SES was asked; else what the last look saw.
+  const mailFromStatus =
+    parts?.mail_from == null
+      ? null
+      : ses
+        ? (ses.mail_from?.status ?? 'PENDING')
+        : ((previous.readiness?.mail_from?.ses_status as string | null | undefined) ?? 'PENDING');
+  const readiness = readinessOf({
+    identity_type: identity.identity_type,
+    dkim_status: dkimStatus,
+    verified_for_sending: verifiedForSending,
+    mail_from_status: mailFromStatus,
+    parts,
+    sending: input.sending ?? null,
+    dns: input.dns,
+    probe: probeResults,
+  });
+  const verified = identityVerified && isReady(readiness);
 
   const now = clock.now();
   const base = {
@@ -115,10 +162,14 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
     elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
     probe: probeResults,
     verification_info: verificationInfo,
+    readiness,
   };
-  const failure = (code: 'DKIM_FAILED' | 'TIMED_OUT', message: string): CheckResult => ({
+  const failure = (
+    code: 'DKIM_FAILED' | 'MAIL_FROM_FAILED' | 'TIMED_OUT',
+    message: string,
+  ): CheckResult => ({
     ...base,
-    outcome: code === 'DKIM_FAILED' ? 'FAILED' : 'TIMED_OUT',
+    outcome: code === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED',
     next_check_seconds: 0,
     failure: failureDetail({
       identity: identity.identity,
@@ -130,6 +181,14 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
       records,
       diagnosis: probeResults,
       change: identity.change,
+      ...sendingAfterFailure({
+        identity: identity.identity,
+        switched: identity.change === null ? null : identity.change.switched_at !== null,
+        switchedAt: identity.change?.switched_at ?? null,
+        verifiedBefore: input.signing_before?.verified_for_sending ?? null,
+        verifiedNow: verifiedForSending,
+      }),
+      readiness,
     }),
   });
 
@@ -137,20 +196,109 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   // At the deadline SES gives up too (FAILED after 72 hours): that is a time-out, not a rejection.
   const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
   if (secondsToDeadline <= 0) {
-    return failure('TIMED_OUT', timedOutMessage(identity, probeResults));
+    return failure(
+      'TIMED_OUT',
+      timedOutMessage(identity, probeResults, readiness, identityVerified),
+    );
   }
   if (isDomain && dkimStatus === 'FAILED') {
     return failure('DKIM_FAILED', dkimFailedMessage(verificationInfo, probeResults));
   }
+  if (readiness.mail_from?.status === 'FAILED') {
+    return failure('MAIL_FROM_FAILED', readiness.mail_from.detail);
+  }
   return {
     ...base,
     outcome: 'PENDING',
-    next_check_seconds: nextLookSeconds(secondsToDeadline),
+    // Once SES has verified the identity, the sweeper sees nothing more change (ListEmailIdentities
+    // shows no MAIL FROM status, and DNS is ours to look at): the run looks on its own, sooner.
+    next_check_seconds: identityVerified
+      ? nextPartsLookSeconds(secondsToDeadline, previousPartsLook(previous))
+      : nextLookSeconds(secondsToDeadline),
     failure: null,
   };
 }
 
+/** The interval of the previous look when it too waited on parts beyond the identity, else null. */
+function previousPartsLook(previous: CheckResult): number | null {
+  const dkim = previous.readiness?.dkim;
+  const wasVerified = dkim ? dkim.status === 'READY' : previous.verified_for_sending;
+  return previous.outcome === 'PENDING' && wasVerified && previous.readiness !== null
+    ? previous.next_check_seconds
+    : null;
+}
+
 const isOk = (result: ProbeResult) => result.status === 'OK';
+
+/**
+ * Before a DKIM switch: is every new record in DNS, as our probe sees it at the domain's
+ * authoritative servers? SES is not asked (it still signs as before and knows nothing of the
+ * new records). The deadline and the diagnosis are a creation's: 72 hours from the change
+ * request, every record with what was found.
+ */
+async function checkNewRecords(input: CheckInput, probe: Prober): Promise<CheckResult> {
+  const { identity, previous } = input;
+  const records = input.dns.records;
+  const createdAt = new Date(identity.created_at);
+  const deadline = new Date(createdAt.getTime() + DEADLINE_SECONDS.DOMAIN * 1000);
+  const probeResults = await probe(records);
+  const now = clock.now();
+  const base = {
+    dkim_status: previous.dkim_status,
+    dkim: identity.dkim,
+    verified_for_sending: input.signing_before?.verified_for_sending ?? false,
+    checks: previous.checks + 1,
+    checked_at: now.toISOString(),
+    deadline: deadline.toISOString(),
+    elapsed_seconds: Math.max(0, Math.round((now.getTime() - createdAt.getTime()) / 1000)),
+    probe: probeResults,
+    verification_info: previous.verification_info,
+    // Before the switch SES has nothing new to say: the parts stand as the last look left them.
+    readiness: previous.readiness ?? null,
+  };
+  if (records.length > 0 && probeResults.every(isOk)) {
+    return { ...base, outcome: 'RECORDS_READY', next_check_seconds: 0, failure: null };
+  }
+  const secondsToDeadline = (deadline.getTime() - now.getTime()) / 1000;
+  if (secondsToDeadline > 0) {
+    return {
+      ...base,
+      outcome: 'PENDING',
+      next_check_seconds: nextLookSeconds(secondsToDeadline),
+      failure: null,
+    };
+  }
+  return {
+    ...base,
+    outcome: 'TIMED_OUT',
+    next_check_seconds: 0,
+    failure: failureDetail({
+      identity: identity.identity,
+      identity_type: identity.identity_type,
+      execution_id: input.execution_id,
+      reason: {
+        code: 'TIMED_OUT',
+        message: [
+          `The new DKIM records of ${identity.identity} were not in DNS within 72 hours of the change request, so SES was not switched.`,
+          summariseProbe(probeResults),
+        ]
+          .filter(Boolean)
+          .join(' '),
+        retryable: true,
+      },
+      verification_info: previous.verification_info,
+      records,
+      diagnosis: probeResults,
+      change: identity.change,
+      ...sendingAfterFailure({
+        identity: identity.identity,
+        switched: false,
+        verifiedBefore: input.signing_before?.verified_for_sending ?? null,
+        verifiedNow: null,
+      }),
+    }),
+  };
+}
 
 /** SES's VerificationInfo as the failure event carries it (without the SOA record). */
 function verificationInfoOf(ses: SesIdentity): VerificationInfo | null {
@@ -170,7 +318,22 @@ function dkimFailedMessage(info: VerificationInfo | null, probe: ProbeResult[]):
     .join(' ');
 }
 
-function timedOutMessage(identity: CreatedIdentity, probe: ProbeResult[]): string {
+function timedOutMessage(
+  identity: CreatedIdentity,
+  probe: ProbeResult[],
+  readiness: Readiness,
+  identityVerified: boolean,
+): string {
+  if (identityVerified) {
+    const pending = partsIn(readiness, 'PENDING');
+    return [
+      `SES verified ${identity.identity}, but within the deadline these parts of "ready to send" did not become ready: ${pending.join(', ')}.`,
+      ...pending.map((name) => readiness[name]?.detail ?? ''),
+      summariseProbe(probe),
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
   if (identity.identity_type === 'EMAIL_ADDRESS') {
     return `Nobody followed the verification link SES mailed to ${identity.identity} within 24 hours, when the link expires. Start a new run (repeat the request with a new Idempotency-Key header) to send a new link.`;
   }

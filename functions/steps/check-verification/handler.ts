@@ -15,6 +15,7 @@ const OUTCOME_METRIC = {
   FAILED: 'DkimFailed',
   TIMED_OUT: 'VerificationTimedOut',
   PENDING: 'CheckPending',
+  RECORDS_READY: 'NewRecordsReady',
 } as const;
 
 /**
@@ -30,6 +31,9 @@ export const handler = lambdaHandler(async (event: CheckInput) => {
     identity: event.identity.identity,
     outcome: result.outcome,
     dkimStatus: result.dkim_status,
+    readiness: Object.fromEntries(
+      Object.entries(result.readiness ?? {}).map(([name, part]) => [name, part.status]),
+    ),
     checks: result.checks,
     nextCheckSeconds: result.next_check_seconds,
     probe: result.probe.map((r) => `${r.name} ${r.status}`),
@@ -40,6 +44,7 @@ export const handler = lambdaHandler(async (event: CheckInput) => {
       records: event.dns.records,
       published: event.dns,
       probe: result.probe,
+      readiness: result.readiness,
       checked_at: result.checked_at,
     });
   }

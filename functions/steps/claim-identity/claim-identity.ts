@@ -1,4 +1,4 @@
-import type { RunOperation } from '#shared/registry/items.js';
+import type { RunOperation, RunStarter } from '#shared/registry/items.js';
 import { claimIdentity } from '#shared/registry/registry.js';
 import {
   type DeleteIdentityRequest,
@@ -13,6 +13,7 @@ import {
   parseIdentityRequest,
 } from '#shared/request/index.js';
 import { requestFingerprint } from '#shared/runs/request-fingerprint.js';
+import { restartSettingsFor } from '#shared/runs/restart-request.js';
 import { initialReplicasReadiness, type ReplicasReadiness } from '#shared/ses/replicas.js';
 import { ConflictError } from '#shared/workflow/errors.js';
 import type { IdentityType } from '#shared/workflow/types.js';
@@ -32,6 +33,8 @@ export interface Claim {
   operation: RunOperation;
   /** `readiness.replicas` as the run starts: each requested DEED Region PENDING, or NOT_REQUESTED. */
   replicas: ReplicasReadiness;
+  /** Who started the run: a request, or the sweeper's automatic restart (the events say so). */
+  started_by: RunStarter;
 }
 
 /**
@@ -75,6 +78,11 @@ export async function claimForRun(
       ended_at: null,
     },
     now,
+    // A run started by hand keeps what a start through the API would keep.
+    restartSettingsFor(
+      operation,
+      operation === 'CreateIdentity' ? (request as IdentityRequest) : undefined,
+    ),
   );
   if (!outcome.claimed && outcome.item.active_run_id !== input.execution_id) {
     throw new ConflictError(
@@ -86,5 +94,12 @@ export async function claimForRun(
   const replicas = initialReplicasReadiness(
     'Replicas' in request ? (request as IdentityRequest).Replicas : undefined,
   );
-  return { identity, identity_type: identityType, operation, replicas };
+  const startedBy = outcome.claimed ? undefined : outcome.item.latest_run?.started_by;
+  return {
+    identity,
+    identity_type: identityType,
+    operation,
+    started_by: startedBy ?? 'REQUEST',
+    replicas,
+  };
 }

@@ -34,6 +34,7 @@ import type {
   CreatedIdentity,
   DkimStatus,
   DkimSummary,
+  RequestedParts,
   VerificationRestart,
 } from '#shared/workflow/types.js';
 import { type DkimPlan, dkimPlanOf } from './dkim-plan.js';
@@ -365,6 +366,21 @@ function output(
     },
     change: null,
     restart: parts.restart ?? null,
+    parts: requestedParts(request),
+  };
+}
+
+/** The parts beyond DKIM the request asks for, in the steps' vocabulary. */
+export function requestedParts(request: IdentityRequest): RequestedParts {
+  return {
+    mail_from: request.MailFrom
+      ? {
+          domain: request.MailFrom.Domain,
+          behavior_on_mx_failure: request.MailFrom.BehaviorOnMxFailure,
+        }
+      : null,
+    dmarc: request.Dmarc ? { policy: request.Dmarc.Policy, rua: request.Dmarc.Rua ?? null } : null,
+    tenant: request.Tenant ? { name: request.Tenant.Name } : null,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { SigningSnapshot } from '#shared/dkim/signing.js';
+import { withReplicas } from '#shared/readiness/readiness.js';
 import { normaliseEmailIdentity } from '#shared/request/index.js';
 import type { ReplicaRegionReadiness, ReplicasReadiness } from '#shared/ses/replicas.js';
 import {
@@ -6,7 +8,11 @@ import {
   reasonCodeFor,
   validationDetailsIn,
 } from '#shared/workflow/errors.js';
-import { type FailureDetail, failureDetail } from '#shared/workflow/failure.js';
+import {
+  type FailureDetail,
+  failureDetail,
+  sendingAfterFailure,
+} from '#shared/workflow/failure.js';
 import type { CreatedIdentity, PublishedRecords } from '#shared/workflow/types.js';
 import type { CheckResult } from '#steps/check-verification/check-identity.js';
 
@@ -17,6 +23,11 @@ export interface CaughtState {
   identity?: CreatedIdentity;
   dns?: PublishedRecords;
   check?: CheckResult;
+  /** A DKIM change: how the domain signed before it, and the change as prepared. */
+  signing_before?: SigningSnapshot | null;
+  prepared?: { identity?: CreatedIdentity | null } | null;
+  /** A DKIM change: whether SES had been switched to the new signing. */
+  switched?: boolean;
   error?: { Error?: string; Cause?: string };
   claim?: { replicas?: ReplicasReadiness };
 }
@@ -71,7 +82,23 @@ export function describeFailure(state: CaughtState): FailureDetail {
     verification_info: state.check?.verification_info ?? null,
     diagnosis: state.check?.probe ?? [],
     change: state.identity?.change ?? null,
-    ...(replicas !== undefined && { readiness: { replicas: readinessOf(replicas) } }),
+    ...sendingAfterFailure({
+      identity: state.identity?.identity ?? requested,
+      // A DKIM change read how the domain signed first: it was switched only once
+      // ChangeDkimSigning answered.
+      switched:
+        state.signing_before === undefined || state.signing_before === null
+          ? null
+          : state.switched === true,
+      switchedAt: state.identity?.change?.switched_at ?? null,
+      verifiedBefore: state.signing_before?.verified_for_sending ?? null,
+      verifiedNow: state.check?.checked_at ? state.check.verified_for_sending : null,
+    }),
+    // The parts at the run's last look, and the replicas beside them once the run claimed.
+    readiness: withReplicas(
+      state.check?.readiness,
+      replicas === undefined ? undefined : readinessOf(replicas),
+    ),
   });
 }
 

@@ -1,9 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { ManualDnsProvider } from '#shared/dns/manual-provider.js';
+import { lookupTxt } from '#shared/dns/probe.js';
+import { probeOptionsFromEnv } from '#shared/dns/probe-config.js';
 import { DEFAULT_DKIM_TTL } from '#shared/dns/records.js';
 import { Route53DnsProvider } from '#shared/dns/route53-provider.js';
-import { integerEnv, optionalEnv } from '#shared/runtime/config.js';
+import { integerEnv, optionalEnv, requireEnv } from '#shared/runtime/config.js';
 import { lambdaHandler, logger, metrics } from '#shared/runtime/observability.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { CreatedIdentity } from '#shared/workflow/types.js';
@@ -15,6 +17,8 @@ const settings = {
   fallback: new ManualDnsProvider(),
   ttl: integerEnv('DNS_RECORD_TTL', DEFAULT_DKIM_TTL),
   defaultHostedZoneId: optionalEnv('DEFAULT_HOSTED_ZONE_ID') ?? null,
+  region: requireEnv('AWS_REGION'),
+  lookupTxt: (name: string) => lookupTxt(name, probeOptionsFromEnv()),
 };
 
 /** The part of CreateIdentity's output this step reads; the rest passes through untouched. */
@@ -44,7 +48,7 @@ export const handler = lambdaHandler(async (event: CreatedIdentity) => {
     );
   }
   const result = await publishDkimRecords(event, settings);
-  logger.info('DKIM records published', {
+  logger.info('DNS records published', {
     identity: event.identity,
     provider: result.provider,
     providerReason: result.provider_reason,
@@ -52,6 +56,7 @@ export const handler = lambdaHandler(async (event: CreatedIdentity) => {
     written: result.written,
     changeId: result.change_id,
     records: result.zone_file,
+    dmarc: result.dmarc?.action ?? null,
   });
   metrics.addMetric(
     result.written ? 'DnsRecordsWritten' : 'DnsRecordsRequired',

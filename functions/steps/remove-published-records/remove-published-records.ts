@@ -45,11 +45,22 @@ export async function removePublishedRecords(
       `The stack did not write these ${records.length} record(s) (${published.provider} DNS): remove them by hand.`,
     );
   }
-  const removal = await provider.remove(records, {
+  // DKIM records die with the identity. MAIL FROM and DMARC records stay in the domain owner's
+  // hands (a DMARC policy covers all the domain's mail, not only SES's): listed, not deleted.
+  const dkim = records.filter((record) => (record.part ?? 'dkim') === 'dkim');
+  const kept = records.filter((record) => (record.part ?? 'dkim') !== 'dkim');
+  const removal = await provider.remove(dkim, {
     id: published.hosted_zone_id,
     name: published.hosted_zone_name,
   });
-  return outcome(published, removal.removed, [], removal.detail);
+  return outcome(
+    published,
+    removal.removed,
+    kept,
+    kept.length === 0
+      ? removal.detail
+      : `${removal.detail}; the ${kept.length} MAIL FROM and DMARC record(s) the stack published are left in place: remove them by hand if nothing else sends for the domain.`,
+  );
 }
 
 function outcome(

@@ -44,7 +44,9 @@ describe('DEED replicas in the sandbox, end to end', () => {
     const terminal = await terminalEventOf(stack, 'example.com');
 
     expect(terminal['detail-type']).toBe('Email Identity Verified');
+    // One readiness: DKIM's part, and the replicas as one more part beside it.
     expect(terminal.detail.readiness).toEqual({
+      dkim: expect.objectContaining({ status: 'READY', ses_status: 'SUCCESS' }),
       replicas: {
         status: 'READY',
         regions: [

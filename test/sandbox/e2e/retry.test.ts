@@ -101,6 +101,9 @@ describe('retries that work', () => {
 
     expect(verified['detail-type']).toBe('Email Identity Verified');
     expect(verified.detail.restart).toMatchObject({ method: 'RECREATED' });
+    // The run's last look took this second's GetEmailIdentity at SES's rate; GET's live view of
+    // SES would be throttled (and answer ses: null) within the same virtual second.
+    await stack.clock.advance(1_000);
     const status = await getJson<{
       data: { status: string; ses: { verified_for_sending: boolean } };
     }>(`${stack.apiUrl}/identities/${identity}`);

@@ -52,6 +52,28 @@ describe('the virtual clock', () => {
     expect(clock.elapsedMs()).toBeGreaterThanOrEqual(3_600_000);
   });
 
+  it('fast-forwards on request past a schedule, firing each tick on the way, and stops there', async () => {
+    const ticks: number[] = [];
+    const schedule = () => {
+      cancel = clock.setBackgroundTimeout(() => {
+        ticks.push(clock.elapsedMs());
+        schedule();
+      }, 60_000);
+    };
+    let cancel = () => {};
+    schedule();
+
+    await clock.advance(5 * 60_000);
+    const reached = clock.elapsedMs();
+    await realDelay(50);
+    cancel();
+
+    expect(ticks.slice(0, 5)).toEqual([60_000, 120_000, 180_000, 240_000, 300_000]);
+    expect(reached).toBeGreaterThanOrEqual(300_000);
+    // Back at the idle pace afterwards: no sixth tick within 50 real milliseconds.
+    expect(clock.elapsedMs()).toBeLessThan(360_000);
+  });
+
   it('moves time while the work sleeps on a timer it set itself', async () => {
     const slept = await clock.runWork(async () => {
       const before = clock.nowMs();

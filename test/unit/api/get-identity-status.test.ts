@@ -149,6 +149,8 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
           records: publishedRecords,
           zone_file: publishedRecords.map((r) => `${r.name}. 1800 IN CNAME ${r.value}.`),
           probe,
+          // No look and no run with DEED replicas has ended on this item.
+          readiness: null,
           latest_run: {
             id: RUN_ID,
             execution_arn: RUN_ARN,
@@ -162,8 +164,6 @@ describe('GetIdentityStatus (GET /identities/{identity})', () => {
           managed: true,
           updated_at: CHECKED_AT,
           checked_at: CHECKED_AT,
-          // No run with DEED replicas has ended on this item.
-          readiness: { replicas: null },
         },
       });
       expect(ses).toHaveReceivedCommandWith(GetEmailIdentityCommand, {

@@ -38,9 +38,9 @@ import { generateDkimKeyPair } from '#shared/dkim/keys.js';
 import { signingSnapshotOf } from '#shared/dkim/signing.js';
 import { MAX_BODY_BYTES } from '#shared/http/body.js';
 import { parseDkimChangeRequest } from '#shared/request/index.js';
-import { useClock } from '#shared/runtime/clock.js';
+import { clock, useClock } from '#shared/runtime/clock.js';
 import { sesIdentityOf } from '#shared/ses/identity-view.js';
-import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
+import { prepareDkimChange } from '#steps/prepare-dkim-change/prepare-dkim-change.js';
 import {
   clearRegistryTable,
   endRunInRegistry,
@@ -567,7 +567,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
       expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     });
 
-    it('refuses with exactly the message the ChangeDkimSigning step gives', async () => {
+    it('refuses with exactly the message the PrepareDkimChange step gives', async () => {
       ses
         .on(GetEmailIdentityCommand)
         .resolves(easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z')));
@@ -576,7 +576,7 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         putDkimEvent('mail.example.com', keyLengthChange),
         lambdaContext,
       );
-      const step = changeDkimSigning(
+      const step = prepareDkimChange(
         parseDkimChangeRequest(
           { Operation: 'ChangeDkimSigning', EmailIdentity: 'mail.example.com', ...keyLengthChange },
           { keyDelivery: 'secret' },
@@ -584,6 +584,9 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
         signingSnapshotOf(
           sesIdentityOf('mail.example.com', easyDkimIdentity(new Date('2026-01-15T01:00:00.000Z'))),
         ),
+        'run-1',
+        clock.now(),
+        { keySecretPrefix: 'stack/dkim-private-keys/', registryItem: async () => undefined },
       );
 
       await expect(step).rejects.toMatchObject({
@@ -618,6 +621,51 @@ describe('RequestDkimChange (PUT /identities/{identity}/dkim)', () => {
 
       expect(response.statusCode).toBe(202);
       expect(sfn).toHaveReceivedCommand(StartExecutionCommand);
+    });
+  });
+
+  describe('a key length change while another is pending', () => {
+    /** SES signs with 2048 bits and was asked for 1024 bits before: that change is pending. */
+    const pendingTo1024 = () => {
+      const identity = easyDkimIdentity(new Date('2026-01-01T00:00:00.000Z'));
+      return {
+        ...identity,
+        DkimAttributes: { ...identity.DkimAttributes, NextSigningKeyLength: 'RSA_1024_BIT' },
+      } as GetEmailIdentityCommandOutput;
+    };
+
+    it('returns 409 CONFLICT naming the pending change, and starts no run', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(pendingTo1024());
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+        }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(409);
+      expect(bodyOf(response).error.code).toBe('CONFLICT');
+      expect(bodyOf(response).error.message).toContain(
+        'An Easy DKIM key length change is still pending: SES signs with RSA_2048_BIT and has not yet rotated to the RSA_1024_BIT key',
+      );
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    });
+
+    it('answers 200 with nothing to change when the length asked is the one pending', async () => {
+      ses.on(GetEmailIdentityCommand).resolves(pendingTo1024());
+
+      const response = await handler(
+        putDkimEvent('mail.example.com', {
+          SigningAttributesOrigin: 'AWS_SES',
+          SigningAttributes: { NextSigningKeyLength: 'RSA_1024_BIT' },
+        }),
+        lambdaContext,
+      );
+
+      expect(response.statusCode).toBe(200);
+      expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     });
   });
 

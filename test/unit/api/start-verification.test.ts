@@ -365,12 +365,18 @@ describe('StartVerification (POST /identities)', () => {
       expect(secrets).not.toHaveReceivedCommand(DeleteSecretCommand);
     });
 
-    it('is not kept in the registry, not even as part of its item', async () => {
+    it('is not kept in the registry, not even as part of its item or its restart request', async () => {
       await post(byodkimBody());
 
-      const item = JSON.stringify(await registryItem('mail.example.com'));
+      const stored = await registryItem('mail.example.com');
+      const item = JSON.stringify(stored);
       expect(item).not.toContain(privateKey.slice(0, 40));
       expect(item).not.toContain(privateKey.slice(-40));
+      // The automatic restart keeps the request without the key (and says it cannot resend one).
+      expect(JSON.parse(stored?.restart_request_json ?? 'null')).toMatchObject({
+        DkimSigningAttributes: { DomainSigningSelector: 'sel2026' },
+      });
+      expect(stored?.restart_request_json).not.toContain('DomainSigningPrivateKey');
     });
 
     it('is not quoted in validation details', async () => {

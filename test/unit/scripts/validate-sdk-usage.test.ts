@@ -42,8 +42,10 @@ describe('sdkUsageOf', () => {
     ]);
   });
 
-  it('gives RemoveStaleRecords the record changes but no zone look-up, which only publishing makes', () => {
-    expect(sdkUsageOf('functions/steps/remove-stale-records/handler.ts').actions).toEqual([
+  it('gives the stale-record remover the record changes and its index query but no zone look-up, which only publishing makes', () => {
+    expect(sdkUsageOf('functions/jobs/stale-record-remover/handler.ts').actions).toEqual([
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
       'route53:ChangeResourceRecordSets',
       'route53:GetChange',
       'route53:ListResourceRecordSets',

@@ -1,4 +1,5 @@
 import {
+  CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
@@ -17,6 +18,7 @@ import type { DkimChangeRequest } from '#shared/request/index.js';
 import { sesIdentityOf } from '#shared/ses/identity-view.js';
 import { ConflictError, SesNotFoundError } from '#shared/workflow/errors.js';
 import { changeDkimSigning } from '#steps/change-dkim-signing/change-dkim-signing.js';
+import { prepareDkimChange } from '#steps/prepare-dkim-change/prepare-dkim-change.js';
 import { readSigningSnapshot } from '#steps/read-dkim-signing/read-dkim-signing.js';
 import { testKeys } from '#test/unit/shared/request/test-keys.js';
 
@@ -73,8 +75,16 @@ describe('changeDkimSigning', () => {
   const given = (existing: GetEmailIdentityCommandOutput) => {
     before = existing;
   };
-  const apply = (request: DkimChangeRequest) =>
-    changeDkimSigning(request, signingSnapshotOf(sesIdentityOf(request.EmailIdentity, before)));
+  // PrepareDkimChange, then ChangeDkimSigning, as the workflow runs them (publishing between).
+  const apply = async (request: DkimChangeRequest) => {
+    const current = signingSnapshotOf(sesIdentityOf(request.EmailIdentity, before));
+    const prepared = await prepareDkimChange(request, current, 'run-1', new Date(), {
+      keySecretPrefix: 'stack/dkim-private-keys/',
+      registryItem: async () => undefined,
+    });
+    return changeDkimSigning(request, current, prepared);
+  };
+  const stored = new Map<string, string>();
 
   beforeEach(() => {
     ses.reset();
@@ -87,7 +97,15 @@ describe('changeDkimSigning', () => {
           ? NEW_TOKENS
           : [input.SigningAttributes?.DomainSigningSelector],
     }));
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: testKeys.rsa2048Pkcs1 });
+    stored.clear();
+    secrets.on(CreateSecretCommand).callsFake((input) => {
+      const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}`;
+      stored.set(arn, input.SecretString);
+      return { ARN: arn };
+    });
+    secrets.on(GetSecretValueCommand).callsFake((input) => ({
+      SecretString: stored.get(input.SecretId) ?? testKeys.rsa2048Pkcs1,
+    }));
     secrets.on(DeleteSecretCommand).resolves({});
   });
   afterEach(() => vi.useRealTimers());

@@ -57,6 +57,7 @@ describe('ClaimIdentity', () => {
       identity_type: 'DOMAIN',
       operation: 'CreateIdentity',
       replicas: { status: 'NOT_REQUESTED', regions: [] },
+      started_by: 'REQUEST',
     });
     expect(await registryItem('mail.example.com')).toMatchObject({
       status: 'PENDING',
@@ -76,7 +77,12 @@ describe('ClaimIdentity', () => {
     [
       'a DKIM change',
       { EmailIdentity: 'mail.example.com', SigningAttributesOrigin: 'AWS_SES' },
-      { identity: 'mail.example.com', identity_type: 'DOMAIN', operation: 'ChangeDkimSigning' },
+      {
+        identity: 'mail.example.com',
+        identity_type: 'DOMAIN',
+        operation: 'ChangeDkimSigning',
+        started_by: 'REQUEST',
+      },
     ],
     [
       'an offboarding',
@@ -87,12 +93,22 @@ describe('ClaimIdentity', () => {
         StoppedRun: null,
         KeySecretArn: null,
       },
-      { identity: 'mail.example.com', identity_type: 'DOMAIN', operation: 'DeleteIdentity' },
+      {
+        identity: 'mail.example.com',
+        identity_type: 'DOMAIN',
+        operation: 'DeleteIdentity',
+        started_by: 'REQUEST',
+      },
     ],
     [
       'an address',
       { EmailIdentity: 'Ops@Example.com' },
-      { identity: 'Ops@example.com', identity_type: 'EMAIL_ADDRESS', operation: 'CreateIdentity' },
+      {
+        identity: 'Ops@example.com',
+        identity_type: 'EMAIL_ADDRESS',
+        operation: 'CreateIdentity',
+        started_by: 'REQUEST',
+      },
     ],
     [
       'a domain with DEED replicas, each Region waiting for the parent',
@@ -111,6 +127,7 @@ describe('ClaimIdentity', () => {
             },
           ],
         },
+        started_by: 'REQUEST',
       },
     ],
   ])('claims for %s', async (_what, request, expected) => {
@@ -119,6 +136,62 @@ describe('ClaimIdentity', () => {
       ...expected,
     });
     expect((await registryItem(expected.identity))?.latest_run?.operation).toBe(expected.operation);
+  });
+
+  it('keeps the creation request, without its key secret, and AutoRestart for the sweeper', async () => {
+    const secretArn =
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:stack/dkim-private-keys/k-AbCdEf';
+    const request = {
+      EmailIdentity: 'mail.example.com',
+      Tags: [{ Key: 'tenant', Value: 'a' }],
+      DkimSigningAttributes: {
+        DomainSigningSelector: 's1',
+        DomainSigningPrivateKeySecretArn: secretArn,
+      },
+      AutoRestart: false,
+    };
+
+    await handler(claimInput(request), lambdaContext);
+
+    const item = await registryItem('mail.example.com');
+    expect(item?.auto_restart).toBe(false);
+    expect(JSON.parse(item?.restart_request_json ?? 'null')).toEqual({
+      EmailIdentity: 'mail.example.com',
+      Tags: [{ Key: 'tenant', Value: 'a' }],
+      DkimSigningAttributes: { DomainSigningSelector: 's1' },
+      AutoRestart: false,
+    });
+    expect(JSON.stringify(item)).not.toContain(secretArn);
+  });
+
+  it('turns AutoRestart on when a creation request leaves it out, and drops the restart request on a DKIM change', async () => {
+    await handler(claimInput({ EmailIdentity: 'mail.example.com' }), lambdaContext);
+    expect(await registryItem('mail.example.com')).toMatchObject({
+      auto_restart: true,
+      restart_request_json: JSON.stringify({ EmailIdentity: 'mail.example.com' }),
+    });
+    await endRunInRegistry('mail.example.com', EXECUTION_ID, 'VERIFIED', NOW);
+
+    await handler(
+      {
+        ...claimInput({ EmailIdentity: 'mail.example.com', SigningAttributesOrigin: 'AWS_SES' }),
+        execution_id: 'change-run',
+      },
+      lambdaContext,
+    );
+
+    const item = await registryItem('mail.example.com');
+    expect(item?.auto_restart).toBe(true);
+    expect(item?.restart_request_json).toBeUndefined();
+  });
+
+  it('refuses an AutoRestart that is not a boolean, naming the field', async () => {
+    await expect(
+      handler(claimInput({ EmailIdentity: 'mail.example.com', AutoRestart: 'yes' }), lambdaContext),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      details: [{ field: 'AutoRestart', message: 'must be true or false' }],
+    });
   });
 
   it('fails ValidationError for an offboarding request with an unknown field or no flag', async () => {

@@ -150,6 +150,7 @@ describe('CreateIdentity step', () => {
         dns: { provider: null, hosted_zone_id: null },
         change: null,
         restart: null,
+        parts: { mail_from: null, dmarc: null, tenant: null },
       });
       expect(secrets).not.toHaveReceivedAnyCommand();
     });
@@ -460,6 +461,7 @@ describe('CreateIdentity step', () => {
         dns: { provider: null, hosted_zone_id: null },
         change: null,
         restart: null,
+        parts: { mail_from: null, dmarc: null, tenant: null },
       });
       expect(ses).not.toHaveReceivedCommand(TagResourceCommand);
       expect(ses).not.toHaveReceivedCommand(DeleteEmailIdentityCommand);

@@ -33,6 +33,7 @@ const snapshot = (signing: DkimSigning, extra: Partial<SigningSnapshot> = {}): S
   dkim_status: signing.origin === null ? 'NOT_STARTED' : 'SUCCESS',
   next_signing_key_length: signing.origin === 'AWS_SES' ? 'RSA_2048_BIT' : null,
   last_key_generation_timestamp: signing.origin === 'AWS_SES' ? '2026-11-01T00:00:00.000Z' : null,
+  verified_for_sending: signing.origin !== null,
   configuration_set_name: null,
   ...extra,
 });

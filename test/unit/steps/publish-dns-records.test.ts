@@ -51,7 +51,7 @@ function detailFor(
     dns: out,
     execution_id: 'run-1',
     restart: null,
-    claim: { replicas: { status: 'NOT_REQUESTED', regions: [] } },
+    claim: { replicas: { status: 'NOT_REQUESTED', regions: [] }, started_by: 'REQUEST' },
   });
 }
 
@@ -96,6 +96,7 @@ describe('PublishDnsRecords handler', () => {
       change_id: 'C1',
       records: expect.any(Array),
       zone_file: expect.any(Array),
+      dmarc: null,
     });
     expect(out.records.map((r) => r.ttl)).toEqual([600, 600, 600]);
     expect(out.zone_file).toHaveLength(3);
@@ -155,6 +156,7 @@ describe('PublishDnsRecords handler', () => {
       change_id: null,
       records: [],
       zone_file: [],
+      dmarc: null,
     });
     expect(route53).not.toHaveReceivedAnyCommand();
   });

@@ -112,6 +112,7 @@ describe('sesIdentityOf', () => {
       dkim: null,
       policy_names: [],
       mail_from_domain: null,
+      mail_from: null,
       verification_info: {
         error_type: 'HOST_NOT_FOUND',
         last_checked_at: '2026-01-15T09:45:00.000Z',
