@@ -237,6 +237,9 @@ describe('VerifyEmailIdentity state machine: DEED replicas', () => {
         { region: 'ap-southeast-2', status: 'PENDING', detail: expect.stringContaining('parent') },
       ],
     });
+    // One readiness: the parts CheckVerification read, and the replicas beside them.
+    expect(Object.keys(emitted[1]?.detail.readiness as object)).toEqual(['dkim', 'replicas']);
+    expect(emitted[1]?.detail.readiness).toMatchObject({ dkim: { status: 'READY' } });
     expect(readinessOf(emitted[1])).toEqual({
       status: 'READY',
       regions: [
@@ -332,6 +335,8 @@ describe('VerifyEmailIdentity state machine: DEED replicas', () => {
       retryable: false,
     });
     expect((failed.detail.reason as { message: string }).message).not.toMatch(/eu-west-1:/);
+    // The parent's parts stay in the failure's readiness, beside the replicas.
+    expect(failed.detail.readiness).toMatchObject({ dkim: { status: 'READY' } });
     expect(readinessOf(failed)).toEqual({
       status: 'FAILED',
       regions: [

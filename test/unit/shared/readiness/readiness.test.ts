@@ -5,7 +5,15 @@ import {
   mailFromRecordsFor,
   toZoneFileLines,
 } from '#shared/dns/records.js';
-import { isReady, partsIn, type ReadinessFacts, readinessOf } from '#shared/readiness/readiness.js';
+import {
+  isReady,
+  partsIn,
+  type ReadinessFacts,
+  type ReadinessPart,
+  readinessOf,
+  withReplicas,
+} from '#shared/readiness/readiness.js';
+import type { ReplicasReadiness } from '#shared/ses/replicas.js';
 import type { DkimDnsRecord, ProbeResult } from '#shared/workflow/types.js';
 
 const mailFrom = {
@@ -178,5 +186,32 @@ describe('readinessOf', () => {
       }),
     );
     expect(Object.keys(readiness)).toEqual(['tenant']);
+  });
+});
+
+describe('readiness with DEED replicas', () => {
+  const dkim: ReadinessPart = {
+    status: 'READY',
+    ses_status: 'SUCCESS',
+    records: [],
+    detail: 'SES verified DKIM: the domain can sign and send.',
+  };
+  const replicas: ReplicasReadiness = {
+    status: 'READY',
+    regions: [{ region: 'eu-west-1', status: 'READY', detail: 'Verified in eu-west-1.' }],
+  };
+
+  it('puts the replicas beside the parts, one object, neither overwriting the other', () => {
+    expect(withReplicas({ dkim }, replicas)).toEqual({ dkim, replicas });
+  });
+
+  it('leaves the parts alone when the request asked for no replicas', () => {
+    expect(withReplicas({ dkim }, { status: 'NOT_REQUESTED', regions: [] })).toEqual({ dkim });
+    expect(withReplicas({ dkim }, undefined)).toEqual({ dkim });
+    expect(withReplicas(null, null)).toBeNull();
+  });
+
+  it("reports the replicas alone before the run's first look", () => {
+    expect(withReplicas(null, replicas)).toEqual({ replicas });
   });
 });
