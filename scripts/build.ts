@@ -62,6 +62,9 @@ export const builtinsThroughRequire: Plugin = {
  */
 export const LOAD_ON_FIRST_CALL: Readonly<Record<string, readonly string[]>> = {
   tr46: ['toASCII', 'toUnicode'],
+  // The X-Ray SDK's patcher for the AWS SDK v2 checks that SDK's version with it; we trace the
+  // v3 clients (captureAWSv3Client), so it never runs, and is 28 KB the X-Ray SDK would load.
+  semver: ['gte'],
 };
 
 /** The subpath import (package.json `imports`) a package loaded on first call is found by. */
@@ -78,14 +81,14 @@ const onFirstCallFile = (name: string) => `./on-first-call/${name}.cjs`;
  * package left in the bundle, even unevaluated, is still read and parsed at every cold start.
  * `used` collects the packages the bundle needs written.
  */
-export function loadedOnFirstCall(used: Set<string>): Plugin {
-  const names = Object.keys(LOAD_ON_FIRST_CALL);
+export function loadedOnFirstCall(used: Set<string>, eager: readonly string[] = []): Plugin {
+  const names = Object.keys(LOAD_ON_FIRST_CALL).filter((name) => !eager.includes(name));
   return {
     name: 'loaded-on-first-call',
     setup(build) {
       const namespace = 'loaded-on-first-call';
       build.onResolve({ filter: new RegExp(`^(?:${names.join('|')})$`) }, (args) => {
-        if (args.kind !== 'import-statement') return undefined;
+        if (args.kind !== 'import-statement' && args.kind !== 'require-call') return undefined;
         used.add(args.path);
         return { path: args.path, namespace };
       });
@@ -126,6 +129,27 @@ async function writeLoadedOnFirstCall(used: Iterable<string>, outdir: string): P
 }
 
 /**
+ * zod's locales reduced to English, the one our messages are in. `import { z } from 'zod'` (or
+ * `z.locales`) keeps every locale in a bundle, 258 KB, where `import * as z` lets esbuild drop
+ * them; with this a schema module may import zod either way.
+ */
+export const zodInEnglishOnly: Plugin = {
+  name: 'zod-in-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-en' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
  * The esbuild settings every Lambda bundle is built with; the cold-start benchmark builds its
  * floor bundles (only the SDK clients) with the same settings, so that they compare.
  */
@@ -152,7 +176,7 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     banner: {
       js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
     },
-    plugins: [builtinsThroughRequire],
+    plugins: [builtinsThroughRequire, zodInEnglishOnly],
     metafile: true,
     logLevel: 'warning',
   };
@@ -288,8 +312,8 @@ export interface BundleVariant {
   mapDependencies?: boolean;
   /** Put the sources in the maps. */
   sourcesContent?: boolean;
-  /** Bundle the packages of LOAD_ON_FIRST_CALL and evaluate them at cold start, as others. */
-  eagerPackages?: boolean;
+  /** Packages of LOAD_ON_FIRST_CALL to bundle and evaluate at cold start, as others are. */
+  eagerPackages?: readonly string[];
   plugins?: Plugin[];
 }
 
@@ -311,7 +335,7 @@ export async function bundleInto(
     plugins: [
       ...(options.plugins ?? []),
       ...(variant.plugins ?? []),
-      ...(variant.eagerPackages === true ? [] : [loadedOnFirstCall(onFirstCall)]),
+      loadedOnFirstCall(onFirstCall, variant.eagerPackages),
     ],
     write: false,
   });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,9 +80,15 @@ console.log(JSON.stringify({ atColdStart, ascii, afterAscii, unicode, afterUnico
     });
   });
 
-  it('finds the IDNA tables through its package.json, as Lambda runs the folder', () => {
+  it('finds what it loads on first call through its package.json, as Lambda runs the folder', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'package.json'), 'utf8'));
-    expect(manifest.imports).toEqual({ '#on-first-call/tr46': './on-first-call/tr46.cjs' });
+    expect(manifest.imports).toEqual({
+      '#on-first-call/semver': './on-first-call/semver.cjs',
+      '#on-first-call/tr46': './on-first-call/tr46.cjs',
+    });
+    for (const file of Object.values(manifest.imports as Record<string, string>)) {
+      expect(existsSync(join(outdir, file))).toBe(true);
+    }
   });
 
   it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
