@@ -1,4 +1,4 @@
-import { normaliseEmailIdentity } from '#shared/request/index.js';
+import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import {
   type FieldIssue,
   isRetryableError,
