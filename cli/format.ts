@@ -159,16 +159,7 @@ function recordsWithProbe(view: IdentityView): ProbeView[] {
   });
 }
 
-/** How status output reads for a target. */
-export interface StatusOptions {
-  /**
-   * The run's Step Functions console page. False for the sandbox: its console_url points at the
-   * real AWS console, which has never heard of the sandbox's account 000000000000.
-   */
-  consoleLink?: boolean;
-}
-
-function runLines(run: RunView | null | undefined, options: StatusOptions): string[] {
+function runLines(run: RunView | null | undefined): string[] {
   if (!run) return ['  run      none (the stack does not manage it)'];
   const span = run.ended_at
     ? `${when(run.started_at)} → ${when(run.ended_at)}`
@@ -185,17 +176,17 @@ function runLines(run: RunView | null | undefined, options: StatusOptions): stri
           : ' (retrying will not help)';
     lines.push(`  reason   ${run.reason.code ?? '?'}: ${run.reason.message ?? ''}${retry}`);
   }
-  if (run.console_url && options.consoleLink !== false) lines.push(`  console  ${run.console_url}`);
+  if (run.console_url) lines.push(`  console  ${run.console_url}`);
   return lines;
 }
 
 /** `status <identity>`. */
-export function formatStatus(view: IdentityView, options: StatusOptions = {}): string[] {
+export function formatStatus(view: IdentityView): string[] {
   const dkim = view.dkim_status ? `  DKIM ${view.dkim_status}` : '';
   const lines = [
     `${view.identity ?? '?'}  ${view.identity_type ?? ''}  ${view.status ?? '?'}${dkim}`,
   ];
-  lines.push(...runLines(view.latest_run, options));
+  lines.push(...runLines(view.latest_run));
   const errorType = view.ses?.verification_info?.error_type;
   if (errorType) lines.push(`  SES      ${errorType}`);
   const records = recordsWithProbe(view);

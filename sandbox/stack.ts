@@ -246,6 +246,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       AWS_SECRET_ACCESS_KEY: 'sandbox',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       DNS_RESOLVERS: dnsServer.address,
+      // A run's console_url opens it in the sandbox's own console, not AWS's.
+      ...(api && { EXECUTION_CONSOLE_URL: `${api.url}/sandbox/console#run={executionName}` }),
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
       // Tracing is off outside Lambda, but the X-Ray SDK's automatic mode would still install a

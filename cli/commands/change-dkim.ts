@@ -81,9 +81,7 @@ Examples:
       out,
     });
     if (context.json) out.json(ended);
-    else
-      for (const line of formatStatus(ended, { consoleLink: api.target.kind !== 'sandbox' }))
-        out.line(line);
+    else for (const line of formatStatus(ended)) out.line(line);
     return exitOfRun(ended);
   },
 };

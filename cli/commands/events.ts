@@ -1,7 +1,7 @@
 /**
- * `events [--follow]`: the events the sandbox delivered, from its GET /sandbox/events page. The
- * page lists every event so far (no stream, no cursor), so --follow asks again every interval
- * and prints the ones it has not printed, by event id.
+ * `events [--follow]`: the events the sandbox delivered, from its GET /sandbox/events page.
+ * --follow asks again every interval for the events delivered after the last one it printed
+ * (`after=<event id>`), so each poll carries only what is new.
  */
 import { UsageError } from '#cli/errors.js';
 import { EXIT } from '#cli/exit-codes.js';
@@ -41,16 +41,19 @@ events go to its bus (the stack's EventBusName and EventSource outputs); subscri
       'detail-type': stringFlag(values, 'detail-type'),
     };
     const printed = new Set<string>();
+    let last: string | undefined;
     const follow = booleanFlag(values, 'follow');
     try {
       for (;;) {
         const { data } = await api.sendPlain<{ events?: DeliveredEventView[] }>({
           method: 'GET',
           path: '/sandbox/events',
-          query,
+          query: { ...query, after: last },
         });
         for (const event of data.events ?? []) {
           const id = event.id ?? JSON.stringify(event);
+          if (event.id) last = event.id;
+          // A sandbox that restarted does not know the cursor and answers with every event.
           if (printed.has(id)) continue;
           printed.add(id);
           if (context.json) out.jsonLine(event);

@@ -28,9 +28,7 @@ Exit code: 0 VERIFIED, 5 PENDING (the run is still going), 1 FAILED, TIMED_OUT o
     const api = await context.api();
     const { data } = await api.send<IdentityView>({ method: 'GET', path: identityPath(identity) });
     if (context.json) context.out.json(data);
-    else
-      for (const line of formatStatus(data, { consoleLink: api.target.kind !== 'sandbox' }))
-        context.out.line(line);
+    else for (const line of formatStatus(data)) context.out.line(line);
     return exitOfStatus(data.status);
   },
 };

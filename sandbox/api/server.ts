@@ -228,8 +228,13 @@ function sandboxRoutes(dependencies: ApiDependencies, clock: VirtualClock): Rout
       page: (request) => {
         const detailType = request.url.searchParams.get('detail-type');
         const identity = request.url.searchParams.get('identity');
-        const events = emulators.events
-          .events()
+        // `after`: only the events delivered after the one with this id, so a follower asks
+        // for what is new instead of the whole list (an id the sandbox never delivered: all).
+        const after = request.url.searchParams.get('after');
+        const delivered = emulators.events.events();
+        const cursor = after ? delivered.findIndex((event) => event.id === after) : -1;
+        const events = delivered
+          .slice(cursor + 1)
           .filter((event) => !detailType || event['detail-type'] === detailType)
           .filter((event) => !identity || event.detail.identity === identity);
         // `limit`: the latest so many, for a page that polls.

@@ -348,6 +348,7 @@ describe('status', () => {
       'mail.example.com  DOMAIN  FAILED  DKIM FAILED',
       `  run      ${STARTED.id}  CreateIdentity  FAILED  2026-11-23 10:00:00Z → 2026-11-23 10:05:00Z`,
       '  reason   DKIM_FAILED: SES could not find the DKIM records (may be retried)',
+      '  console  https://us-east-1.console.aws.amazon.com/states/home',
       '  SES      HOST_NOT_FOUND',
       '  records  as DNS held them at 2026-11-23 10:04:00Z',
       `    ✗ CNAME ${CNAME.name}  WRONG_VALUE: points elsewhere`,
@@ -357,21 +358,26 @@ describe('status', () => {
     ]);
   });
 
-  it("links the run's Step Functions console page for a deployed stack, not for the sandbox", async () => {
-    const fake = await serve(() => ok(identityView('VERIFIED')));
+  it("prints the console link the stack gives: AWS's for a deployed stack, the sandbox's own for the sandbox", async () => {
+    const deployedFake = await serve(() => ok(identityView('VERIFIED')));
+    const view = identityView('VERIFIED') as { latest_run: Record<string, unknown> };
+    const localConsole = 'http://127.0.0.1:3000/sandbox/console#run=arn%3Aaws%3Astates';
+    const sandboxFake = await serve(() =>
+      ok({ ...view, latest_run: { ...view.latest_run, console_url: localConsole } }),
+    );
 
     const deployed = await runCapture(
-      ['status', 'mail.example.com', '--api-url', fake.url, '--unsigned'],
-      {
-        env: {},
-      },
+      ['status', 'mail.example.com', '--api-url', deployedFake.url, '--unsigned'],
+      { env: {} },
     );
-    const sandbox = await runCapture(['status', 'mail.example.com'], { env: sandboxEnv(fake) });
+    const sandbox = await runCapture(['status', 'mail.example.com'], {
+      env: sandboxEnv(sandboxFake),
+    });
 
     expect(deployed.stdout).toContain(
       '  console  https://us-east-1.console.aws.amazon.com/states/home\n',
     );
-    expect(sandbox.stdout).not.toContain('console');
+    expect(sandbox.stdout).toContain(`  console  ${localConsole}\n`);
   });
 
   it('puts an address in one path segment, its @ percent-encoded', async () => {
@@ -693,6 +699,38 @@ describe('events', () => {
       '  TIMED_OUT: SES did not verify in 72 hours',
       '',
     ]);
+  });
+
+  it('--follow asks only for the events after the last one it printed', async () => {
+    const event = (id: string) => ({
+      id,
+      time: '2026-11-23T10:05:00Z',
+      'detail-type': 'DNS Records Published',
+      source: 'ses-identity-verifier',
+      detail: { identity: 'mail.example.com' },
+    });
+    const pages = [[event('e1'), event('e2')], [event('e3')], []];
+    const fake = await serve((_request, index) => ({
+      status: 200,
+      body: { events: pages[index] ?? [] },
+    }));
+    const interrupt = new AbortController();
+
+    const run = await runCapture(['events', '--follow', '--interval', '0.01'], {
+      env: sandboxEnv(fake),
+      signal: interrupt.signal,
+      onSleep: (count) => {
+        if (count === 3) interrupt.abort(new Error('interrupted'));
+      },
+    });
+
+    expect(run.code).toBe(0);
+    expect(fake.requests.map((request) => request.url)).toEqual([
+      '/sandbox/events',
+      '/sandbox/events?after=e2',
+      '/sandbox/events?after=e3',
+    ]);
+    expect(run.stdout.match(/DNS Records Published/g)).toHaveLength(3);
   });
 });
 

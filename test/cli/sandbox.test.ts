@@ -47,6 +47,10 @@ describe('start, status, check and list against the sandbox', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Started the verification of mail.example.com (DOMAIN).');
     expect(run.stdout).toMatch(/^mail\.example\.com {2}DOMAIN {2}VERIFIED {2}DKIM SUCCESS$/m);
+    // The run opens in the sandbox's own console, not in AWS's.
+    expect(run.stdout).toMatch(
+      new RegExp(`^ {2}console {2}${stack.apiUrl}/sandbox/console#run=[\\w-]+$`, 'm'),
+    );
     // Verified on SES's word (a sweep saw SUCCESS): the records are listed, not yet looked at.
     expect(run.stdout).toContain('SES found them (DKIM SUCCESS); the stack has not looked itself');
     expect(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { optionalEnv } from '#shared/runtime/config.js';
 
 const MAX_EXECUTION_NAME = 80;
 const IDENTITY_HASH_LENGTH = 8;
@@ -56,8 +57,22 @@ const CONSOLE_HOSTS: Record<string, string> = {
   'aws-us-gov': 'console.amazonaws-us-gov.com',
 };
 
-/** The Step Functions console page of an execution, in the execution's own partition and region. */
-export function consoleUrlFor(executionArn: string): string {
+/**
+ * Where a person watches an execution: the Step Functions console page, in the execution's own
+ * partition and region. `EXECUTION_CONSOLE_URL` replaces it where runs have another console (the
+ * local sandbox serves its own): a URL in which `{executionArn}` stands for the execution's ARN
+ * and `{executionName}` for its name.
+ */
+export function consoleUrlFor(
+  executionArn: string,
+  template: string | undefined = optionalEnv('EXECUTION_CONSOLE_URL'),
+): string {
+  if (template !== undefined) {
+    const name = executionArn.split(':').at(-1) ?? executionArn;
+    return template
+      .replaceAll('{executionArn}', encodeURIComponent(executionArn))
+      .replaceAll('{executionName}', encodeURIComponent(name));
+  }
   const [, partition = 'aws', , region = ''] = executionArn.split(':');
   const host = CONSOLE_HOSTS[partition] ?? CONSOLE_HOSTS.aws;
   return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;

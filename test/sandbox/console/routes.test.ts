@@ -117,4 +117,16 @@ describe("the console's routes", () => {
     expect(all.events.length).toBeGreaterThan(2);
     expect(latest.events).toEqual(all.events.slice(-2));
   });
+
+  it('give only the events delivered after a given one, for a follower', async () => {
+    const all = JSON.parse((await get('/sandbox/events')).text) as { events: { id: string }[] };
+    const first = all.events[0]?.id as string;
+    const rest = JSON.parse((await get(`/sandbox/events?after=${first}`)).text) as typeof all;
+    const unknown = JSON.parse(
+      (await get('/sandbox/events?after=no-such-event')).text,
+    ) as typeof all;
+
+    expect(rest.events).toEqual(all.events.slice(1));
+    expect(unknown.events).toEqual(all.events);
+  });
 });

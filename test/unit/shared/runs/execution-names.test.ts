@@ -86,4 +86,14 @@ describe('consoleUrlFor', () => {
       `${start}states/home?region=eu-west-1#/v2/executions/details/${arn}`,
     );
   });
+
+  it('links the console that EXECUTION_CONSOLE_URL names, the run put in its placeholders', () => {
+    const arn = 'arn:aws:states:us-east-1:000000000000:execution:Verify:run-1';
+    expect(consoleUrlFor(arn, 'http://127.0.0.1:3000/sandbox/console#run={executionName}')).toBe(
+      'http://127.0.0.1:3000/sandbox/console#run=run-1',
+    );
+    expect(consoleUrlFor(arn, 'https://example.net/runs?arn={executionArn}')).toBe(
+      `https://example.net/runs?arn=${encodeURIComponent(arn)}`,
+    );
+  });
 });
