@@ -189,6 +189,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
     ...(options.route53 && { route53: options.route53 }),
   });
+  // User Timing marks of the boot's phases, for `npm start`'s SANDBOX_TIMINGS breakdown.
+  performance.mark('sandbox:emulators');
   const tokens = new TaskTokens();
   const states = new StepFunctionsService(tokens);
   const metrics = new CallMetrics([...emulators.services, states]);
@@ -225,6 +227,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     emulators.ses.setDnsServers([dnsServer.address]);
     if (api) emulators.ses.setApiBaseUrl(api.url);
     emulators.sqs.setBaseUrl(endpoint.url);
+    performance.mark('sandbox:listening');
 
     // template.yaml, deployed: its queues and tables exist before any function starts.
     const deployment = Deployment.load(
@@ -232,6 +235,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       { ...(options.parameters && { parameters: options.parameters }) },
     );
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
+    performance.mark('sandbox:deployed');
 
     Object.assign(process.env, {
       ...deployment.sharedEnvironment().environment,
@@ -263,6 +267,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       ),
     );
 
+    performance.mark('sandbox:handlers');
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),
       sesv2: clock.trackClient(new SESv2Client({})),

@@ -1,5 +1,5 @@
 import type { SigningSnapshot } from '#shared/dkim/signing.js';
-import { normaliseEmailIdentity } from '#shared/request/index.js';
+import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import {
   type FieldIssue,
   isRetryableError,
