@@ -218,6 +218,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const wallStart = performance.now();
+  performance.mark('cli:parsed');
   // Loaded after validation, so an invalid request exits without booting anything.
   const { startStack } = await import('./stack.js');
   const { zonesFromEnv, sesFaultsFromEnv, route53FromEnv } = await import(
@@ -225,6 +226,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
   const { StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  performance.mark('cli:imported');
   // One run, unattended: as fast as idle allows unless SANDBOX_TIME_SCALE says otherwise.
   const timeScale = timeScaleFromEnv(DEFAULT_TIME_SCALE.start);
   const stack = await startStack({
@@ -235,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     route53: route53FromEnv(),
     ...(timeScale !== undefined && { maxSpeed: timeScale }),
   });
+  performance.mark('cli:up');
   // Progress and notes; a quiet run prints only what went wrong.
   const say = parsed.quiet ? () => {} : err;
   try {
@@ -306,6 +309,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     process.once('SIGINT', onInterrupt);
     const outcome = await Promise.race([running.done, interrupted]);
+    performance.mark('cli:ran');
     process.off('SIGINT', onInterrupt);
     stopPrinting();
     if (outcome === 'interrupted') {
@@ -354,7 +358,29 @@ export async function main(argv: string[]): Promise<number> {
     return terminal['detail-type'] === 'Email Identity Verified' ? 0 : 1;
   } finally {
     await stack.stop();
+    performance.mark('cli:stopped');
+    if (process.env.SANDBOX_TIMINGS) err(timings());
   }
+}
+
+/** The phases the process went through, as one line (SANDBOX_TIMINGS=1; npm run bench reads it). */
+function timings(): string {
+  const phases: [string, string][] = [
+    ['cli:parsed', 'bundle loaded and request parsed'],
+    ['cli:imported', 'stack modules imported'],
+    ['sandbox:emulators', 'emulators started (dynalite included)'],
+    ['sandbox:listening', 'servers listening (AWS endpoint and DNS)'],
+    ['sandbox:deployed', 'template deployed'],
+    ['sandbox:handlers', 'handlers imported'],
+    ['cli:up', 'sandbox up'],
+    ['cli:ran', 'run done'],
+    ['cli:stopped', 'stopped'],
+  ];
+  const at = phases.map(([mark, label]) => {
+    const [entry] = performance.getEntriesByName(mark, 'mark');
+    return `${label} ${entry === undefined ? '?' : Math.round(entry.startTime)}`;
+  });
+  return `Timings, ms since the process started: ${at.join(', ')}`;
 }
 
 // Run only as the entry point (`tsx sandbox/cli.ts`), not when a test imports this module.

@@ -190,6 +190,8 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     ses: { ...(options.sesFaults && { faults: options.sesFaults }) },
     ...(options.route53 && { route53: options.route53 }),
   });
+  // User Timing marks of the boot's phases, for `npm start`'s SANDBOX_TIMINGS breakdown.
+  performance.mark('sandbox:emulators');
   const tokens = new TaskTokens();
   const states = new StepFunctionsService(tokens);
   const metrics = new CallMetrics([...emulators.services, states]);
@@ -226,6 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     emulators.sesRegions.setDnsServers([dnsServer.address]);
     if (api) emulators.ses.setApiBaseUrl(api.url);
     emulators.sqs.setBaseUrl(endpoint.url);
+    performance.mark('sandbox:listening');
 
     // template.yaml, deployed: its queues and tables exist before any function starts.
     const deployment = Deployment.load(
@@ -233,6 +236,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       { parameters: { ReplicaRegions: replicaRegionsBesides(region), ...options.parameters } },
     );
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
+    performance.mark('sandbox:deployed');
 
     Object.assign(process.env, {
       ...deployment.sharedEnvironment().environment,
@@ -266,6 +270,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       ),
     );
 
+    performance.mark('sandbox:handlers');
     const clients: SandboxClients = {
       sfn: clock.trackClient(new SFNClient({})),
       sesv2: clock.trackClient(new SESv2Client({})),

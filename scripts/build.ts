@@ -5,7 +5,9 @@
  *   dist/<name>/index.mjs            the handler module (Handler: index.handler)
  *   dist/<name>/chunks/*.mjs         code the handler loads only when it needs it
  *   dist/<name>/*.map                source maps of our code (functions/), without the sources
- *   dist/<name>/package.json         what SAM's Node.js builder needs to copy the folder as it is
+ *   dist/<name>/on-first-call/*.cjs  packages required only when first called (tr46)
+ *   dist/<name>/package.json         what SAM's Node.js builder needs to copy the folder as it is,
+ *                                    with the `imports` that find on-first-call/
  *
  * Why our own build rather than SAM's esbuild BuildMethod: cold start. esbuild's code splitting
  * turns every dynamic `import()` into a chunk that is read only if it runs, and the AWS SDK loads
@@ -54,6 +56,100 @@ export const builtinsThroughRequire: Plugin = {
 };
 
 /**
+ * CommonJS packages a Lambda loads on first call rather than at cold start, each with the
+ * functions our code calls: tr46, the IDNA mapping tables (233 KB, the largest thing most of our
+ * bundles held), serves only names with a non-ASCII character or an A-label.
+ */
+export const LOAD_ON_FIRST_CALL: Readonly<Record<string, readonly string[]>> = {
+  tr46: ['toASCII', 'toUnicode'],
+  // The X-Ray SDK's patcher for the AWS SDK v2 checks that SDK's version with it; we trace the
+  // v3 clients (captureAWSv3Client), so it never runs, and is 28 KB the X-Ray SDK would load.
+  semver: ['gte'],
+};
+
+/** The subpath import (package.json `imports`) a package loaded on first call is found by. */
+const onFirstCallImport = (name: string) => `#on-first-call/${name}`;
+
+/** Where a package loaded on first call is written, in the function's folder. */
+const onFirstCallFile = (name: string) => `./on-first-call/${name}.cjs`;
+
+/**
+ * Each package of LOAD_ON_FIRST_CALL imported by our code becomes a module of functions that
+ * require() the package on their first call, from a file of its own beside the bundle (its
+ * subpath import in the function's package.json). A chunk of esbuild's code splitting would be
+ * loaded the same way, but only by an `import()`, and the request model is synchronous; a
+ * package left in the bundle, even unevaluated, is still read and parsed at every cold start.
+ * `used` collects the packages the bundle needs written.
+ */
+export function loadedOnFirstCall(used: Set<string>, eager: readonly string[] = []): Plugin {
+  const names = Object.keys(LOAD_ON_FIRST_CALL).filter((name) => !eager.includes(name));
+  return {
+    name: 'loaded-on-first-call',
+    setup(build) {
+      const namespace = 'loaded-on-first-call';
+      build.onResolve({ filter: new RegExp(`^(?:${names.join('|')})$`) }, (args) => {
+        if (args.kind !== 'import-statement' && args.kind !== 'require-call') return undefined;
+        used.add(args.path);
+        return { path: args.path, namespace };
+      });
+      build.onLoad({ filter: /.*/, namespace }, (args) => {
+        const functions = LOAD_ON_FIRST_CALL[args.path] ?? [];
+        const specifier = JSON.stringify(onFirstCallImport(args.path));
+        return {
+          contents: [
+            "import { createRequire } from 'node:module';",
+            'let loaded;',
+            `const load = () => (loaded ??= createRequire(import.meta.url)(${specifier}));`,
+            ...functions.map((fn) => `export const ${fn} = (...args) => load().${fn}(...args);`),
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/** Writes each package loaded on first call into `outdir` as one CommonJS file. */
+async function writeLoadedOnFirstCall(used: Iterable<string>, outdir: string): Promise<void> {
+  for (const name of used) {
+    await build({
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(name)});`,
+        resolveDir: process.cwd(),
+      },
+      outfile: join(outdir, onFirstCallFile(name)),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node22',
+      minify: true,
+      logLevel: 'warning',
+    });
+  }
+}
+
+/**
+ * zod's locales reduced to English, the one our messages are in. `import { z } from 'zod'` (or
+ * `z.locales`) keeps every locale in a bundle, 258 KB, where `import * as z` lets esbuild drop
+ * them; with this a schema module may import zod either way.
+ */
+export const zodInEnglishOnly: Plugin = {
+  name: 'zod-in-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'en.js'), namespace: 'zod-en' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
  * The esbuild settings every Lambda bundle is built with; the cold-start benchmark builds its
  * floor bundles (only the SDK clients) with the same settings, so that they compare.
  */
@@ -80,7 +176,7 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     banner: {
       js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
     },
-    plugins: [builtinsThroughRequire],
+    plugins: [builtinsThroughRequire, zodInEnglishOnly],
     metafile: true,
     logLevel: 'warning',
   };
@@ -89,8 +185,12 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
 /**
  * SAM's Node.js builder (used when a function has no build Metadata) copies CodeUri through
  * `npm pack` and `npm install`, so the folder needs a package.json; nothing is left to install.
+ * Its `imports` find the packages loaded on first call.
  */
-function packageManifest(name: string): string {
+function packageManifest(name: string, loadedOnFirstCall: Iterable<string> = []): string {
+  const imports = Object.fromEntries(
+    [...loadedOnFirstCall].sort().map((pkg) => [onFirstCallImport(pkg), onFirstCallFile(pkg)]),
+  );
   return `${JSON.stringify(
     {
       name,
@@ -98,6 +198,7 @@ function packageManifest(name: string): string {
       private: true,
       description: `The ${name} Lambda function, bundled by npm run build`,
       type: 'module',
+      ...(Object.keys(imports).length > 0 ? { imports } : {}),
     },
     null,
     2,
@@ -211,12 +312,15 @@ export interface BundleVariant {
   mapDependencies?: boolean;
   /** Put the sources in the maps. */
   sourcesContent?: boolean;
+  /** Packages of LOAD_ON_FIRST_CALL to bundle and evaluate at cold start, as others are. */
+  eagerPackages?: readonly string[];
   plugins?: Plugin[];
 }
 
 /**
  * Bundles `entry` into `outdir` as a Lambda is built, and writes the files: the maps reduced to
- * our code, and a file whose map would be empty left without one.
+ * our code, a file whose map would be empty left without one, the packages loaded on first
+ * call, and the package.json (named after `outdir`) that finds them.
  */
 export async function bundleInto(
   entry: string,
@@ -224,10 +328,15 @@ export async function bundleInto(
   variant: BundleVariant = {},
 ): Promise<Metafile> {
   const options = lambdaBuildOptions(entry, outdir);
+  const onFirstCall = new Set<string>();
   const result = await build({
     ...options,
     sourcesContent: variant.sourcesContent ?? false,
-    plugins: [...(options.plugins ?? []), ...(variant.plugins ?? [])],
+    plugins: [
+      ...(options.plugins ?? []),
+      ...(variant.plugins ?? []),
+      loadedOnFirstCall(onFirstCall, variant.eagerPackages),
+    ],
     write: false,
   });
   if (result.metafile === undefined) throw new Error(`esbuild gave no metafile for ${entry}`);
@@ -253,6 +362,8 @@ export async function bundleInto(
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }
+  await writeLoadedOnFirstCall(onFirstCall, outdir);
+  writeFileSync(join(outdir, 'package.json'), packageManifest(basename(outdir), onFirstCall));
   return result.metafile;
 }
 
@@ -261,7 +372,6 @@ export async function buildFunction(folder: string, distDir = DIST_DIR): Promise
   const outdir = outputFolderOf(folder, distDir);
   rmSync(outdir, { recursive: true, force: true });
   await bundleInto(join(folder, 'handler.ts'), outdir);
-  writeFileSync(join(outdir, 'package.json'), packageManifest(basename(folder)));
   return outdir;
 }
 

@@ -127,6 +127,15 @@ function labelProblem(label: string, index: number): string | null {
   return `has ${named}, which IDNA2008 does not allow: ${why}`;
 }
 
+/**
+ * True when every label is letters, digits and hyphens and none is an A-label ("xn--"): UTS #46
+ * leaves such a name as it is, so it needs no IDNA tables. Nearly every name is one, and a Lambda
+ * build loads tr46 (233 KB of tables) only when a name is not (scripts/build.ts).
+ */
+function isPlainAsciiName(labels: readonly string[]): boolean {
+  return labels.every((label) => /^[a-z0-9-]+$/.test(label) && !label.startsWith('xn--'));
+}
+
 /** Why the Bidi rule refuses a name whose labels are each fine; which label, when one alone fails. */
 function bidiProblem(labels: string[]): string {
   const index = labels.findIndex((label) => toASCII(label, IDNA_NAME) === null);
@@ -161,7 +170,7 @@ export function checkDomain(raw: string, offset = 0, what = 'a domain name'): Na
     .filter((problem): problem is string => problem !== null);
   if (labelProblems.length > 0) return { value: '', problems: labelProblems };
 
-  const ascii = toASCII(name, IDNA_NAME);
+  const ascii = isPlainAsciiName(labels) ? name : toASCII(name, IDNA_NAME);
   if (ascii === null) return { value: '', problems: [bidiProblem(labels)] };
   return { value: ascii, problems: asciiNameProblems(ascii) };
 }

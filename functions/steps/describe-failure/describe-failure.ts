@@ -1,6 +1,6 @@
 import type { SigningSnapshot } from '#shared/dkim/signing.js';
 import { withReplicas } from '#shared/readiness/readiness.js';
-import { normaliseEmailIdentity } from '#shared/request/index.js';
+import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import type { ReplicaRegionReadiness, ReplicasReadiness } from '#shared/ses/replicas.js';
 import {
   type FieldIssue,

@@ -85,6 +85,34 @@ describe('npm start', () => {
   );
 
   it(
+    'with SANDBOX_TIMINGS=1 adds one stderr line of its phases, each ending after the one before, and stdout keeps only the event',
+    async () => {
+      const { code, stdout, stderr } = await runCli(['timed.example.com', '--quiet'], {
+        env: { SANDBOX_TIMINGS: '1' },
+      });
+
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)['detail-type']).toBe('Email Identity Verified');
+      const line = /^Timings, ms since the process started: (.*)\n$/.exec(stderr)?.[1] ?? '';
+      const phases = line.split(', ').map((part) => /^(.+) (\d+)$/.exec(part)?.slice(1));
+      expect(phases.map((phase) => phase?.[0])).toEqual([
+        'bundle loaded and request parsed',
+        'stack modules imported',
+        'emulators started (dynalite included)',
+        'servers listening (AWS endpoint and DNS)',
+        'template deployed',
+        'handlers imported',
+        'sandbox up',
+        'run done',
+        'stopped',
+      ]);
+      const ends = phases.map((phase) => Number(phase?.[1]));
+      expect(ends).toEqual([...ends].sort((a, b) => a - b));
+    },
+    TIMEOUT,
+  );
+
+  it(
     'on Ctrl-C stops the run and says where it was, with exit code 130',
     async () => {
       // At a person's pace the run sleeps a virtual day in AwaitVerification: Ctrl-C finds it there.

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { toASCII } from 'tr46';
 import { describe, expect, it } from 'vitest';
 import { normaliseDomain, normaliseEmailIdentity } from '#shared/request/index.js';
 
@@ -124,5 +126,44 @@ describe('normaliseEmailIdentity never quotes long input', () => {
     const { problems } = normaliseEmailIdentity(raw);
     expect(problems.length).toBeGreaterThan(0);
     for (const problem of problems) expect(problem).not.toContain(key.slice(16, 32));
+  });
+});
+
+describe('a name of plain ASCII labels is normalised without the IDNA tables', () => {
+  // UTS #46 as the request model applies it to a whole name.
+  const uts46 = (name: string) =>
+    toASCII(name, {
+      useSTD3ASCIIRules: true,
+      transitionalProcessing: false,
+      checkHyphens: false,
+      checkJoiners: true,
+      checkBidi: true,
+    });
+  const plainLabel = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?$/);
+  const plainName = fc
+    .array(plainLabel, { minLength: 1, maxLength: 4 })
+    .map((labels) => `${labels.join('.')}.com`);
+
+  it('gives the name UTS #46 gives, for any letters-digits-hyphens name', () => {
+    fc.assert(
+      fc.property(plainName, (name) => {
+        expect(normaliseDomain(name)).toBe(uts46(name));
+      }),
+    );
+  });
+
+  it.each([
+    ['hyphens in the third and fourth places', 'ab--cd.example.com'],
+    ['upper case', 'Mail.Example.COM'],
+    ['a trailing dot', 'example.com.'],
+  ])('gives the name UTS #46 gives with %s', (_, raw) => {
+    expect(normaliseDomain(raw)).toBe(uts46(raw.toLowerCase().replace(/\.$/, '')));
+  });
+
+  it('still checks an A-label with the tables: a bad one is refused', () => {
+    expect(normaliseDomain('xn--mnchen-3ya.example.com')).toBe('xn--mnchen-3ya.example.com');
+    expect(normaliseEmailIdentity('xn--a.example.com').problems).toEqual([
+      expect.stringMatching(/not a valid A-label/),
+    ]);
   });
 });

@@ -1,0 +1,104 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleInto, HANDLER_MODULE } from '#scripts/build.js';
+import { loadTemplate } from '#scripts/validate-cfn-yaml.js';
+
+/**
+ * Runs `script` (an ES module) in a Node process started as the template starts a Lambda: its
+ * Globals' NODE_OPTIONS, a handler module at `BUILT`, and stand-in credentials. Returns what the
+ * script printed, parsed.
+ */
+function runInLambdaLikeNode(outdir: string, script: string): Record<string, unknown> {
+  const nodeOptions = String(
+    (
+      loadTemplate('template.yaml').Globals?.Function as {
+        Environment?: { Variables?: Record<string, unknown> };
+      }
+    )?.Environment?.Variables?.NODE_OPTIONS ?? '',
+  );
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_OPTIONS: nodeOptions,
+      BUILT: join(outdir, `${HANDLER_MODULE}.mjs`),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
+      POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
+    },
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
+const PROBE_PRELUDE = `
+import { createRequire } from 'node:module';
+const { handler } = await import(process.env.BUILT);
+const context = { functionName: 'describe-failure', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 30000 };
+const tr46Loaded = () => Object.keys(createRequire(import.meta.url).cache).some((file) => file.endsWith('/on-first-call/tr46.cjs'));
+const identityOf = async (EmailIdentity) =>
+  (await handler({ request: { EmailIdentity }, error: { Error: 'States.Timeout' } }, context)).identity;
+`;
+
+describe('a built Lambda (describe-failure, as npm run build makes it)', () => {
+  let outdir: string;
+  beforeAll(async () => {
+    outdir = mkdtempSync(join(tmpdir(), 'built-lambda-'));
+    await bundleInto(
+      'functions/steps/describe-failure/handler.ts',
+      join(outdir, 'describe-failure'),
+    );
+    outdir = join(outdir, 'describe-failure');
+  }, 120_000);
+  afterAll(() => rmSync(join(outdir, '..'), { recursive: true, force: true }));
+
+  it('loads the IDNA tables only when a name is not plain ASCII, and then normalises it as the sources do', () => {
+    const seen = runInLambdaLikeNode(
+      outdir,
+      `${PROBE_PRELUDE}
+const atColdStart = tr46Loaded();
+const ascii = await identityOf('Mail.Example.COM');
+const afterAscii = tr46Loaded();
+const unicode = await identityOf('Bücher.example');
+console.log(JSON.stringify({ atColdStart, ascii, afterAscii, unicode, afterUnicode: tr46Loaded() }));`,
+    );
+    expect(seen).toEqual({
+      atColdStart: false,
+      ascii: 'mail.example.com',
+      afterAscii: false,
+      unicode: 'xn--bcher-kva.example',
+      afterUnicode: true,
+    });
+  });
+
+  it('finds what it loads on first call through its package.json, as Lambda runs the folder', () => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'package.json'), 'utf8'));
+    expect(manifest.imports).toEqual({
+      '#on-first-call/semver': './on-first-call/semver.cjs',
+      '#on-first-call/tr46': './on-first-call/tr46.cjs',
+    });
+    for (const file of Object.values(manifest.imports as Record<string, string>)) {
+      expect(existsSync(join(outdir, file))).toBe(true);
+    }
+  });
+
+  it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
+    const seen = runInLambdaLikeNode(
+      outdir,
+      `${PROBE_PRELUDE}
+const stack = await handler(null, context).then(() => '', (error) => String(error.stack));
+console.log(JSON.stringify({ stack }));`,
+    );
+    expect(seen.stack).toMatch(/TypeError/);
+    expect(seen.stack).toMatch(/functions\/steps\/describe-failure\/describe-failure\.ts:\d+:\d+/);
+  });
+});
