@@ -375,4 +375,48 @@ describe('VerifyEmailIdentity state machine: DEED replicas', () => {
     });
     for (const e of emitted) expectValidDetail(e.detailType, e.detail);
   });
+
+  it("keeps the replicas PENDING beside the parts in a check's failure, when the parent never verifies", async () => {
+    sesInRegions({ 'eu-west-1': { create: ['pending'], verifiesAfterMinutes: 1 } });
+    ses.on(GetEmailIdentityCommand).resolves({
+      IdentityType: 'DOMAIN',
+      VerifiedForSendingStatus: false,
+      DkimAttributes: {
+        SigningEnabled: true,
+        Status: 'FAILED',
+        Tokens: TOKENS,
+        SigningAttributesOrigin: 'AWS_SES',
+      },
+    });
+    ses.on(ListEmailIdentitiesCommand).resolves({
+      EmailIdentities: [
+        {
+          IdentityType: 'DOMAIN',
+          IdentityName: 'example.com',
+          SendingEnabled: false,
+          VerificationStatus: 'FAILED',
+        },
+      ],
+    });
+
+    const run = await harness.run(
+      { EmailIdentity: 'example.com', Replicas: ['eu-west-1'] },
+      { sweeper: true },
+    );
+
+    expect(run.status).toBe('FAILED');
+    const failed = emitted.at(-1) as Emitted;
+    expect(failed.detailType).toBe('Email Identity Verification Failed');
+    expect(failed.detail.reason).toMatchObject({ code: 'DKIM_FAILED' });
+    // One readiness: the parts at the last look, and the replicas, never created, beside them.
+    expect(failed.detail.readiness).toMatchObject({ dkim: { status: 'FAILED' } });
+    expect(readinessOf(failed)).toEqual({
+      status: 'PENDING',
+      regions: [
+        { region: 'eu-west-1', status: 'PENDING', detail: expect.stringContaining('parent') },
+      ],
+    });
+    expect(replicaCreates()).toEqual([]);
+    for (const e of emitted) expectValidDetail(e.detailType, e.detail);
+  });
 });
