@@ -217,9 +217,16 @@ describe('template.yaml least privilege', () => {
       }
       expect(actionsOf(statement).some((action) => TENANT_ACTIONS.includes(action))).toBe(false);
       // The stack's own Region; or any Region only where a condition names the Regions
-      // (DEED replicas, in the ReplicaRegions).
-      const regional = (statement.Condition as Record<string, Record<string, Json>> | undefined)
-        ?.StringEquals?.['aws:RequestedRegion'];
+      // (DEED replicas, in the ReplicaRegions), or for replicating a DEED parent, which IAM
+      // authorises on the parent in its own Region while the call is made here.
+      const replicatesParent = actionsOf(statement).every(
+        (action) => action === 'ses:ReplicateEmailIdentityDkimSigningKeys',
+      );
+      const regional =
+        (statement.Condition as Record<string, Record<string, Json>> | undefined)?.StringEquals?.[
+          'aws:RequestedRegion'
+        ] ??
+        (replicatesParent && statement.Sid === 'ReplicateParentsElsewhere' ? 'any' : undefined);
       for (const arn of resources) {
         expect(arn).toMatch(
           regional === undefined
@@ -681,6 +688,18 @@ describe('SES at its rate', () => {
           'aws:RequestedRegion': { 'Fn::Split': [',', { Ref: 'ReplicaRegions' }] },
         },
       },
+    });
+  });
+
+  it('lets the worker replicate a parent identity in another Region of the account, for DomainSigningAttributesOrigin', () => {
+    const statements = (
+      props('SesWorkerFunction').Policies as { Statement: Record<string, Json>[] }[]
+    ).flatMap((policy) => policy.Statement);
+    expect(statements.find((statement) => statement.Sid === 'ReplicateParentsElsewhere')).toEqual({
+      Sid: 'ReplicateParentsElsewhere',
+      Effect: 'Allow',
+      Action: ['ses:ReplicateEmailIdentityDkimSigningKeys'],
+      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ses:*:${AWS::AccountId}:identity/*' }],
     });
   });
 

@@ -1,9 +1,11 @@
 import * as z from 'zod';
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
+import { deedOriginOf, homeRegion, parentRegionOf } from '#shared/ses/replicas.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
 import { checkDomain, identityTypeOf, normaliseEmailIdentity } from './identity-name.js';
 import { capFieldIssues, toFieldIssues } from './issues.js';
+import { quoted } from './quote.js';
 import { type DkimNamePlan, recordNameProblems } from './record-names.js';
 import { replicaProblems, replicasSchema } from './replicas.js';
 
@@ -29,6 +31,8 @@ export type IdentityRequest = {
     GenerateDomainSigningKey?: { KeyLength?: DkimKeyLength };
     /** Easy DKIM: the key length SES generates (the step defaults to RSA_2048_BIT). */
     NextSigningKeyLength?: DkimKeyLength;
+    /** DEED: `AWS_SES_<REGION>`, this identity is a replica of the verified parent there. */
+    DomainSigningAttributesOrigin?: string;
   };
   ConfigurationSetName?: string;
   Dns?: { Provider?: 'route53' | 'manual'; HostedZoneId?: string };
@@ -241,65 +245,102 @@ export function signingAttributesObject(keyDelivery: KeyDelivery) {
   );
 }
 
-function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
-  return signingAttributesObject(keyDelivery).superRefine(
-    (attributes, ctx) => {
-      const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
-      const suppliers = SUPPLIERS.filter(present);
-      const supplierChoice =
-        keyDelivery === 'inline'
-          ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
-          : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+/**
+ * `DomainSigningAttributesOrigin` in a creation request: SES's `AWS_SES_<REGION>` naming the
+ * Region of the parent identity this one replicates (DEED). `AWS_SES` and `EXTERNAL` are left to
+ * the other fields (Easy DKIM is the default; BYODKIM is a selector and a key).
+ */
+export const replicaOriginSchema = checkedString((value) => {
+  const region = parentRegionOf(value);
+  if (region === undefined) {
+    return [
+      `${quoted(value)} is not an SES DEED origin: it must be AWS_SES_ and a Region that offers Deterministic Easy DKIM, in upper case with underscores (like AWS_SES_EU_WEST_1)`,
+    ];
+  }
+  const home = homeRegion();
+  return region === home
+    ? [
+        `names this stack's own Region (${home}): the parent identity of a replica lives in another Region (${deedOriginOf(home)} is this Region)`,
+      ]
+    : [];
+});
 
-      if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['DomainSigningPrivateKey'],
-          message:
-            'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
-        });
-      }
-      if (suppliers.length > 1) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
-        });
-      }
-      if (suppliers.length > 0 && !present('DomainSigningSelector')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['DomainSigningSelector'],
-          message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
-        });
-      }
-      if (suppliers.length === 0 && present('DomainSigningSelector')) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['DomainSigningSelector'],
-          message: `needs a key: add ${supplierChoice}`,
-        });
-      }
-      if (
-        present('NextSigningKeyLength') &&
-        (suppliers.length > 0 || present('DomainSigningSelector'))
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['NextSigningKeyLength'],
-          message:
-            'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
-        });
-      }
-      if (Object.keys(attributes).length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message:
-            'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or leave it out',
-        });
-      }
-    },
-    { when: isObject },
-  );
+function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
+  return signingAttributesObject(keyDelivery)
+    .extend({ DomainSigningAttributesOrigin: replicaOriginSchema.optional() })
+    .superRefine(
+      (attributes, ctx) => {
+        const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
+        if (present('DomainSigningAttributesOrigin')) {
+          const others = [
+            'DomainSigningSelector' as const,
+            ...SUPPLIERS,
+            'NextSigningKeyLength' as const,
+          ].filter(present);
+          if (others.length > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DomainSigningAttributesOrigin'],
+              message: `cannot be combined with ${others.join(' or ')}: a replica signs with its parent identity's Easy DKIM keys, so it takes no key or key length of its own`,
+            });
+          }
+          return;
+        }
+        const suppliers = SUPPLIERS.filter(present);
+        const supplierChoice =
+          keyDelivery === 'inline'
+            ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
+            : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+
+        if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DomainSigningPrivateKey'],
+            message:
+              'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
+          });
+        }
+        if (suppliers.length > 1) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
+          });
+        }
+        if (suppliers.length > 0 && !present('DomainSigningSelector')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DomainSigningSelector'],
+            message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
+          });
+        }
+        if (suppliers.length === 0 && present('DomainSigningSelector')) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DomainSigningSelector'],
+            message: `needs a key: add ${supplierChoice}`,
+          });
+        }
+        if (
+          present('NextSigningKeyLength') &&
+          (suppliers.length > 0 || present('DomainSigningSelector'))
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['NextSigningKeyLength'],
+            message:
+              'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
+          });
+        }
+        if (Object.keys(attributes).length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or DomainSigningAttributesOrigin for a DEED replica, or leave it out',
+          });
+        }
+      },
+      { when: isObject },
+    );
 }
 
 export const dnsSchema = z
@@ -458,6 +499,18 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
         const identity = request.EmailIdentity;
         for (const issue of replicaProblems(request)) ctx.addIssue({ code: 'custom', ...issue });
         if (
+          originOf(request.DkimSigningAttributes) !== undefined &&
+          Array.isArray(request.Replicas) &&
+          request.Replicas.length > 0
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DkimSigningAttributes', 'DomainSigningAttributesOrigin'],
+            message:
+              'cannot be combined with Replicas: this identity is itself a replica, and DEED replicates only a parent identity',
+          });
+        }
+        if (
           typeof identity === 'string' &&
           identityTypeOf(identity) === 'EMAIL_ADDRESS' &&
           request.DkimSigningAttributes !== undefined
@@ -490,6 +543,8 @@ function dkimNamePlanOf(attributes: unknown): DkimNamePlan | null {
   if (attributes === undefined) return { origin: 'AWS_SES' };
   if (typeof attributes !== 'object' || attributes === null) return null;
   const fields = attributes as Record<string, unknown>;
+  // A replica publishes no DKIM records: its parent's CNAMEs sign for it.
+  if (fields.DomainSigningAttributesOrigin !== undefined) return null;
   if (fields.DomainSigningSelector === undefined) {
     const byodkim = SUPPLIERS.some((supplier) => fields[supplier] !== undefined);
     return byodkim ? null : { origin: 'AWS_SES' };
@@ -497,6 +552,13 @@ function dkimNamePlanOf(attributes: unknown): DkimNamePlan | null {
   return isValidSelector(fields.DomainSigningSelector)
     ? { origin: 'EXTERNAL', selector: fields.DomainSigningSelector }
     : null;
+}
+
+/** The request's `DomainSigningAttributesOrigin`, read defensively (the request may be invalid). */
+function originOf(attributes: unknown): unknown {
+  return typeof attributes === 'object' && attributes !== null
+    ? (attributes as Record<string, unknown>).DomainSigningAttributesOrigin
+    : undefined;
 }
 
 const SCHEMAS: Record<KeyDelivery, ReturnType<typeof identityRequestSchema>> = {

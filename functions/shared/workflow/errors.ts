@@ -126,6 +126,15 @@ export class ReplicaFailedError extends VerifierError {
   override name = 'ReplicaFailedError';
 }
 
+/**
+ * A DEED replica request (`DomainSigningAttributesOrigin`) whose parent identity in the named
+ * Region is missing, or not a verified Easy DKIM identity yet: not retried by the state machine
+ * (the parent's verification takes minutes to days), but the same request succeeds once it is.
+ */
+export class ReplicaParentNotReadyError extends VerifierError {
+  override name = 'ReplicaParentNotReadyError';
+}
+
 /** Every error class the steps throw, by name. */
 export const ERROR_CLASSES = {
   ValidationError,
@@ -140,6 +149,7 @@ export const ERROR_CLASSES = {
   DnsChangePendingError,
   ConfigurationError,
   ReplicaFailedError,
+  ReplicaParentNotReadyError,
 } as const;
 export type ErrorName = keyof typeof ERROR_CLASSES;
 
@@ -161,11 +171,12 @@ export const ERROR_POLICY: Record<ErrorName, { retryable: boolean; reasonCode: R
   ConfigurationError: { retryable: false, reasonCode: 'INTERNAL_ERROR' },
   // Retryable or not by the Regions that failed: DescribeFailure decides from their outcomes.
   ReplicaFailedError: { retryable: false, reasonCode: 'SES_ERROR' },
+  ReplicaParentNotReadyError: { retryable: true, reasonCode: 'SES_ERROR' },
 };
 
 /** Names of the errors the state machine retries. */
 export const RETRYABLE_ERROR_NAMES = (Object.keys(ERROR_POLICY) as ErrorName[]).filter(
-  (name) => ERROR_POLICY[name].retryable,
+  (name) => ERROR_POLICY[name].retryable && name !== 'ReplicaParentNotReadyError',
 );
 
 /**

@@ -32,6 +32,11 @@ export interface DkimSummary {
    * cell). Absent: the Region's documented zone (see shared/ses/dkim-zones).
    */
   signing_hosted_zone?: string | null;
+  /**
+   * A DEED replica (`DomainSigningAttributesOrigin` in the request): the Region of the parent
+   * identity, whose CNAMEs sign for this one, so `tokens` is empty. Absent otherwise.
+   */
+  parent_region?: string | null;
 }
 
 /** One side of a DKIM signing change: what the identity signs with. `origin` null: no DKIM. */

@@ -99,7 +99,11 @@ export async function checkIdentity(input: CheckInput, probe: Prober): Promise<C
   const firstLook = input.wake === null;
   const askSes = firstLook
     ? identity.dkim?.status === 'SUCCESS'
-    : !safetyNet || (isDomain && probeResults.length > 0 && probeResults.every(isOk));
+    : !safetyNet ||
+      (isDomain && probeResults.length > 0 && probeResults.every(isOk)) ||
+      // Nothing of ours to probe (a DEED replica: its parent's records serve it): SES is the
+      // only witness, so a safety-net look asks it.
+      (isDomain && records.length === 0);
 
   let ses: SesIdentity | null | undefined;
   if (askSes) {

@@ -24,10 +24,13 @@ import {
   setConfigurationSet,
 } from '#shared/ses/identity-settings.js';
 import { type SesDkim, type SesIdentity, sesDkimOf } from '#shared/ses/identity-view.js';
+import { readReplicaIdentity } from '#shared/ses/replica-identity.js';
 import {
   ConcurrentModificationError,
   ConflictError,
+  ReplicaParentNotReadyError,
   ServiceUnavailableError,
+  SesBadRequestError,
   SesNotFoundError,
 } from '#shared/workflow/errors.js';
 import type {
@@ -85,7 +88,9 @@ export async function createIdentity(request: IdentityRequest): Promise<CreatedI
     logger.info('Email identity created', logFields(result));
   } catch (error) {
     if (sesErrorName(error) !== 'AlreadyExistsException') {
-      throw createError(error, request, key?.privateKey);
+      throw plan.mode === 'REPLICA'
+        ? await replicaCreateError(error, request, plan)
+        : createError(error, request, key?.privateKey);
     }
     result = await adopt(request, plan, key);
   }
@@ -105,6 +110,9 @@ function toCreateInput(
   };
   if (plan.mode === 'EASY') {
     input.DkimSigningAttributes = { NextSigningKeyLength: plan.nextSigningKeyLength };
+  } else if (plan.mode === 'REPLICA') {
+    // SES's model types the origin as an enum; the request's value is one of its AWS_SES_<REGION>.
+    input.DkimSigningAttributes = { DomainSigningAttributesOrigin: plan.origin as never };
   } else if (plan.mode !== 'NONE' && key !== undefined) {
     input.DkimSigningAttributes = {
       DomainSigningSelector: plan.selector,
@@ -187,7 +195,7 @@ function restartOf(
         };
   }
   const status = existing.dkim?.status ?? null;
-  if (plan.mode === 'EASY') {
+  if (plan.mode === 'EASY' || plan.mode === 'REPLICA') {
     return status === 'FAILED'
       ? { method: 'RECREATED', reason: 'SES had stopped looking for the DKIM records (FAILED)' }
       : null;
@@ -237,10 +245,13 @@ async function restartVerification(
       );
       return sesDkimOf(response.DkimAttributes);
     } catch (error) {
-      throw createError(error, request, key?.privateKey);
+      throw plan.mode === 'REPLICA'
+        ? await replicaCreateError(error, request, plan)
+        : createError(error, request, key?.privateKey);
     }
   }
-  if (key === undefined || plan.mode === 'NONE' || plan.mode === 'EASY') return existing.dkim;
+  if (key === undefined || plan.mode === 'NONE' || plan.mode === 'EASY' || plan.mode === 'REPLICA')
+    return existing.dkim;
   try {
     const response = await sesv2Client.send(
       new PutEmailIdentityDkimSigningAttributesCommand({
@@ -322,6 +333,55 @@ function createError(error: unknown, request: IdentityRequest, privateKey?: stri
   return toStepError(error, context);
 }
 
+/**
+ * Why SES refused a DEED replica: it documents only that the parent must be "a verified identity
+ * configured with Easy DKIM", not which error says it is not. So a refusal (anything but a
+ * transient error) is explained by reading the parent in its Region: missing or not verified is a
+ * ReplicaParentNotReadyError (the same request succeeds once the parent is verified); a parent
+ * that is ready leaves SES's own error.
+ */
+async function replicaCreateError(
+  error: unknown,
+  request: IdentityRequest,
+  plan: Extract<DkimPlan, { mode: 'REPLICA' }>,
+): Promise<Error> {
+  const stepError = createError(error, request);
+  if (!(['SesBadRequestError', 'SesNotFoundError'] as string[]).includes(stepError.name)) {
+    return stepError;
+  }
+  const identity = request.EmailIdentity;
+  const region = plan.parentRegion;
+  let found: Awaited<ReturnType<typeof readReplicaIdentity>>;
+  try {
+    found = await readReplicaIdentity(region, identity);
+  } catch {
+    // Not readable from here (a Region outside the stack's ReplicaRegions): SES's words stand.
+    return stepError;
+  }
+  const parent = sesDkimOf(found ?? undefined);
+  const replicaOf = parent?.signing_attributes_origin?.startsWith('AWS_SES_') ?? false;
+  const where = `in ${region} (${plan.origin})`;
+  if (parent === null) {
+    return new ReplicaParentNotReadyError(
+      `The parent identity ${identity} does not exist ${where}: create and verify it there with Easy DKIM first, then retry (${stepError.message})`,
+      { cause: error },
+    );
+  }
+  if (parent.origin !== 'AWS_SES' || replicaOf) {
+    return new SesBadRequestError(
+      `The parent identity ${identity} ${where} is ${replicaOf ? 'itself a DEED replica' : 'not an Easy DKIM identity'}: DEED replicates only an Easy DKIM parent (${stepError.message})`,
+      { cause: error },
+    );
+  }
+  if (parent.status !== 'SUCCESS') {
+    return new ReplicaParentNotReadyError(
+      `The parent identity ${identity} ${where} is not verified yet (DKIM status ${parent.status ?? 'unknown'}): SES replicates only a verified Easy DKIM identity; retry once it is verified`,
+      { cause: error },
+    );
+  }
+  return stepError;
+}
+
 /** The DKIM summary of the identity SES created (or holds), for the plan that asked for it. */
 function dkimSummary(
   dkim: SesDkim | null,
@@ -329,6 +389,22 @@ function dkimSummary(
   key: SigningKey | undefined,
 ): DkimSummary | null {
   if (plan.mode === 'NONE') return null;
+  if (plan.mode === 'REPLICA') {
+    // SES reports a replica's SigningAttributesOrigin as AWS_SES_<PARENT_REGION> and its Tokens
+    // as the parent's: the parent's CNAMEs verify and sign for it, so it publishes nothing
+    // (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DkimAttributes.html;
+    // https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim-deed.html).
+    return {
+      origin: 'AWS_SES',
+      tokens: [],
+      selector: null,
+      status: dkim?.status ?? 'NOT_STARTED',
+      current_signing_key_length: dkim?.current_signing_key_length ?? null,
+      next_signing_key_length: dkim?.next_signing_key_length ?? null,
+      public_key: null,
+      parent_region: plan.parentRegion,
+    };
+  }
   const byodkim = plan.mode !== 'EASY';
   const origin = dkim?.origin ?? (byodkim ? 'EXTERNAL' : 'AWS_SES');
   return {

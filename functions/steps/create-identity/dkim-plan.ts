@@ -1,5 +1,6 @@
 import type { IdentityRequest } from '#shared/request/index.js';
 import { identityTypeOf } from '#shared/request/index.js';
+import { parentRegionOf } from '#shared/ses/replicas.js';
 import { ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
 
@@ -11,9 +12,10 @@ export type DkimPlan =
   | { mode: 'NONE' }
   | { mode: 'EASY'; nextSigningKeyLength: DkimKeyLength }
   | { mode: 'BYODKIM_SECRET'; selector: string; secretArn: string }
-  | { mode: 'BYODKIM_GENERATED'; selector: string; keyLength: DkimKeyLength };
+  | { mode: 'BYODKIM_GENERATED'; selector: string; keyLength: DkimKeyLength }
+  | { mode: 'REPLICA'; origin: string; parentRegion: string };
 
-/** The DKIM plan of a validated request: none for an address, else Easy DKIM or BYODKIM. */
+/** The DKIM plan of a validated request: none for an address, else a DEED replica, Easy DKIM or BYODKIM. */
 export function dkimPlanOf(request: IdentityRequest): DkimPlan {
   if (identityTypeOf(request.EmailIdentity) === 'EMAIL_ADDRESS') return { mode: 'NONE' };
   const attributes = request.DkimSigningAttributes;
@@ -25,6 +27,10 @@ export function dkimPlanOf(request: IdentityRequest): DkimPlan {
         message: 'is not accepted by the workflow: pass DomainSigningPrivateKeySecretArn',
       },
     ]);
+  }
+  const parentRegion = parentRegionOf(attributes?.DomainSigningAttributesOrigin);
+  if (attributes?.DomainSigningAttributesOrigin !== undefined && parentRegion !== undefined) {
+    return { mode: 'REPLICA', origin: attributes.DomainSigningAttributesOrigin, parentRegion };
   }
   const selector = attributes?.DomainSigningSelector;
   if (selector !== undefined && attributes?.DomainSigningPrivateKeySecretArn !== undefined) {

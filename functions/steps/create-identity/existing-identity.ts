@@ -32,6 +32,14 @@ export function differencesFrom(
 ): string[] {
   const dkim = existing.dkim;
   const origin = dkim?.origin ?? null;
+  if (plan.mode === 'REPLICA') {
+    const existingOrigin = dkim?.signing_attributes_origin ?? null;
+    return existingOrigin === plan.origin
+      ? []
+      : [
+          `DKIM: the identity uses ${existingOrigin?.startsWith('AWS_SES_') ? `DEED with origin ${existingOrigin}` : describeExisting(dkim)}, the request asks for a DEED replica of the parent in ${plan.parentRegion} (${plan.origin})`,
+        ];
+  }
   if (plan.mode === 'EASY') {
     if (origin !== 'AWS_SES') {
       return [`DKIM: the identity uses ${describeExisting(dkim)}, the request asks for Easy DKIM`];

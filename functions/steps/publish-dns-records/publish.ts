@@ -58,7 +58,9 @@ export async function publishDkimRecords(
   }
 
   const dkimRecords = dkimRecordsFor(identity, { ttl: settings.ttl });
-  if (dkimRecords.length === 0) {
+  // A DEED replica needs no DKIM records: its parent's CNAMEs, in the parent's Region, serve it.
+  const replica = identity.dkim?.parent_region != null;
+  if (dkimRecords.length === 0 && !replica) {
     // SES always returns tokens (Easy DKIM) and CreateIdentity a public key (BYODKIM).
     throw new DnsPublishError(
       `No DKIM records can be derived for ${identity.identity}: ${
@@ -102,7 +104,7 @@ export async function publishDkimRecords(
   return {
     // A new provider adds its name to PublishedRecords['provider'] and to the event schemas.
     provider: choice.provider.name as PublishedRecords['provider'],
-    provider_reason: `${choice.reason}; ${outcome.detail}`,
+    provider_reason: outcome.detail === '' ? choice.reason : `${choice.reason}; ${outcome.detail}`,
     hosted_zone_id: choice.zone?.id ?? null,
     hosted_zone_name: choice.zone?.name ?? null,
     written: outcome.written,
