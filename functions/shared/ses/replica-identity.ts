@@ -1,8 +1,4 @@
-import {
-  CreateEmailIdentityCommand,
-  type DkimAttributes,
-  GetEmailIdentityCommand,
-} from '@aws-sdk/client-sesv2';
+import { CreateEmailIdentityCommand, type DkimAttributes } from '@aws-sdk/client-sesv2';
 import { awsErrorName, sesErrorName, toStepError } from '#shared/aws/classify-error.js';
 import { sesv2ClientFor } from '#shared/aws/clients/sesv2.js';
 import { RETRYABLE_ERROR_NAMES } from '#shared/workflow/errors.js';
@@ -141,18 +137,5 @@ export async function createReplicaIdentity(
   return response.DkimAttributes;
 }
 
-/** GetEmailIdentity in `region`: the DKIM attributes, or null when SES there does not know it. */
-export async function readReplicaIdentity(
-  region: string,
-  identity: string,
-): Promise<DkimAttributes | null> {
-  try {
-    const response = await sesv2ClientFor(region).send(
-      new GetEmailIdentityCommand({ EmailIdentity: identity }),
-    );
-    return response.DkimAttributes ?? {};
-  } catch (error) {
-    if (sesErrorName(error) === 'NotFoundException') return null;
-    throw error;
-  }
-}
+// Re-exported: CreateIdentity reads a DEED parent through the same call, without this module.
+export { readReplicaIdentity } from './identity-in-region.js';

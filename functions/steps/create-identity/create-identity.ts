@@ -17,6 +17,7 @@ import { requireEnv } from '#shared/runtime/config.js';
 import { logger, metrics } from '#shared/runtime/observability.js';
 import { signingHostedZone } from '#shared/ses/dkim-zones.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
+import { readReplicaIdentity } from '#shared/ses/identity-in-region.js';
 import {
   applyTags,
   deleteIdentity,
@@ -24,7 +25,6 @@ import {
   setConfigurationSet,
 } from '#shared/ses/identity-settings.js';
 import { type SesDkim, type SesIdentity, sesDkimOf } from '#shared/ses/identity-view.js';
-import { readReplicaIdentity } from '#shared/ses/replica-identity.js';
 import {
   ConcurrentModificationError,
   ConflictError,
