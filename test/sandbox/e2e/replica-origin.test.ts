@@ -33,6 +33,18 @@ afterAll(async () => {
 const sesIn = (region: string) =>
   stack.clock.trackClient(new SESv2Client({ region, endpoint: stack.awsUrl, maxAttempts: 1 }));
 
+/** An SES call, tried again a second after each throttle, as a patient caller would. */
+async function patiently<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if ((error as Error).name !== 'TooManyRequestsException' || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /** The example.com zone's record sets whose name ends with `suffix`. */
 async function recordSetsEndingWith(suffix: string) {
   const zone = stack.emulators.zones.get('example.com');
@@ -44,8 +56,8 @@ async function recordSetsEndingWith(suffix: string) {
 
 /** Easy DKIM for `domain` in eu-west-1: created there, its CNAMEs in DNS, verified by SES there. */
 async function verifiedParentInEuWest1(domain: string): Promise<string[]> {
-  const created = await sesIn('eu-west-1').send(
-    new CreateEmailIdentityCommand({ EmailIdentity: domain }),
+  const created = await patiently(() =>
+    sesIn('eu-west-1').send(new CreateEmailIdentityCommand({ EmailIdentity: domain })),
   );
   const tokens = created.DkimAttributes?.Tokens ?? [];
   const zoneName = created.DkimAttributes?.SigningHostedZone;
@@ -71,8 +83,8 @@ async function verifiedParentInEuWest1(domain: string): Promise<string[]> {
   // SES there looks a minute after the creation, then every five minutes.
   for (let look = 0; look < 10; look += 1) {
     await stack.clock.advance(60_000);
-    const parent = await sesIn('eu-west-1').send(
-      new GetEmailIdentityCommand({ EmailIdentity: domain }),
+    const parent = await patiently(() =>
+      sesIn('eu-west-1').send(new GetEmailIdentityCommand({ EmailIdentity: domain })),
     );
     if (parent.DkimAttributes?.Status === 'SUCCESS') return tokens;
   }
@@ -108,8 +120,8 @@ describe('DkimSigningAttributes.DomainSigningAttributesOrigin in the sandbox, en
     // DNS holds the parent's three CNAMEs and nothing more: the replica added none.
     expect(await recordSetsEndingWith('_domainkey.example.com.')).toEqual(recordsBefore);
     // SES here holds a replica of eu-west-1's identity, with the parent's tokens.
-    const replica = await stack.clients.sesv2.send(
-      new GetEmailIdentityCommand({ EmailIdentity: 'example.com' }),
+    const replica = await patiently(() =>
+      stack.clients.sesv2.send(new GetEmailIdentityCommand({ EmailIdentity: 'example.com' })),
     );
     expect(replica.DkimAttributes).toMatchObject({
       SigningAttributesOrigin: 'AWS_SES_EU_WEST_1',
