@@ -68,11 +68,13 @@ const start = (published: boolean) => [
   'PublishDnsRecords',
   'WereRecordsWritten',
   published ? 'NotifyDnsRecordsPublished' : 'NotifyDnsRecordsRequired',
+  'IsSwitchPending',
   'CheckVerification',
   'EvaluateVerification',
 ];
 const look = ['AwaitVerification', 'CheckVerification', 'EvaluateVerification'];
 const verified = [
+  'HasReplicas',
   'HasStaleRecords',
   'RecordVerified',
   'NotifyIdentityVerified',
@@ -80,6 +82,9 @@ const verified = [
 ];
 const timedOut = [
   'RecordVerificationFailure',
+  'HasFailureReadiness',
+  'HasUnusedChangeKey',
+  'SwitchedBeforeFailure',
   'RecordFailure',
   'NotifyVerificationFailed',
   'VerificationFailed',
