@@ -33,14 +33,14 @@ const ROOMS = ['functions/api', 'functions/steps', 'functions/jobs'];
 /** The module the sandbox imports each handler through, replaced in the bundle (below). */
 const HANDLER_IMPORTER = 'sandbox/asl-runner/handlers.ts';
 /** Bump when the way the bundle is built changes, so that old bundles are rebuilt. */
-const BUILD_VERSION = 2;
+const BUILD_VERSION = 3;
 /**
- * Packages the bundle leaves to Node. dynalite requires its actions by computed names, and
- * LevelDB's native binding by a path relative to its files: it loads from node_modules as it is.
- * So does esbuild, which the console bundles its page with on first request: it finds its binary
- * next to its files.
+ * Packages the bundle leaves to Node: esbuild, which the console bundles its page with on first
+ * request, finds its binary next to its files.
  */
-const EXTERNAL = ['dynalite', 'esbuild'];
+const EXTERNAL = ['esbuild'];
+/** The bundle's last line: this, then a hash of the code above it. */
+const BUILD_MARK = '//# sandboxBuild=';
 
 /** The source map codec, loaded only to build. */
 let decode;
@@ -137,6 +137,53 @@ export async function importHandler(folder: string) {
 }
 
 /**
+ * dynalite, bundled so that V8's code cache holds it too (it took as long to load from
+ * node_modules as the rest of the stack's modules): it requires its actions and their validations
+ * by computed names, which become a table of static requires, and it requires `level` (LevelDB
+ * on disk, through a native binding) for a table path the sandbox never gives it: it keeps
+ * DynamoDB in memory (memory-level).
+ */
+function dynaliteBundled() {
+  const namespace = 'dynalite-level-on-disk';
+  return {
+    name: 'dynalite-bundled',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/]dynalite[\\/]index\.js$/ }, (loaded) => {
+        const source = readFileSync(loaded.path, 'utf8');
+        const table = (folder) =>
+          `({ ${readdirSync(join(dirname(loaded.path), folder))
+            .filter((file) => file.endsWith('.js'))
+            .map(
+              (file) =>
+                `${JSON.stringify(file.slice(0, -3))}: () => require(${JSON.stringify(`./${folder}/${file}`)})`,
+            )
+            .join(', ')} })`;
+        const contents = source
+          .replace("require('./actions/' + action)", `${table('actions')}[action]()`)
+          .replace("require('./validations/' + action)", `${table('validations')}[action]()`);
+        if (
+          contents.includes("require('./actions/' +") ||
+          contents.includes("require('./validations/' +")
+        ) {
+          throw new Error('dynalite requires its actions otherwise than this build expects');
+        }
+        return { contents, loader: 'js' };
+      });
+      build.onResolve({ filter: /^level$/ }, (args) =>
+        /[\\/]node_modules[\\/]dynalite[\\/]/.test(args.importer)
+          ? { path: 'level', namespace }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace }, () => ({
+        contents:
+          "exports.Level = class Level { constructor() { throw new Error('The sandbox keeps DynamoDB in memory: dynalite is given no path.'); } };",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * `import()` of a built-in module or of a package left external, as `require()`: the bundle runs
  * as a classic script (below), where a real `import()` would need Node's experimental
  * `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER`, which Node 20 does not honour for code
@@ -212,12 +259,15 @@ async function rebuild() {
     external: EXTERNAL,
     // A third of the size to read and compile at each start.
     minify: true,
+    // Only ASCII (esbuild's default, said here because the start reads the bundle as Latin-1,
+    // which needs no decoding).
+    charset: 'ascii',
     sourcemap: 'external',
     sourcesContent: false,
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [asTheSources(folders), dynamicImportsThroughRequire(EXTERNAL)],
+    plugins: [asTheSources(folders), dynaliteBundled(), dynamicImportsThroughRequire(EXTERNAL)],
   });
   const inputs = {};
   // Our files one by one; the packages through the lock file npm writes into node_modules at
@@ -241,7 +291,10 @@ async function rebuild() {
     renameSync(`${file}.${process.pid}`, file);
   };
   place(`${bundle}.map`, JSON.stringify(ourMappingsOnly(JSON.parse(output('.map').text))));
-  place(bundle, `${output('.tmp').text}//# sourceMappingURL=${name}.cjs.map\n`);
+  const code = output('.tmp').text;
+  // The build's name, from its text: the code cache is named after it (see runBundle).
+  const buildName = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  place(bundle, `${code}//# sourceMappingURL=${name}.cjs.map\n${BUILD_MARK}${buildName}\n`);
   place(
     stampFile,
     `${JSON.stringify({ version: BUILD_VERSION, node: process.version, inputs }, null, 1)}\n`,
@@ -262,14 +315,14 @@ runBundle();
  * compiled, so this start neither parses 2 MB of JavaScript nor compiles the functions a run
  * needs again. Node 20 has no code cache for ES modules, nor `module.enableCompileCache()`.
  *
- * The cache is named after a hash of the bundle's text, so a cache only ever meets the code it
- * was made from (V8 itself checks only the text's length, its own version and its flags). When
+ * The cache is named after a hash of the bundle's text, which the build writes at its end, so a
+ * cache only ever meets the code it was made from (V8 itself checks only the text's length, its own version and its flags). When
  * there is none, V8 rejects it, or this run went further than the one it is of, the run writes
  * one as the process exits.
  */
 function runBundle() {
-  const code = readFileSync(bundle, 'utf8');
-  const digest = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const code = readFileSync(bundle, 'latin1');
+  const digest = code.slice(code.lastIndexOf(BUILD_MARK) + BUILD_MARK.length).trim();
   const ours = new RegExp(`^${name}\\.${digest}\\.(\\d+)\\.code-cache$`);
   const found = readdirSync(OUT_DIR)
     .map((file) => ({ file, depth: Number(ours.exec(file)?.[1] ?? -1) }))

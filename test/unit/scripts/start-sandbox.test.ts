@@ -4,7 +4,7 @@
  * cache that is not of its own code, and its stack traces name our TypeScript files.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -41,6 +41,7 @@ describe('scripts/start-sandbox.mjs', () => {
   }, 180_000);
 
   it('replaces the cache of a shorter run with that of a run that went further, not back', () => {
+    for (const cache of codeCaches()) rmSync(join(OUT_DIR, cache));
     expect(start(['--help']).status).toBe(0);
     const [short] = codeCaches();
     const run = start(['example.com', '--quiet']);
