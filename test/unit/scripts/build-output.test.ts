@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleInto, HANDLER_MODULE } from '#scripts/build.js';
 import { loadTemplate } from '#scripts/validate-cfn-yaml.js';
@@ -51,9 +52,10 @@ const identityOf = async (EmailIdentity) =>
 
 describe('a built Lambda (describe-failure, as npm run build makes it)', () => {
   let outdir: string;
+  let metafile: Metafile;
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'built-lambda-'));
-    await bundleInto(
+    metafile = await bundleInto(
       'functions/steps/describe-failure/handler.ts',
       join(outdir, 'describe-failure'),
     );
@@ -82,13 +84,17 @@ console.log(JSON.stringify({ atColdStart, ascii, afterAscii, unicode, afterUnico
 
   it('finds what it loads on first call through its package.json, as Lambda runs the folder', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'package.json'), 'utf8'));
-    expect(manifest.imports).toEqual({
-      '#on-first-call/semver': './on-first-call/semver.cjs',
-      '#on-first-call/tr46': './on-first-call/tr46.cjs',
-    });
+    expect(manifest.imports).toEqual({ '#on-first-call/tr46': './on-first-call/tr46.cjs' });
     for (const file of Object.values(manifest.imports as Record<string, string>)) {
       expect(existsSync(join(outdir, file))).toBe(true);
     }
+  });
+
+  it('holds no X-Ray SDK: a function that makes no AWS call is not wrapped with the tracer', () => {
+    const packages = Object.keys(metafile.inputs).filter((input) =>
+      /node_modules\/(?:aws-xray-sdk-core|cls-hooked|@aws-lambda-powertools\/tracer)\//.test(input),
+    );
+    expect(packages).toEqual([]);
   });
 
   it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
