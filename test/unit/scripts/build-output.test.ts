@@ -9,10 +9,14 @@ import { loadTemplate } from '#scripts/validate-cfn-yaml.js';
 
 /**
  * Runs `script` (an ES module) in a Node process started as the template starts a Lambda: its
- * Globals' NODE_OPTIONS, a handler module at `BUILT`, and stand-in credentials. Returns what the
- * script printed, parsed.
+ * Globals' NODE_OPTIONS, a handler module at `BUILT`, and stand-in credentials. Returns the last
+ * line the script printed, parsed, and the lines before it (the function's logs).
  */
-function runInLambdaLikeNode(outdir: string, script: string): Record<string, unknown> {
+function runInLambdaLikeNode(
+  outdir: string,
+  script: string,
+  env: Record<string, string> = {},
+): { seen: Record<string, unknown>; logs: string } {
   const nodeOptions = String(
     (
       loadTemplate('template.yaml').Globals?.Function as {
@@ -33,12 +37,17 @@ function runInLambdaLikeNode(outdir: string, script: string): Record<string, unk
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
       POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
+      ...env,
     },
     encoding: 'utf8',
   });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  const lines = run.stdout.trimEnd().split('\n');
+  return {
+    seen: JSON.parse(lines.pop() ?? '') as Record<string, unknown>,
+    logs: lines.join('\n'),
+  };
 }
 
 const PROBE_PRELUDE = `
@@ -64,7 +73,7 @@ describe('a built Lambda (describe-failure, as npm run build makes it)', () => {
   afterAll(() => rmSync(join(outdir, '..'), { recursive: true, force: true }));
 
   it('loads the IDNA tables only when a name is not plain ASCII, and then normalises it as the sources do', () => {
-    const seen = runInLambdaLikeNode(
+    const { seen } = runInLambdaLikeNode(
       outdir,
       `${PROBE_PRELUDE}
 const atColdStart = tr46Loaded();
@@ -97,8 +106,31 @@ console.log(JSON.stringify({ atColdStart, ascii, afterAscii, unicode, afterUnico
     expect(packages).toEqual([]);
   });
 
+  it('loads node:crypto and the web streams only when used: to sample debug logs, to stream a response', () => {
+    const probe = `${PROBE_PRELUDE}
+const loaded = () => ['crypto', 'stream/web'].filter((name) => process.moduleLoadList.includes('NativeModule ' + name));
+const atColdStart = loaded();
+const identity = await identityOf('example.com');
+console.log(JSON.stringify({ atColdStart, identity, afterCall: loaded() }));`;
+    expect(runInLambdaLikeNode(outdir, probe).seen).toEqual({
+      atColdStart: [],
+      identity: 'example.com',
+      afterCall: [],
+    });
+
+    // Sampled at cold start: the logger draws its random number, through node:crypto.
+    const sampled = runInLambdaLikeNode(
+      outdir,
+      `${PROBE_PRELUDE}
+console.log(JSON.stringify({ atColdStart: process.moduleLoadList.includes('NativeModule crypto') }));`,
+      { POWERTOOLS_LOGGER_SAMPLE_RATE: '1' },
+    );
+    expect(sampled.seen).toEqual({ atColdStart: true });
+    expect(sampled.logs).toContain('Setting log level to DEBUG due to sampling rate');
+  });
+
   it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
-    const seen = runInLambdaLikeNode(
+    const { seen } = runInLambdaLikeNode(
       outdir,
       `${PROBE_PRELUDE}
 const stack = await handler(null, context).then(() => '', (error) => String(error.stack));
