@@ -401,6 +401,8 @@ export interface BundleVariant {
   sourcesContent?: boolean;
   /** Packages of LOAD_ON_FIRST_CALL to bundle and evaluate at cold start, as others are. */
   eagerPackages?: readonly string[];
+  /** Load the built-ins of BUILTINS_ON_FIRST_USE at cold start, as others are. */
+  eagerBuiltins?: boolean;
   plugins?: Plugin[];
 }
 
@@ -420,7 +422,9 @@ export async function bundleInto(
     ...options,
     sourcesContent: variant.sourcesContent ?? false,
     plugins: [
-      ...(options.plugins ?? []),
+      ...(options.plugins ?? []).filter(
+        (plugin) => variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use',
+      ),
       ...(variant.plugins ?? []),
       loadedOnFirstCall(onFirstCall, variant.eagerPackages),
     ],
