@@ -94,6 +94,47 @@ describe('emulated SQS, through the SDK', () => {
     );
   });
 
+  it("hands out a long group's messages ten at a time in order, another group beside it", async () => {
+    const url = await fifoQueue({ VisibilityTimeout: '30' });
+    for (let i = 0; i < 25; i += 5) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: 5 }, (_, k) => ({
+            Id: `a${i + k}`,
+            MessageBody: `a${i + k}`,
+            MessageGroupId: 'a',
+          })),
+        }),
+      );
+    }
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: 'b0', MessageGroupId: 'b' }),
+    );
+    const a = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => `a${from + k}`);
+    const done = async (batch: { ReceiptHandle?: string }[]) => {
+      for (const message of batch) {
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    };
+
+    const first = await receive(url);
+    // Group a is in flight: only b, behind its 25 messages, may go.
+    const whileAInFlight = await receive(url);
+    await done(first);
+    const second = await receive(url);
+    await done(second);
+    const third = await receive(url);
+
+    expect(first.map((m) => m.Body)).toEqual(a(0, 10));
+    expect(whileAInFlight.map((m) => m.Body)).toEqual(['b0']);
+    expect(second.map((m) => m.Body)).toEqual(a(10, 20));
+    expect(third.map((m) => m.Body)).toEqual(a(20, 25));
+  });
+
   it('deduplicates the same content for five minutes, then takes it again', async () => {
     const url = await fifoQueue();
     const send = () =>
