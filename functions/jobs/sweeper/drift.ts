@@ -33,6 +33,18 @@ export function probeSlot(identity: string, intervalMinutes: number): number {
   return hash.readUInt32BE(0) % intervalMinutes;
 }
 
+/**
+ * The start of the identity's next minute of the probe cadence after `now`'s minute: when a
+ * healthy identity is next due (its `probe_due_at`), so a sweep reads only the identities in
+ * its own minute.
+ */
+export function nextProbeSlot(identity: string, now: Date, intervalMinutes: number): Date {
+  const minute = Math.floor(now.getTime() / 60_000);
+  const slot = probeSlot(identity, intervalMinutes);
+  const ahead = (slot - (minute % intervalMinutes) + intervalMinutes) % intervalMinutes;
+  return new Date((minute + (ahead === 0 ? intervalMinutes : ahead)) * 60_000);
+}
+
 /** What the sweeper knows of an identity it watches when it decides whether to probe it. */
 export interface WatchedState {
   identity: string;
