@@ -171,6 +171,7 @@ export async function watchFleet(
         sesStatus: sesStatuses.get(item.identity) ?? notInSes,
         driftMisses: item.drift_misses ?? 0,
         checkedAt: item.checked_at,
+        dueAt: item.probe_due_at,
       },
       now,
       config.intervalMinutes,

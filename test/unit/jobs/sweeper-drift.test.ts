@@ -241,6 +241,15 @@ describe('drift decisions', () => {
     expect(isProbeDue({ ...state, driftMisses: 1 }, minutes(slot + 1), 60)).toBe(true);
     expect(isProbeDue({ ...state, sesStatus: 'PENDING' }, minutes(slot + 1), 60)).toBe(true);
     expect(isProbeDue(state, minutes(121 + ((slot + 1) % 60)), 60)).toBe(true);
+    // Due in its minute and not probed since (that sweep ran out of time, or did not run).
+    const missed = { ...state, dueAt: minutes(slot).toISOString() };
+    expect(isProbeDue(missed, minutes(slot + 3), 60)).toBe(true);
+    expect(
+      isProbeDue({ ...missed, checkedAt: minutes(slot).toISOString() }, minutes(slot + 3), 60),
+    ).toBe(false);
+    expect(
+      isProbeDue({ ...missed, checkedAt: minutes(slot + 1).toISOString() }, minutes(slot + 3), 60),
+    ).toBe(false);
   });
 
   it.each([
@@ -430,6 +439,23 @@ describe('sweep with the drift watch', () => {
 
     expect(report.drift).toMatchObject({ watched: 1, probed: 0, deferred: 1 });
     expect(await registryItem(domain)).toMatchObject({ status: 'VERIFIED' });
+  });
+
+  it('makes a probe the sweep had no time for at the next sweep, outside its minute', async () => {
+    const domain = 'deferred.example.com';
+    const slot = probeSlot(domain, 60);
+    await managedDomain(domain, { probeDueAt: minutes(slot) });
+    sesSays({ [domain]: 'SUCCESS' });
+    const deferred = await sweep(REGISTRY_TABLE, minutes(slot), { ...config, budgetMs: 0 });
+    expect(deferred.drift).toMatchObject({ watched: 1, probed: 0, deferred: 1 });
+
+    const next = await sweep(REGISTRY_TABLE, minutes(slot + 1), config);
+
+    expect(next.drift).toMatchObject({ watched: 1, probed: 1 });
+    expect(await registryItem(domain)).toMatchObject({
+      checked_at: minutes(slot + 1).toISOString(),
+      probe_due_at: minutes(slot + 60).toISOString(),
+    });
   });
 
   it('starts a new run’s drift count afresh when a run claims a degraded identity', async () => {
