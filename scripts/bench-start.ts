@@ -1,21 +1,39 @@
 /**
- * `npm start -- example.com`, start-up included, measured side by side with the same run started
- * from the TypeScript sources through tsx (how `npm start` ran before it had a bundle), and a bare
- * `node -e 0`: each round runs all three, in shuffled order, so the machine's other load falls
- * on each; prints the medians of wall time, CPU time (user and system, from the kernel's count of
- * reaped children) and the ratio of each round's pair, with the machine and its load average,
- * and where the bundle's wall time goes, phase by phase (its SANDBOX_TIMINGS line on stderr).
+ * `npm start -- example.com`, start-up included, measured side by side with:
+ *   - the same run without npm (`node scripts/start-sandbox.mjs cli`, what npm start runs);
+ *   - that run without V8's code cache (its cache files deleted first: a first start after a
+ *     build);
+ *   - the run started from the TypeScript sources through tsx (how `npm start` ran before it
+ *     had a bundle);
+ *   - a bare `node -e 0`.
+ * Each round runs all of them, in shuffled order, so the machine's other load falls on each;
+ * prints the medians of wall time, CPU time (user and system, from the kernel's count of reaped
+ * children) and the ratio of each round's pairs, with the machine and its load average, and
+ * where the bundle's wall time goes, phase by phase (its SANDBOX_TIMINGS line on stderr).
  * Usage: `npx tsx scripts/bench-start.ts [rounds]` (default 7).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const VARIANTS = {
+  npm: [npm, 'start', '--', 'example.com'],
   bundle: [process.execPath, 'scripts/start-sandbox.mjs', 'cli', 'example.com'],
+  uncached: [process.execPath, 'scripts/start-sandbox.mjs', 'cli', 'example.com'],
   tsx: [process.execPath, 'node_modules/tsx/dist/cli.mjs', 'sandbox/cli.ts', 'example.com'],
   bare: [process.execPath, '-e', '0'],
 } as const;
+/** Where scripts/start-sandbox.mjs keeps the bundle and V8's code cache of it. */
+const BUNDLE_DIR = 'node_modules/.cache/ses-identity-verifier/sandbox';
+
+/** Deletes the CLI bundle's code cache: the next start compiles it, and writes it again. */
+function deleteCodeCache(): void {
+  for (const file of readdirSync(BUNDLE_DIR)) {
+    if (file.startsWith('cli.') && file.endsWith('.code-cache')) rmSync(join(BUNDLE_DIR, file));
+  }
+}
 type Variant = keyof typeof VARIANTS;
 
 /** CPU seconds of this process's reaped children (Linux /proc; undefined elsewhere). */
@@ -49,6 +67,7 @@ function phasesIn(stderr: string): [string, number][] | undefined {
 
 function runOnce(variant: Variant): Run {
   const [command, ...args] = VARIANTS[variant];
+  if (variant === 'uncached') deleteCodeCache();
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const result = spawnSync(command, args, {
@@ -81,20 +100,36 @@ const median = (values: number[]) => {
 export function benchStart(rounds: number) {
   // The bundle builds on first use; that build is not what a start costs afterwards.
   runOnce('bundle');
-  const samples: Record<Variant, Run[]> = { bundle: [], tsx: [], bare: [] };
-  const ratios: { wall: number[]; cpu: number[] } = { wall: [], cpu: [] };
+  const variants = Object.keys(VARIANTS) as Variant[];
+  const samples = Object.fromEntries(variants.map((variant) => [variant, [] as Run[]])) as Record<
+    Variant,
+    Run[]
+  >;
+  const pairs: [Variant, Variant][] = [
+    ['npm', 'bundle'],
+    ['bundle', 'uncached'],
+    ['bundle', 'tsx'],
+    ['npm', 'bare'],
+  ];
+  const ratios = new Map(
+    pairs.map((pair) => [pair.join('/'), { wall: [] as number[], cpu: [] as number[] }]),
+  );
   for (let round = 0; round < rounds; round++) {
-    const order = (Object.keys(VARIANTS) as Variant[]).sort(() => Math.random() - 0.5);
-    const pair = Object.fromEntries(order.map((variant) => [variant, runOnce(variant)])) as Record<
-      Variant,
-      Run
-    >;
-    samples.bundle.push(pair.bundle);
-    samples.tsx.push(pair.tsx);
-    samples.bare.push(pair.bare);
-    ratios.wall.push(pair.bundle.wallMs / pair.tsx.wallMs);
-    if (pair.bundle.cpuMs !== undefined && pair.tsx.cpuMs !== undefined) {
-      ratios.cpu.push(pair.bundle.cpuMs / pair.tsx.cpuMs);
+    // The uncached run goes right before the bundle's, so that the bundle's meets a cache made
+    // by a run like itself.
+    const order: Variant[] = variants
+      .filter((variant) => variant !== 'bundle')
+      .sort(() => Math.random() - 0.5);
+    order.splice(order.indexOf('uncached') + 1, 0, 'bundle');
+    const round_ = Object.fromEntries(
+      order.map((variant) => [variant, runOnce(variant)]),
+    ) as Record<Variant, Run>;
+    for (const variant of variants) samples[variant].push(round_[variant]);
+    for (const [top, bottom] of pairs) {
+      const ratio = ratios.get(`${top}/${bottom}`);
+      ratio?.wall.push(round_[top].wallMs / round_[bottom].wallMs);
+      const [a, b] = [round_[top].cpuMs, round_[bottom].cpuMs];
+      if (a !== undefined && b !== undefined) ratio?.cpu.push(a / b);
     }
   }
   const summary = (variant: Variant) => {
@@ -127,13 +162,21 @@ export function benchStart(rounds: number) {
     rounds,
     machine: `${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
     load_average: os.loadavg().map((load) => Number(load.toFixed(2))),
+    npm_start: summary('npm'),
     bundle: summary('bundle'),
+    bundle_without_code_cache: summary('uncached'),
     tsx: summary('tsx'),
+    bare_node: summary('bare'),
     bundle_phases_ms: breakdown,
-    bundle_over_tsx: {
-      wall: Number(median(ratios.wall).toFixed(2)),
-      cpu: ratios.cpu.length > 0 ? Number(median(ratios.cpu).toFixed(2)) : null,
-    },
+    ratios: Object.fromEntries(
+      [...ratios].map(([pair, { wall, cpu }]) => [
+        pair.replace('uncached', 'without code cache'),
+        {
+          wall: Number(median(wall).toFixed(2)),
+          cpu: cpu.length > 0 ? Number(median(cpu).toFixed(2)) : null,
+        },
+      ]),
+    ),
   };
 }
 

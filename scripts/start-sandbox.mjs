@@ -3,14 +3,26 @@
  * esbuild builds on first use, and again whenever a file it was built from has changed, so that
  * nobody has to think about it. Starting from TypeScript through tsx cost a second or more on
  * every start (tsx's loader sees every module the process loads, the AWS SDK's included); the
- * bundle holds our code, compiled once, and leaves the packages to Node.
+ * bundle holds our code and the packages, compiled once, and V8's code cache of it (below)
+ * spares each start parsing and compiling it again.
  *
  * Plain JavaScript because it runs before anything could compile TypeScript.
  * Usage: `node scripts/start-sandbox.mjs cli|server [arguments...]`.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import Module, { createRequire, isBuiltin, SourceMap } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRIES = { cli: 'sandbox/cli.ts', server: 'sandbox/server.ts' };
@@ -21,7 +33,14 @@ const ROOMS = ['functions/api', 'functions/steps', 'functions/jobs'];
 /** The module the sandbox imports each handler through, replaced in the bundle (below). */
 const HANDLER_IMPORTER = 'sandbox/asl-runner/handlers.ts';
 /** Bump when the way the bundle is built changes, so that old bundles are rebuilt. */
-const BUILD_VERSION = 1;
+const BUILD_VERSION = 3;
+/**
+ * Packages the bundle leaves to Node: esbuild, which the console bundles its page with on first
+ * request, finds its binary next to its files.
+ */
+const EXTERNAL = ['esbuild'];
+/** The bundle's last line: this, then a hash of the code above it. */
+const BUILD_MARK = '//# sandboxBuild=';
 
 /** The source map codec, loaded only to build. */
 let decode;
@@ -33,7 +52,7 @@ if (entry === undefined) {
   process.stderr.write(`Usage: node scripts/start-sandbox.mjs ${Object.keys(ENTRIES).join('|')}\n`);
   process.exit(2);
 }
-const bundle = join(OUT_DIR, `${name}.mjs`);
+const bundle = join(OUT_DIR, `${name}.cjs`);
 const stampFile = join(OUT_DIR, `${name}.inputs.json`);
 
 /** A file's signature: size and modification time. Undefined when it is gone. */
@@ -118,6 +137,77 @@ export async function importHandler(folder: string) {
 }
 
 /**
+ * dynalite, bundled so that V8's code cache holds it too (it took as long to load from
+ * node_modules as the rest of the stack's modules): it requires its actions and their validations
+ * by computed names, which become a table of static requires, and it requires `level` (LevelDB
+ * on disk, through a native binding) for a table path the sandbox never gives it: it keeps
+ * DynamoDB in memory (memory-level).
+ */
+function dynaliteBundled() {
+  const namespace = 'dynalite-level-on-disk';
+  return {
+    name: 'dynalite-bundled',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]node_modules[\\/]dynalite[\\/]index\.js$/ }, (loaded) => {
+        const source = readFileSync(loaded.path, 'utf8');
+        const table = (folder) =>
+          `({ ${readdirSync(join(dirname(loaded.path), folder))
+            .filter((file) => file.endsWith('.js'))
+            .map(
+              (file) =>
+                `${JSON.stringify(file.slice(0, -3))}: () => require(${JSON.stringify(`./${folder}/${file}`)})`,
+            )
+            .join(', ')} })`;
+        const contents = source
+          .replace("require('./actions/' + action)", `${table('actions')}[action]()`)
+          .replace("require('./validations/' + action)", `${table('validations')}[action]()`);
+        if (
+          contents.includes("require('./actions/' +") ||
+          contents.includes("require('./validations/' +")
+        ) {
+          throw new Error('dynalite requires its actions otherwise than this build expects');
+        }
+        return { contents, loader: 'js' };
+      });
+      build.onResolve({ filter: /^level$/ }, (args) =>
+        /[\\/]node_modules[\\/]dynalite[\\/]/.test(args.importer)
+          ? { path: 'level', namespace }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace }, () => ({
+        contents:
+          "exports.Level = class Level { constructor() { throw new Error('The sandbox keeps DynamoDB in memory: dynalite is given no path.'); } };",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * `import()` of a built-in module or of a package left external, as `require()`: the bundle runs
+ * as a classic script (below), where a real `import()` would need Node's experimental
+ * `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER`, which Node 20 does not honour for code
+ * compiled from a code cache. The SDK's HTTP handler imports `http` and `https` that way.
+ */
+function dynamicImportsThroughRequire(externals) {
+  const namespace = 'dynamic-import-through-require';
+  return {
+    name: namespace,
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) =>
+        args.kind === 'dynamic-import' && (isBuiltin(args.path) || externals.includes(args.path))
+          ? { path: args.path, namespace }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * The source map without the mappings of packages: Node reads and parses the map at every start,
  * and stack traces need our files only. A frame in package code keeps its bundle position (a
  * one-field segment ends each stretch of theirs).
@@ -161,25 +251,23 @@ async function rebuild() {
     entryPoints: [join(ROOT, entry)],
     outfile: `${bundle}.tmp`,
     bundle: true,
-    format: 'esm',
+    // CommonJS, because only a classic script can be given V8's code cache on Node 20 (below).
+    format: 'cjs',
     platform: 'node',
     target: `node${process.versions.node.split('.')[0]}`,
     mainFields: ['module', 'main'],
-    // dynalite requires its actions by computed names, and LevelDB's native binding by a path
-    // relative to its files: it loads from node_modules as it is. So does esbuild, which the
-    // console bundles its page with on first request: it finds its binary next to its files.
-    external: ['dynalite', 'esbuild'],
-    banner: {
-      js: "import { createRequire as __sandboxCreateRequire } from 'node:module'; const require = __sandboxCreateRequire(import.meta.url);",
-    },
+    external: EXTERNAL,
     // A third of the size to read and compile at each start.
     minify: true,
+    // Only ASCII (esbuild's default, said here because the start reads the bundle as Latin-1,
+    // which needs no decoding).
+    charset: 'ascii',
     sourcemap: 'external',
     sourcesContent: false,
     write: false,
     metafile: true,
     logLevel: 'warning',
-    plugins: [asTheSources(folders)],
+    plugins: [asTheSources(folders), dynaliteBundled(), dynamicImportsThroughRequire(EXTERNAL)],
   });
   const inputs = {};
   // Our files one by one; the packages through the lock file npm writes into node_modules at
@@ -203,7 +291,10 @@ async function rebuild() {
     renameSync(`${file}.${process.pid}`, file);
   };
   place(`${bundle}.map`, JSON.stringify(ourMappingsOnly(JSON.parse(output('.map').text))));
-  place(bundle, `${output('.tmp').text}//# sourceMappingURL=${name}.mjs.map\n`);
+  const code = output('.tmp').text;
+  // The build's name, from its text: the code cache is named after it (see runBundle).
+  const buildName = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  place(bundle, `${code}//# sourceMappingURL=${name}.cjs.map\n${BUILD_MARK}${buildName}\n`);
   place(
     stampFile,
     `${JSON.stringify({ version: BUILD_VERSION, node: process.version, inputs }, null, 1)}\n`,
@@ -216,9 +307,114 @@ async function rebuild() {
 }
 
 if (!isFresh()) await rebuild();
-// Stack traces name our source files and lines.
-process.setSourceMapsEnabled(true);
-// As if Node had been started on the source file: the entry module checks that it is the one
-// the process was started with before it runs.
-process.argv = [process.argv[0] ?? 'node', join(ROOT, entry), ...args];
-await import(pathToFileURL(bundle).href);
+runBundle();
+
+/**
+ * Runs the bundle as Node would run it as a CommonJS main module, but compiled through
+ * `vm.Script` with V8's code cache: the cache holds the bytecode of every function the last run
+ * compiled, so this start neither parses 2 MB of JavaScript nor compiles the functions a run
+ * needs again. Node 20 has no code cache for ES modules, nor `module.enableCompileCache()`.
+ *
+ * The cache is named after a hash of the bundle's text, which the build writes at its end, so a
+ * cache only ever meets the code it was made from (V8 itself checks only the text's length, its own version and its flags). When
+ * there is none, V8 rejects it, or this run went further than the one it is of, the run writes
+ * one as the process exits.
+ */
+function runBundle() {
+  const code = readFileSync(bundle, 'latin1');
+  const digest = code.slice(code.lastIndexOf(BUILD_MARK) + BUILD_MARK.length).trim();
+  const ours = new RegExp(`^${name}\\.${digest}\\.(\\d+)\\.code-cache$`);
+  const found = readdirSync(OUT_DIR)
+    .map((file) => ({ file, depth: Number(ours.exec(file)?.[1] ?? -1) }))
+    .find(({ depth }) => depth >= 0);
+  let cachedData;
+  try {
+    cachedData = found === undefined ? undefined : readFileSync(join(OUT_DIR, found.file));
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(Module.wrap(code), { filename: bundle, cachedData });
+  const cachedDepth = cachedData === undefined || script.cachedDataRejected ? -1 : found.depth;
+  process.once('exit', () => {
+    // How far this run went: the entry points mark each phase they reach (performance.mark). A
+    // run that went further than the one the cache is of (a workflow run after `--help`, say)
+    // compiled functions the cache lacks, and replaces it.
+    const depth = performance.getEntriesByType('mark').length;
+    if (depth <= cachedDepth) return;
+    try {
+      const cacheFile = join(OUT_DIR, `${name}.${digest}.${depth}.code-cache`);
+      writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData());
+      renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+      for (const file of readdirSync(OUT_DIR)) {
+        if (
+          file.startsWith(`${name}.`) &&
+          file.endsWith('.code-cache') &&
+          join(OUT_DIR, file) !== cacheFile
+        ) {
+          rmSync(join(OUT_DIR, file), { force: true });
+        }
+      }
+    } catch {
+      // A cache only saves time: without one the next start compiles, as this one did.
+    }
+  });
+  mapStackTracesOf(bundle);
+  // As if Node had been started on the source file: the entry module checks that it is the one
+  // the process was started with before it runs.
+  process.argv = [process.argv[0] ?? 'node', join(ROOT, entry), ...args];
+  const main = new Module(bundle, undefined);
+  main.filename = bundle;
+  main.paths = Module._nodeModulePaths(OUT_DIR);
+  const require = createRequire(bundle);
+  script.runInThisContext()(main.exports, require, main, bundle, OUT_DIR);
+}
+
+/**
+ * Stack traces that name our source files and lines: frames in the bundle are mapped through its
+ * source map, read and parsed only when an error's stack is first formatted. (Node's own
+ * `--enable-source-maps` maps only code that its module loaders compiled.)
+ */
+function mapStackTracesOf(file) {
+  let map;
+  const sourceMap = () => {
+    if (map === undefined) {
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      } catch {
+        map = null;
+      }
+    }
+    return map;
+  };
+  Error.prepareStackTrace = (error, frames) => {
+    const header = errorHeader(error);
+    const lines = frames.map((frame) => {
+      const text = `    at ${frame}`;
+      if (frame.getFileName() !== file) return text;
+      const line = frame.getLineNumber();
+      const column = frame.getColumnNumber();
+      const found =
+        line === null || column === null ? undefined : sourceMap()?.findEntry(line - 1, column - 1);
+      if (found?.originalSource === undefined) return text;
+      const source = found.originalSource.startsWith('file:')
+        ? fileURLToPath(found.originalSource)
+        : resolve(OUT_DIR, found.originalSource);
+      return text.replace(
+        `${file}:${line}:${column}`,
+        `${source}:${found.originalLine + 1}:${found.originalColumn + 1}`,
+      );
+    });
+    return [header, ...lines].join('\n');
+  };
+}
+
+/** The first line of a stack, as V8 writes it: `Name: message`, or only the name. */
+function errorHeader(error) {
+  try {
+    const message =
+      error?.message === undefined || error.message === '' ? '' : `: ${error.message}`;
+    return `${error?.name ?? 'Error'}${message}`;
+  } catch {
+    return 'Error';
+  }
+}

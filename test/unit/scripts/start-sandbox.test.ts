@@ -1,0 +1,81 @@
+/**
+ * scripts/start-sandbox.mjs, which `npm start` and `npm run sandbox` run: the bundle it builds
+ * runs as the sources do, reuses V8's code cache of itself from the run before, never trusts a
+ * cache that is not of its own code, and its stack traces name our TypeScript files.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const OUT_DIR = join(ROOT, 'node_modules/.cache/ses-identity-verifier/sandbox');
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['scripts/start-sandbox.mjs', 'cli', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, SANDBOX_BUNDLE_QUIET: '1', ...env },
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const codeCaches = () => readdirSync(OUT_DIR).filter((file) => /^cli\..*\.code-cache$/.test(file));
+/** How far the run the cache is of went: the phases it marked, in the cache's name. */
+const depthOf = (cache: string | undefined) =>
+  Number(/\.(\d+)\.code-cache$/.exec(cache ?? '')?.[1]);
+
+describe('scripts/start-sandbox.mjs', () => {
+  it('runs the CLI from its bundle and leaves one code cache, named after the bundle', () => {
+    const first = start(['--help']);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('--generate-key');
+    const caches = codeCaches();
+    expect(caches).toHaveLength(1);
+
+    const second = start(['--help']);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(codeCaches()).toEqual(caches);
+  }, 180_000);
+
+  it('replaces the cache of a shorter run with that of a run that went further, not back', () => {
+    for (const cache of codeCaches()) rmSync(join(OUT_DIR, cache));
+    expect(start(['--help']).status).toBe(0);
+    const [short] = codeCaches();
+    const run = start(['example.com', '--quiet']);
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)['detail-type']).toBe('Email Identity Verified');
+    const [long] = codeCaches();
+    expect(codeCaches()).toHaveLength(1);
+    expect(depthOf(long)).toBeGreaterThan(depthOf(short));
+
+    expect(start(['--help']).status).toBe(0);
+    expect(codeCaches()).toEqual([long]);
+  }, 180_000);
+
+  it('replaces a cache V8 rejects and still runs', () => {
+    expect(start(['--help']).status).toBe(0);
+    const [cache] = codeCaches();
+    if (cache === undefined) throw new Error('no code cache after a run');
+    const file = join(OUT_DIR, cache);
+    writeFileSync(file, Buffer.from('not a code cache of this bundle'));
+
+    const run = start(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('--generate-key');
+    const [replaced] = codeCaches();
+    expect(codeCaches()).toHaveLength(1);
+    expect(readFileSync(join(OUT_DIR, replaced ?? '')).length).toBeGreaterThan(100_000);
+  }, 180_000);
+
+  it("maps an error's stack to our TypeScript sources", () => {
+    const run = start(['example.com'], { SANDBOX_REGION: 'not-a-region' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('SANDBOX_REGION must be an AWS region name');
+    expect(run.stderr).toMatch(/at .*\/sandbox\/env\.ts:\d+:\d+\)/);
+    expect(run.stderr).toMatch(/\/sandbox\/cli\.ts:\d+:\d+/);
+    expect(run.stderr).not.toMatch(/cli\.cjs:\d+/);
+  }, 180_000);
+});
