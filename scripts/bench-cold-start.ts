@@ -15,7 +15,9 @@
  *
  * A second table prices the choices on the function that loads the most code: source maps of our
  * code only (as built), of all code, with the sources; `--enable-source-maps` or not; the X-Ray
- * tracer; tr46 and semver loaded at cold start rather than on first call (scripts/build.ts).
+ * tracer; tr46 and semver loaded at cold start rather than on first call (scripts/build.ts). A
+ * third prices, on the function that makes no AWS call, what it was built with before: the X-Ray
+ * tracer, and the built-ins that now load on first use; and `--enable-source-maps`.
  *
  * Usage: `npx tsx scripts/bench-cold-start.ts [rounds]` (default 15). BENCH_NODE=/path/to/node
  * measures another binary; otherwise Node 22 comes from the npm registry (`node-<os>-<arch>`) into
@@ -238,6 +240,27 @@ const withoutTracer: Plugin = {
         ? 'export const captureLambdaHandler = () => ({ before: () => {} });'
         : 'export class Tracer { captureAWSv3Client(client) { return client; } }',
       loader: 'js',
+    }));
+  },
+};
+
+/**
+ * A handler wrapped with untracedLambdaHandler wrapped with lambdaHandler instead, the X-Ray
+ * tracer with it: what leaving the tracer out saved a function that makes no AWS call.
+ */
+const withTracer: Plugin = {
+  name: 'with-tracer',
+  setup(build) {
+    build.onResolve({ filter: /^#shared\/runtime\/logs-and-metrics\.js$/ }, (args) =>
+      args.importer.endsWith('handler.ts')
+        ? { path: args.path, namespace: 'with-tracer' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'with-tracer' }, () => ({
+      contents:
+        "export { logger, metrics, lambdaHandler as untracedLambdaHandler } from './observability.js';",
+      loader: 'js',
+      resolveDir: resolve('functions/shared/runtime'),
     }));
   },
 };
@@ -481,6 +504,55 @@ export async function benchColdStart(rounds: number): Promise<void> {
     jobs.push({ id: variant.id, args: [entryOf(variant.outdir)], env });
   }
 
+  // What a function that makes no AWS call has beyond a bare start, priced the same way.
+  const unclient = functions.find((fn) => fn.clients.length === 0);
+  const bareVariants: { id: string; label: string; outdir: string; options: string }[] = [];
+  if (unclient !== undefined) {
+    const bareEntry = join(unclient.folder, 'handler.ts');
+    await bundleInto(bareEntry, variantDir('bare-eager-builtins'), { eagerBuiltins: true });
+    await bundleInto(bareEntry, variantDir('bare-with-tracer'), { plugins: [withTracer] });
+    await bundleInto(bareEntry, variantDir('bare-before'), {
+      eagerBuiltins: true,
+      plugins: [withTracer],
+    });
+    bareVariants.push(
+      {
+        id: 'bare-variant:shipped',
+        label: `as shipped: no tracer, ${nodeOptions || 'no NODE_OPTIONS'}`,
+        outdir: unclient.outdir,
+        options: nodeOptions,
+      },
+      {
+        id: 'bare-variant:no-flag',
+        label: 'as shipped, without --enable-source-maps',
+        outdir: unclient.outdir,
+        options: '',
+      },
+      {
+        id: 'bare-variant:eager-builtins',
+        label: "as shipped, but the Logger's crypto and middy's streams loaded at cold start",
+        outdir: variantDir('bare-eager-builtins'),
+        options: nodeOptions,
+      },
+      {
+        id: 'bare-variant:with-tracer',
+        label: 'as shipped, but wrapped with the X-Ray tracer (lambdaHandler)',
+        outdir: variantDir('bare-with-tracer'),
+        options: nodeOptions,
+      },
+      {
+        id: 'bare-variant:before',
+        label: 'both: with the tracer, crypto and streams at cold start (before)',
+        outdir: variantDir('bare-before'),
+        options: nodeOptions,
+      },
+    );
+    for (const variant of bareVariants) {
+      const env = withNodeOptions(unclient.env, variant.options);
+      jobs.push({ id: variant.id, args: [entryOf(variant.outdir)], env });
+    }
+  }
+
   const loadBefore = loadavg()[0] ?? 0;
   process.stderr.write(`Measuring ${jobs.length} processes × ${rounds} rounds on ${nodeVersion}\n`);
   const measured = measure(node, jobs, rounds);
@@ -574,6 +646,18 @@ export async function benchColdStart(rounds: number): Promise<void> {
         : []),
     ]),
   );
+  if (unclient !== undefined) {
+    console.log(`\n${unclient.name}, which makes no AWS call (its floor is bare node):`);
+    printTable(
+      ['build and flags', 'cold import', '/ bare', ...(hasCpu ? ['CPU / bare'] : [])],
+      bareVariants.map((variant) => [
+        variant.label,
+        ms(wallOf(variant.id)),
+        times(pairedRatio(wallOf(variant.id), wallOf('bare'))),
+        ...(hasCpu ? [times(pairedRatio(cpuOf(variant.id), cpuOf('bare')))] : []),
+      ]),
+    );
+  }
   const packages = [...largest.loaded.byPackage].sort((a, b) => b[1] - a[1]).slice(0, 10);
   console.log(
     `\nWhat ${largest.name}'s cold start loads (${kb(largest.loaded.bytes)}), largest first: ${packages.map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ')}`,

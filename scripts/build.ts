@@ -56,6 +56,92 @@ export const builtinsThroughRequire: Plugin = {
 };
 
 /**
+ * Built-in modules that a package imports at its top but uses only on a path our functions never
+ * take, by the package that imports them: each is loaded when one of the names imported is first
+ * read, not at cold start. Powertools' Logger imports node:crypto for randomInt alone, which only
+ * samples debug logs (POWERTOOLS_LOGGER_SAMPLE_RATE); middy imports three stream modules for
+ * streamed responses (streamifyResponse), which no function of ours uses. In a function with no
+ * SDK client, which loads neither otherwise, they were a third of a bare Node start.
+ */
+export const BUILTINS_ON_FIRST_USE: Readonly<Record<string, readonly string[]>> = {
+  '@aws-lambda-powertools/logger': ['node:crypto'],
+  '@middy/core': ['node:stream', 'node:stream/promises', 'node:stream/web'],
+};
+
+/** The names an ES module imports from `specifier` with `import { a, b as c } from`, else none. */
+export function namedImports(source: string, specifier: string): string[] | undefined {
+  const quoted = `["']${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}["']`;
+  const from = `\\s*from\\s*${quoted}`;
+  const binding = '[\\w$]+';
+  // A default or namespace import, a re-export or an import for effect reads the module whole.
+  const whole = [
+    `import\\s+${binding}\\s*(?:,\\s*(?:\\{[^}]*\\}|\\*\\s*as\\s+${binding}))?${from}`,
+    `import\\s*\\*\\s*as\\s+${binding}${from}`,
+    `export\\s*(?:\\*(?:\\s*as\\s+${binding})?|\\{[^}]*\\})${from}`,
+    `import\\s*${quoted}`,
+  ];
+  if (whole.some((pattern) => new RegExp(pattern).test(source))) return undefined;
+  const named = [...source.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}${from}`, 'g'))];
+  if (named.length === 0) return undefined;
+  const names = named.flatMap(([, list = '']) =>
+    list
+      .split(',')
+      .map((item) => item.trim().split(/\s+as\s+/)[0] ?? '')
+      .filter((name) => name !== ''),
+  );
+  return [...new Set(names)].sort();
+}
+
+/**
+ * The built-ins of `table`, where the package named imports them, become a CommonJS module of
+ * getters that require() the built-in when a name is first read (esbuild reads a CommonJS
+ * module's exports only where they are used). A package that imports one of them whole, or in a
+ * way this does not read, fails the build rather than loading it at cold start unseen.
+ */
+export function builtinsOnFirstUse(
+  table: Readonly<Record<string, readonly string[]>> = BUILTINS_ON_FIRST_USE,
+): Plugin {
+  return {
+    name: 'builtins-on-first-use',
+    setup(build) {
+      const namespace = 'builtin-on-first-use';
+      build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+        if (args.kind !== 'import-statement') return undefined;
+        const importer = args.importer.split(sep).join('/');
+        const pkg = Object.keys(table).find((name) => importer.includes(`/node_modules/${name}/`));
+        if (pkg === undefined || !table[pkg]?.includes(args.path)) return undefined;
+        const names = namedImports(readFileSync(args.importer, 'utf8'), args.path);
+        if (names === undefined) {
+          return {
+            errors: [
+              {
+                text: `${pkg} no longer imports ${args.path} by name: it cannot be loaded on first use`,
+              },
+            ],
+          };
+        }
+        return { path: `${args.path}?${names.join(',')}`, namespace, pluginData: names };
+      });
+      build.onLoad({ filter: /.*/, namespace }, (args) => {
+        const builtin = JSON.stringify(args.path.slice(0, args.path.indexOf('?')));
+        const getters = (args.pluginData as string[]).map(
+          (name) =>
+            `${JSON.stringify(name)}: { get: () => load()[${JSON.stringify(name)}], enumerable: true }`,
+        );
+        return {
+          contents: [
+            'let loaded;',
+            `const load = () => (loaded ??= require(${builtin}));`,
+            `Object.defineProperties(module.exports, { ${getters.join(', ')} });`,
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
  * CommonJS packages a Lambda loads on first call rather than at cold start, each with the
  * functions our code calls: tr46, the IDNA mapping tables (233 KB, the largest thing most of our
  * bundles held), serves only names with a non-ASCII character or an A-label.
@@ -176,7 +262,8 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     banner: {
       js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
     },
-    plugins: [builtinsThroughRequire, zodInEnglishOnly],
+    // builtinsOnFirstUse first: it takes the imports it names before builtinsThroughRequire does.
+    plugins: [builtinsOnFirstUse(), builtinsThroughRequire, zodInEnglishOnly],
     metafile: true,
     logLevel: 'warning',
   };
@@ -314,6 +401,8 @@ export interface BundleVariant {
   sourcesContent?: boolean;
   /** Packages of LOAD_ON_FIRST_CALL to bundle and evaluate at cold start, as others are. */
   eagerPackages?: readonly string[];
+  /** Load the built-ins of BUILTINS_ON_FIRST_USE at cold start, as others are. */
+  eagerBuiltins?: boolean;
   plugins?: Plugin[];
 }
 
@@ -333,7 +422,9 @@ export async function bundleInto(
     ...options,
     sourcesContent: variant.sourcesContent ?? false,
     plugins: [
-      ...(options.plugins ?? []),
+      ...(options.plugins ?? []).filter(
+        (plugin) => variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use',
+      ),
       ...(variant.plugins ?? []),
       loadedOnFirstCall(onFirstCall, variant.eagerPackages),
     ],

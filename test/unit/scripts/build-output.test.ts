@@ -2,16 +2,21 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleInto, HANDLER_MODULE } from '#scripts/build.js';
 import { loadTemplate } from '#scripts/validate-cfn-yaml.js';
 
 /**
  * Runs `script` (an ES module) in a Node process started as the template starts a Lambda: its
- * Globals' NODE_OPTIONS, a handler module at `BUILT`, and stand-in credentials. Returns what the
- * script printed, parsed.
+ * Globals' NODE_OPTIONS, a handler module at `BUILT`, and stand-in credentials. Returns the last
+ * line the script printed, parsed, and the lines before it (the function's logs).
  */
-function runInLambdaLikeNode(outdir: string, script: string): Record<string, unknown> {
+function runInLambdaLikeNode(
+  outdir: string,
+  script: string,
+  env: Record<string, string> = {},
+): { seen: Record<string, unknown>; logs: string } {
   const nodeOptions = String(
     (
       loadTemplate('template.yaml').Globals?.Function as {
@@ -32,12 +37,17 @@ function runInLambdaLikeNode(outdir: string, script: string): Record<string, unk
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_METRICS_NAMESPACE: 'SesIdentityVerifier',
       POWERTOOLS_SERVICE_NAME: 'ses-identity-verifier',
+      ...env,
     },
     encoding: 'utf8',
   });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
-  return JSON.parse(run.stdout) as Record<string, unknown>;
+  const lines = run.stdout.trimEnd().split('\n');
+  return {
+    seen: JSON.parse(lines.pop() ?? '') as Record<string, unknown>,
+    logs: lines.join('\n'),
+  };
 }
 
 const PROBE_PRELUDE = `
@@ -51,9 +61,10 @@ const identityOf = async (EmailIdentity) =>
 
 describe('a built Lambda (describe-failure, as npm run build makes it)', () => {
   let outdir: string;
+  let metafile: Metafile;
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'built-lambda-'));
-    await bundleInto(
+    metafile = await bundleInto(
       'functions/steps/describe-failure/handler.ts',
       join(outdir, 'describe-failure'),
     );
@@ -62,7 +73,7 @@ describe('a built Lambda (describe-failure, as npm run build makes it)', () => {
   afterAll(() => rmSync(join(outdir, '..'), { recursive: true, force: true }));
 
   it('loads the IDNA tables only when a name is not plain ASCII, and then normalises it as the sources do', () => {
-    const seen = runInLambdaLikeNode(
+    const { seen } = runInLambdaLikeNode(
       outdir,
       `${PROBE_PRELUDE}
 const atColdStart = tr46Loaded();
@@ -82,17 +93,44 @@ console.log(JSON.stringify({ atColdStart, ascii, afterAscii, unicode, afterUnico
 
   it('finds what it loads on first call through its package.json, as Lambda runs the folder', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'package.json'), 'utf8'));
-    expect(manifest.imports).toEqual({
-      '#on-first-call/semver': './on-first-call/semver.cjs',
-      '#on-first-call/tr46': './on-first-call/tr46.cjs',
-    });
+    expect(manifest.imports).toEqual({ '#on-first-call/tr46': './on-first-call/tr46.cjs' });
     for (const file of Object.values(manifest.imports as Record<string, string>)) {
       expect(existsSync(join(outdir, file))).toBe(true);
     }
   });
 
+  it('holds no X-Ray SDK: a function that makes no AWS call is not wrapped with the tracer', () => {
+    const packages = Object.keys(metafile.inputs).filter((input) =>
+      /node_modules\/(?:aws-xray-sdk-core|cls-hooked|@aws-lambda-powertools\/tracer)\//.test(input),
+    );
+    expect(packages).toEqual([]);
+  });
+
+  it('loads node:crypto and the web streams only when used: to sample debug logs, to stream a response', () => {
+    const probe = `${PROBE_PRELUDE}
+const loaded = () => ['crypto', 'stream/web'].filter((name) => process.moduleLoadList.includes('NativeModule ' + name));
+const atColdStart = loaded();
+const identity = await identityOf('example.com');
+console.log(JSON.stringify({ atColdStart, identity, afterCall: loaded() }));`;
+    expect(runInLambdaLikeNode(outdir, probe).seen).toEqual({
+      atColdStart: [],
+      identity: 'example.com',
+      afterCall: [],
+    });
+
+    // Sampled at cold start: the logger draws its random number, through node:crypto.
+    const sampled = runInLambdaLikeNode(
+      outdir,
+      `${PROBE_PRELUDE}
+console.log(JSON.stringify({ atColdStart: process.moduleLoadList.includes('NativeModule crypto') }));`,
+      { POWERTOOLS_LOGGER_SAMPLE_RATE: '1' },
+    );
+    expect(sampled.seen).toEqual({ atColdStart: true });
+    expect(sampled.logs).toContain('Setting log level to DEBUG due to sampling rate');
+  });
+
   it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
-    const seen = runInLambdaLikeNode(
+    const { seen } = runInLambdaLikeNode(
       outdir,
       `${PROBE_PRELUDE}
 const stack = await handler(null, context).then(() => '', (error) => String(error.stack));

@@ -1,9 +1,18 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
-import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertUniqueNames,
   builtFunctionName,
+  builtinsOnFirstUse,
+  builtinsThroughRequire,
   codeUriOf,
+  lambdaBuildOptions,
+  namedImports,
   ourMappingsOnly,
   sourceFolderOf,
 } from '#scripts/build.js';
@@ -76,5 +85,90 @@ describe('function names and CodeUri', () => {
     expect(() => assertUniqueNames(twins)).toThrow(
       'functions/api/sweeper and functions/jobs/sweeper share the name sweeper: rename one',
     );
+  });
+});
+
+describe('namedImports', () => {
+  it.each([
+    ["import { randomInt } from 'node:crypto';", 'node:crypto', ['randomInt']],
+    [
+      'import { b as c, a } from "node:stream";\nimport {d} from "node:stream"',
+      'node:stream',
+      ['a', 'b', 'd'],
+    ],
+    ["import { ReadableStream } from 'node:stream/web';", 'node:stream', undefined],
+    ["import http from 'node:http';", 'node:http', undefined],
+    ["import * as stream from 'node:stream';", 'node:stream', undefined],
+    ["import stream, { Readable } from 'node:stream';", 'node:stream', undefined],
+    [
+      "import { Readable } from 'node:stream'; export * from 'node:stream';",
+      'node:stream',
+      undefined,
+    ],
+    ["import 'node:stream'; import { Readable } from 'node:stream';", 'node:stream', undefined],
+  ])('reads %j as importing from %s the names %j', (source, specifier, names) => {
+    expect(namedImports(source, specifier)).toEqual(names);
+  });
+});
+
+describe('builtinsOnFirstUse', () => {
+  let dir: string;
+  /** Bundles `source` (which imports the package `streamer`) as a Lambda is built. */
+  const bundle = (table: Record<string, readonly string[]>, streamer: string) => {
+    writeFileSync(join(dir, 'node_modules', 'streamer', 'index.js'), streamer);
+    const options = lambdaBuildOptions(join(dir, 'entry.mjs'), join(dir, 'out'));
+    return build({
+      ...options,
+      sourcemap: false,
+      metafile: false,
+      logLevel: 'silent',
+      plugins: [builtinsOnFirstUse(table), builtinsThroughRequire],
+    });
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'on-first-use-'));
+    mkdirSync(join(dir, 'node_modules', 'streamer'), { recursive: true });
+    writeFileSync(
+      join(dir, 'node_modules', 'streamer', 'package.json'),
+      '{"name":"streamer","type":"module","main":"index.js"}',
+    );
+    writeFileSync(
+      join(dir, 'entry.mjs'),
+      [
+        "import { isStream } from 'streamer';",
+        "const loaded = () => process.moduleLoadList.includes('NativeModule stream/web');",
+        'const atStart = loaded();',
+        'const plain = isStream({});',
+        'const afterCall = loaded();',
+        // The global ReadableStream is read only now, after the facade has loaded the module.
+        'const stream = isStream(new ReadableStream());',
+        'console.log(JSON.stringify({ atStart, plain, afterCall, stream }));',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads a listed built-in when a name imported from it is first read, and it works as imported', async () => {
+    await bundle(
+      { streamer: ['node:stream/web'] },
+      "import { ReadableStream } from 'node:stream/web';\nexport const isStream = (value) => value instanceof ReadableStream;",
+    );
+    const run = spawnSync(process.execPath, [join(dir, 'out', 'index.mjs')], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      atStart: false,
+      plain: false,
+      afterCall: true,
+      stream: true,
+    });
+  });
+
+  it('fails the build when a listed package imports the built-in whole', async () => {
+    await expect(
+      bundle(
+        { streamer: ['node:stream/web'] },
+        "import web from 'node:stream/web';\nexport const isStream = (value) => value instanceof web.ReadableStream;",
+      ),
+    ).rejects.toThrow(/streamer no longer imports node:stream\/web by name/);
   });
 });
