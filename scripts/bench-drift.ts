@@ -15,8 +15,11 @@ import {
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
+  ScanCommand,
+  type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { probeSlot } from '#jobs/sweeper/drift.js';
 import type { RegistryItem } from '#shared/registry/items.js';
 import type { DkimDnsRecord } from '#shared/workflow/types.js';
 import { startDnsServer, type ZoneData } from '#test/support/dns-server.js';
@@ -81,6 +84,10 @@ for (let i = 0; i < size; i += 1) {
       records.map((r) => ({ ...r, status: 'OK', expected: r.value, found: null, detail: null })),
     ),
     checked_at: start.toISOString(),
+    // Where the previous interval's sweeps left it: due in its own minute of this interval.
+    probe_due_at: new Date(
+      start.getTime() + (intervalMinutes + probeSlot(identity, intervalMinutes)) * 60_000,
+    ).toISOString(),
     auto_restart: true,
     restart_request_json: JSON.stringify({ EmailIdentity: identity }),
   });
@@ -153,19 +160,35 @@ for (let minute = 0; minute < intervalMinutes; minute += 1) {
 }
 const wallMs = performance.now() - wallBefore;
 const cpu = process.cpuUsage(cpuBefore);
+// Which identities the interval's sweeps probed at least once (their checked_at moved on).
+let probedOnce = 0;
+let scanKey: ScanCommandOutput['LastEvaluatedKey'];
+do {
+  const page: ScanCommandOutput = await documents.send(
+    new ScanCommand({
+      TableName: REGISTRY_TABLE,
+      ProjectionExpression: 'checked_at',
+      ExclusiveStartKey: scanKey,
+    }),
+  );
+  probedOnce += (page.Items ?? []).filter(
+    (item) => String(item.checked_at) > start.toISOString(),
+  ).length;
+  scanKey = page.LastEvaluatedKey;
+} while (scanKey !== undefined);
 const probes = probesPerSweep.reduce((a, b) => a + b, 0);
 
 console.log(
   `drift watch, ${size.toLocaleString('en')} verified identities, one ${intervalMinutes}-minute interval (${intervalMinutes} sweeps):`,
 );
 console.log(
-  `  identities the registry listed a sweep: ${Math.min(...watchedPerSweep)} to ${Math.max(...watchedPerSweep)}; probes left to the next sweep: ${deferred}`,
+  `  identities the registry gave a sweep: ${Math.min(...watchedPerSweep)} to ${Math.max(...watchedPerSweep)} (${watchedPerSweep.reduce((a, b) => a + b, 0)} in all); probes left to the next sweep: ${deferred}`,
 );
 console.log(
   `  SES ListEmailIdentities calls: ${ses.commandCalls(ListEmailIdentitiesCommand).length}`,
 );
 console.log(
-  `  probes: ${probes} (${Math.min(...probesPerSweep)} to ${Math.max(...probesPerSweep)} a sweep)`,
+  `  probes: ${probes} (${Math.min(...probesPerSweep)} to ${Math.max(...probesPerSweep)} a sweep); identities probed at least once: ${probedOnce} of ${size}`,
 );
 console.log(
   `  DNS questions to the resolver: ${dns.questions.length} (${(dns.questions.length / Math.max(probes, 1)).toFixed(1)} a probe)`,

@@ -68,8 +68,9 @@ export async function benchSandbox(count: number) {
     stack.emulators.events.onEvent((event) => {
       if (!TERMINAL.has(event['detail-type'])) return;
       terminals.push(event);
-      seen.add(String(event.detail.identity));
-      if ([...expected].every((identity) => seen.has(identity))) resolveAll();
+      const identity = String(event.detail.identity);
+      if (expected.has(identity)) seen.add(identity);
+      if (seen.size === expected.size) resolveAll();
     });
 
     const start = performance.now();

@@ -51,6 +51,8 @@ const MAX_OUTPUT_LENGTH = 262_144;
 
 export class TaskTokens {
   private readonly open = new Map<string, OpenTask>();
+  /** The open tokens of each execution: ending one does not look through every open task. */
+  private readonly openByExecution = new Map<string, Set<string>>();
   /** Tokens whose task has ended, by a result or not: they answer TaskTimedOut. */
   private readonly closed = new Set<string>();
 
@@ -74,6 +76,12 @@ export class TaskTokens {
       answered: false,
       heartbeats: new Set(),
     });
+    let tokens = this.openByExecution.get(executionArn);
+    if (!tokens) {
+      tokens = new Set();
+      this.openByExecution.set(executionArn, tokens);
+    }
+    tokens.add(token);
     return token;
   }
 
@@ -147,15 +155,16 @@ export class TaskTokens {
     const task = this.open.get(token);
     if (!task) return;
     this.open.delete(token);
+    const tokens = this.openByExecution.get(task.executionArn);
+    tokens?.delete(token);
+    if (tokens?.size === 0) this.openByExecution.delete(task.executionArn);
     this.closed.add(token);
     if (!task.answered) task.abandon(new TaskClosedError('The task has ended'));
   }
 
   /** Ends every open task of an execution that has ended (or was stopped). */
   closeExecution(executionArn: string): void {
-    for (const [token, task] of this.open) {
-      if (task.executionArn === executionArn) this.close(token);
-    }
+    for (const token of [...(this.openByExecution.get(executionArn) ?? [])]) this.close(token);
   }
 
   /** Open tasks (for tests and the sandbox's progress). */

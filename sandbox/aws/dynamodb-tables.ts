@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+// Every item stays in its indexes, whatever its index key shares with others' (as in DynamoDB).
+import './dynalite-index-keys.js';
 import { type CfnTemplate, resourcesOfType } from '#scripts/validate-cfn-yaml.js';
 
 /** The table names the sandbox gives the template's tables: their logical IDs. */

@@ -114,6 +114,8 @@ export interface MessageAttributeValue {
 
 interface StoredMessage {
   id: string;
+  /** The emulator's send order across queues: FIFO receives merge their groups by it. */
+  order: number;
   body: string;
   md5OfBody: string;
   attributes: Record<string, MessageAttributeValue>;
@@ -159,7 +161,11 @@ interface SendResult {
 }
 
 class Queue {
-  readonly messages: StoredMessage[] = [];
+  /** Every message, in the order sent (a Set: removing one from the middle costs no scan). */
+  readonly messages = new Set<StoredMessage>();
+  /** FIFO: each message group's messages, in order, so a receive looks only at groups' heads. */
+  readonly groups = new Map<string, Set<StoredMessage>>();
+  /** By deduplication ID, in the order sent: the oldest entries expire first. */
   readonly deduplication = new Map<string, { result: SendResult; until: number }>();
   readonly waiters = new Set<() => void>();
   lastPurge = Number.NEGATIVE_INFINITY;
@@ -483,7 +489,7 @@ export class SqsEmulator implements EmulatedService {
     const all = wanted.includes('All');
     const now = this.now();
     this.expire(queue, now);
-    const live = queue.messages;
+    const live = [...queue.messages];
     const computed: Record<string, string> = {
       ...queue.attributes,
       QueueArn: queue.arn,
@@ -586,16 +592,20 @@ export class SqsEmulator implements EmulatedService {
         }
         deduplicationId = createHash('sha256').update(body).digest('hex');
       }
+      // Entries are kept in the order sent, each for the same window: the expired ones come first.
       for (const [id, entry] of queue.deduplication) {
-        if (entry.until <= now) queue.deduplication.delete(id);
+        if (entry.until > now) break;
+        queue.deduplication.delete(id);
       }
       const duplicate = queue.deduplication.get(deduplicationId);
       // Within five minutes, the same deduplication ID is accepted and not delivered again.
-      if (duplicate) return duplicate.result;
+      if (duplicate && duplicate.until > now) return duplicate.result;
+      queue.deduplication.delete(deduplicationId);
     }
     this.sequence += 1n;
     const message: StoredMessage = {
       id: randomUUID(),
+      order: Number(this.sequence),
       body,
       md5OfBody: md5(body),
       attributes,
@@ -611,7 +621,15 @@ export class SqsEmulator implements EmulatedService {
       deadLetterSourceArn,
       timer: undefined,
     };
-    queue.messages.push(message);
+    queue.messages.add(message);
+    if (message.groupId !== undefined) {
+      let group = queue.groups.get(message.groupId);
+      if (!group) {
+        group = new Set();
+        queue.groups.set(message.groupId, group);
+      }
+      group.add(message);
+    }
     const result: SendResult = {
       MessageId: message.id,
       MD5OfMessageBody: message.md5OfBody,
@@ -732,23 +750,9 @@ export class SqsEmulator implements EmulatedService {
     this.expire(queue, now);
     const visibility = visibilityTimeoutSeconds ?? queue.number('VisibilityTimeout');
     const redrive = queue.redrive();
-    const blockedGroups = new Set<string>();
-    if (queue.fifo) {
-      for (const message of queue.messages) {
-        if (message.receiptHandle !== undefined && message.visibleAt > now) {
-          blockedGroups.add(message.groupId as string);
-        }
-      }
-    }
     const taken: ReceivedMessage[] = [];
-    for (const message of [...queue.messages]) {
+    for (const message of this.receivable(queue, max, now)) {
       if (taken.length >= max) break;
-      if (queue.fifo && blockedGroups.has(message.groupId as string)) continue;
-      if (message.visibleAt > now) {
-        // A FIFO group waits for its oldest message: none behind it may go first.
-        if (queue.fifo) blockedGroups.add(message.groupId as string);
-        continue;
-      }
       if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
         this.moveToDeadLetterQueue(queue, message, redrive.deadLetterTargetArn, now);
         continue;
@@ -765,6 +769,53 @@ export class SqsEmulator implements EmulatedService {
       taken.push(this.received(queue, message));
     }
     return taken;
+  }
+
+  /**
+   * The messages a receive may hand out now, in the order sent, each either received or sent to
+   * the dead-letter queue by the caller: visible ones of a standard queue; of a FIFO queue, each
+   * group's visible messages from its oldest on, up to the first that is not visible, and none of
+   * a group with a message in flight. Only messages received before can be in flight, and a group
+   * hands out its messages in order, so those are the group's first ones: a group is looked at up
+   * to its first message never received and its first `max` visible ones, whatever its length.
+   */
+  private receivable(queue: Queue, max: number, now: number): StoredMessage[] {
+    const redrive = queue.redrive();
+    // Messages the receive sends to the dead-letter queue do not fill the batch.
+    const counts = (message: StoredMessage) =>
+      redrive === undefined || message.receiveCount < redrive.maxReceiveCount;
+    if (!queue.fifo) {
+      const visible: StoredMessage[] = [];
+      let filling = 0;
+      for (const message of queue.messages) {
+        if (message.visibleAt > now) continue;
+        visible.push(message);
+        if (counts(message)) filling += 1;
+        if (filling >= max) break;
+      }
+      return visible;
+    }
+    const candidates: StoredMessage[] = [];
+    for (const group of queue.groups.values()) {
+      let inFlight = false;
+      for (const message of group) {
+        if (message.receiptHandle === undefined) break;
+        if (message.visibleAt > now) {
+          inFlight = true;
+          break;
+        }
+      }
+      if (inFlight) continue;
+      let filling = 0;
+      for (const message of group) {
+        // A FIFO group waits for its oldest message: none behind it may go first.
+        if (message.visibleAt > now) break;
+        candidates.push(message);
+        if (counts(message)) filling += 1;
+        if (filling >= max) break;
+      }
+    }
+    return candidates.sort((a, b) => a.order - b.order);
   }
 
   private received(queue: Queue, message: StoredMessage): ReceivedMessage {
@@ -897,8 +948,12 @@ export class SqsEmulator implements EmulatedService {
   }
 
   private remove(queue: Queue, message: StoredMessage): void {
-    const index = queue.messages.indexOf(message);
-    if (index >= 0) queue.messages.splice(index, 1);
+    queue.messages.delete(message);
+    if (message.groupId !== undefined) {
+      const group = queue.groups.get(message.groupId);
+      group?.delete(message);
+      if (group?.size === 0) queue.groups.delete(message.groupId);
+    }
     if (message.receiptHandle !== undefined) this.handles.delete(message.receiptHandle);
     if (message.timer !== undefined) clearTimeout(message.timer);
     message.timer = undefined;
@@ -907,8 +962,10 @@ export class SqsEmulator implements EmulatedService {
   /** Drops messages older than the queue's retention period. */
   private expire(queue: Queue, now: number): void {
     const retentionMs = queue.number('MessageRetentionPeriod') * 1000;
-    for (const message of [...queue.messages]) {
-      if (message.sentAt + retentionMs <= now) this.remove(queue, message);
+    // Messages are kept in the order sent: the expired ones come first.
+    for (const message of queue.messages) {
+      if (message.sentAt + retentionMs > now) break;
+      this.remove(queue, message);
     }
   }
 
@@ -950,7 +1007,7 @@ export class SqsEmulator implements EmulatedService {
 
   /** Messages in a queue, visible or not (tests, progress). */
   depth(url: string): number {
-    return this.queueAt(url).messages.length;
+    return this.queueAt(url).messages.size;
   }
 
   /** Stops every timer (the sandbox is shutting down). */

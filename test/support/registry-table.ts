@@ -104,7 +104,7 @@ export async function endRunInRegistry(
       TableName: REGISTRY_TABLE,
       Key: { identity },
       UpdateExpression:
-        'SET #status = :status, updated_at = :now, latest_run.#status = :status, latest_run.ended_at = :now, latest_run.reason = :reason REMOVE active_run_id, task_token',
+        'SET #status = :status, updated_at = :now, latest_run.#status = :status, latest_run.ended_at = :now, latest_run.reason = :reason REMOVE active_run_id, task_token, waiting_kind',
       ConditionExpression: 'active_run_id = :run',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {

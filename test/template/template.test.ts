@@ -768,6 +768,20 @@ describe('SES at its rate', () => {
       'ByStatus',
       'ByIdentity',
       'ByStaleSince',
+      'ByWaiting',
+      'ByProbeDue',
+    ]);
+  });
+
+  it('lets the sweeper query only the indexes that give it the waiting runs and the due identities', () => {
+    const queried = functionStatements('SweeperFunction')
+      .filter((statement) => [statement.Action].flat().includes('dynamodb:Query'))
+      .flatMap((statement) => [statement.Resource].flat() as Json[])
+      .map(arnText);
+    expect(queried).toEqual([
+      '${IdentityRegistryTable.Arn}/index/ByWaiting',
+      '${IdentityRegistryTable.Arn}/index/ByProbeDue',
+      '${IdentityRegistryTable.Arn}/index/ByStatus',
     ]);
   });
 });

@@ -33,6 +33,18 @@ export function probeSlot(identity: string, intervalMinutes: number): number {
   return hash.readUInt32BE(0) % intervalMinutes;
 }
 
+/**
+ * The start of the identity's next minute of the probe cadence after `now`'s minute: when a
+ * healthy identity is next due (its `probe_due_at`), so a sweep reads only the identities in
+ * its own minute.
+ */
+export function nextProbeSlot(identity: string, now: Date, intervalMinutes: number): Date {
+  const minute = Math.floor(now.getTime() / 60_000);
+  const slot = probeSlot(identity, intervalMinutes);
+  const ahead = (slot - (minute % intervalMinutes) + intervalMinutes) % intervalMinutes;
+  return new Date((minute + (ahead === 0 ? intervalMinutes : ahead)) * 60_000);
+}
+
 /** What the sweeper knows of an identity it watches when it decides whether to probe it. */
 export interface WatchedState {
   identity: string;
@@ -42,17 +54,24 @@ export interface WatchedState {
   driftMisses: number;
   /** When our probe last looked (any probe: a run's, a person's check, the watch's). */
   checkedAt: string | undefined;
+  /** When the watch was next due to look (`probe_due_at`), if the registry says. */
+  dueAt?: string | undefined;
 }
 
 /**
- * Whether to probe now. A verified identity in its minute of the cadence (or overdue by two
- * intervals, after sweeps that did not run); every sweep while a miss waits to be confirmed, while
- * SES says something other than SUCCESS, and while it is DEGRADED (to see it repaired).
- * A FAILED or TIMED_OUT identity only in its minute, and only when SES has FAILED it.
+ * Whether to probe now. A verified identity in its minute of the cadence, or since that minute
+ * when no probe has looked since (a sweep that ran out of time or did not run), or overdue by
+ * two intervals; every sweep while a miss waits to be confirmed, while SES says something other
+ * than SUCCESS, and while it is DEGRADED (to see it repaired). A FAILED or TIMED_OUT identity
+ * only in (or since) its minute, and only when SES has FAILED it.
  */
 export function isProbeDue(state: WatchedState, now: Date, intervalMinutes: number): boolean {
   const minute = Math.floor(now.getTime() / 60_000);
-  const inSlot = minute % intervalMinutes === probeSlot(state.identity, intervalMinutes);
+  const missed =
+    state.dueAt !== undefined &&
+    Date.parse(state.dueAt) <= now.getTime() &&
+    (state.checkedAt === undefined || Date.parse(state.checkedAt) < Date.parse(state.dueAt));
+  const inSlot = minute % intervalMinutes === probeSlot(state.identity, intervalMinutes) || missed;
   const overdue =
     state.checkedAt === undefined ||
     now.getTime() - Date.parse(state.checkedAt) >= 2 * intervalMinutes * 60_000;

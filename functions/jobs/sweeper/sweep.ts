@@ -1,13 +1,14 @@
 import { ListEmailIdentitiesCommand } from '@aws-sdk/client-sesv2';
 import { sesv2Client } from '#shared/aws/clients/sesv2.js';
 import type { RegistryItem } from '#shared/registry/items.js';
-import { identitiesWithStatus, recordSesStatus } from '#shared/registry/registry.js';
+import { anyWithStatus, recordSesStatus, waitingRuns } from '#shared/registry/registry.js';
 import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { wake } from '#shared/runs/wake-run.js';
 import { logger } from '#shared/runtime/observability.js';
 import {
   type DriftReport,
   type DriftWatchConfig,
+  sesDriftSuspects,
   watchedIdentities,
   watchFleet,
 } from './watch-fleet.js';
@@ -33,18 +34,26 @@ export interface SweepReport {
  * wakes each waiting run whose identity SES now sees differently. Its cost is one SES call per
  * thousand identities in the account, whatever the number of waiting runs. With `drift`, the
  * same page of statuses also feeds the drift watch over verified identities (watch-fleet.ts).
+ * It reads from the registry only the runs that wait with a task token (ByWaiting) and the
+ * identities the drift watch may act on in this sweep, never the whole fleet.
  */
 export async function sweep(
   table: string,
   now: Date,
   drift?: DriftWatchConfig,
 ): Promise<SweepReport> {
-  const waiting: RegistryItem[] = [];
-  for await (const item of identitiesWithStatus(table, 'PENDING')) {
+  const waiting: Pick<RegistryItem, 'identity' | 'task_token' | 'ses_status'>[] = [];
+  for await (const item of waitingRuns(table)) {
     if (item.task_token !== undefined) waiting.push(item);
   }
-  const watched = drift === undefined ? [] : await watchedIdentities(drift);
-  if (waiting.length === 0 && watched.length === 0) {
+  const due = drift === undefined ? [] : await watchedIdentities(drift, now);
+  // SES leaving SUCCESS is drift whatever the minute: while any identity is verified, SES is read.
+  const watching =
+    drift !== undefined &&
+    (due.length > 0 ||
+      (await anyWithStatus(table, 'VERIFIED')) ||
+      (await anyWithStatus(table, 'DEGRADED')));
+  if (waiting.length === 0 && !watching) {
     return { ses_pages: 0, waiting: 0, woken: 0, ...(drift && { drift: emptyDriftReport() }) };
   }
 
@@ -63,7 +72,9 @@ export async function sweep(
   logger.info('Swept', { sesPages: pages, waiting: waiting.length, woken });
   const report: SweepReport = { ses_pages: pages, waiting: waiting.length, woken };
   if (drift !== undefined) {
-    report.drift = await watchFleet(watched, statuses, now, drift, NOT_IN_SES);
+    const known = new Set([...waiting, ...due].map((item) => item.identity));
+    const suspects = await sesDriftSuspects(drift, statuses, known);
+    report.drift = await watchFleet([...due, ...suspects], statuses, now, drift, NOT_IN_SES);
   }
   return report;
 }

@@ -5,7 +5,13 @@ import type { ProbeOptions } from '#shared/dns/probe.js';
 import { probeRecords } from '#shared/dns/probe.js';
 import type { DnsZone, PublishOutcome } from '#shared/dns/provider.js';
 import type { IdentityStatus, RegistryItem } from '#shared/registry/items.js';
-import { identitiesWithStatus, markDrift, recordDriftProbe } from '#shared/registry/registry.js';
+import {
+  dueForProbe,
+  identityItems,
+  markDrift,
+  recordDriftProbe,
+  scheduleProbe,
+} from '#shared/registry/registry.js';
 import type { IdentityRequest } from '#shared/request/index.js';
 import { runFingerprint, startRun } from '#shared/runs/start-run.js';
 import { logger } from '#shared/runtime/observability.js';
@@ -14,6 +20,7 @@ import {
   type DriftCause,
   decideDrift,
   isProbeDue,
+  nextProbeSlot,
   recordsVerdict,
   restartRefusal,
 } from './drift.js';
@@ -40,7 +47,10 @@ export interface DriftWatchConfig {
 
 /** What one sweep's drift watch did. */
 export interface DriftReport {
-  /** Identities watched: VERIFIED, DEGRADED, and FAILED or TIMED_OUT ones that may restart. */
+  /**
+   * Identities the sweep looked at: those due by the registry's `probe_due_at` (in their minute
+   * of the cadence, a miss to confirm, DEGRADED), and VERIFIED ones SES no longer lists SUCCESS.
+   */
   watched: number;
   probed: number;
   degraded: number;
@@ -71,34 +81,78 @@ interface RecordToFix extends DkimDnsRecord {
  * listed for a person. SES back at SUCCESS with every record right: "Email Identity Recovered".
  * An identity SES has FAILED whose records are right is restarted through a new run, as a
  * retry would be, unless its AutoRestart is false. No SES call is made here: runs make theirs
- * through the SES request queue. This function reads the identities it watches: those no run
- * holds that may drift (VERIFIED, DEGRADED) or restart (a FAILED or TIMED_OUT domain).
+ * through the SES request queue.
+ *
+ * A sweep reads only what it may act on, however large the fleet: the identities due by the
+ * registry's `probe_due_at` (ByProbeDue: each healthy identity once an interval, in its minute;
+ * every sweep while a miss waits to be confirmed or it is DEGRADED), and the VERIFIED ones SES
+ * lists as anything but SUCCESS (one read each). An identity gone from SES altogether is seen in
+ * its minute of the cadence.
  */
 export async function watchedIdentities(
   config: Pick<DriftWatchConfig, 'registryTable'>,
+  now: Date,
 ): Promise<RegistryItem[]> {
-  const watched: RegistryItem[] = [];
+  const due: RegistryItem[] = [];
   for (const status of WATCHED) {
-    for await (const item of identitiesWithStatus(config.registryTable, status)) {
-      if (item.active_run_id !== undefined) continue;
-      // Only a domain restarts by itself: an address's restart would mail its owner again.
-      if ((status === 'FAILED' || status === 'TIMED_OUT') && item.identity_type !== 'DOMAIN') {
-        continue;
-      }
-      watched.push(item);
-    }
+    for await (const item of dueForProbe(config.registryTable, status, now)) due.push(item);
   }
-  return watched;
+  return due;
 }
 
-/** One sweep of the drift watch over the identities {@link watchedIdentities} returned. */
+/**
+ * The identities SES lists as anything but SUCCESS that the registry holds VERIFIED or DEGRADED,
+ * besides those already in hand (`known`): SES leaving SUCCESS is drift at once, whatever the
+ * minute. Runs under way (SES at PENDING, or FAILED for a run that is about to say so) and failed
+ * identities nobody deleted are read too, one read each, and left alone.
+ */
+export async function sesDriftSuspects(
+  config: Pick<DriftWatchConfig, 'registryTable'>,
+  sesStatuses: ReadonlyMap<string, string>,
+  known: ReadonlySet<string>,
+): Promise<RegistryItem[]> {
+  const suspects = [...sesStatuses]
+    .filter(([identity, status]) => status !== 'SUCCESS' && !known.has(identity))
+    .map(([identity]) => identity);
+  if (suspects.length === 0) return [];
+  const items = await identityItems(config.registryTable, suspects);
+  return items.filter((item) => item.status === 'VERIFIED' || item.status === 'DEGRADED');
+}
+
+/**
+ * The identities the watch acts on among those read: no run holds them, and a FAILED or
+ * TIMED_OUT one is a domain (an address's restart would mail its owner again). An address that
+ * failed leaves the ByProbeDue index until a run claims it again.
+ */
+async function watchable(items: RegistryItem[], config: DriftWatchConfig): Promise<RegistryItem[]> {
+  const kept: RegistryItem[] = [];
+  for (const item of items) {
+    if (item.active_run_id !== undefined) continue;
+    if (
+      (item.status === 'FAILED' || item.status === 'TIMED_OUT') &&
+      item.identity_type !== 'DOMAIN'
+    ) {
+      await scheduleProbe(config.registryTable, item.identity, item.status, null);
+      continue;
+    }
+    kept.push(item);
+  }
+  return kept;
+}
+
+/**
+ * One sweep of the drift watch over the identities {@link watchedIdentities} and
+ * {@link sesDriftSuspects} returned. Each one looked at and not probed is due again in its next
+ * minute of the cadence; a probe the sweep has no time for stays due.
+ */
 export async function watchFleet(
-  watched: RegistryItem[],
+  read: RegistryItem[],
   sesStatuses: ReadonlyMap<string, string>,
   now: Date,
   config: DriftWatchConfig,
   notInSes: string,
 ): Promise<DriftReport> {
+  const watched = await watchable(read, config);
   const report: DriftReport = {
     watched: watched.length,
     probed: 0,
@@ -108,19 +162,28 @@ export async function watchFleet(
     restarted: 0,
     deferred: 0,
   };
-  const due = watched.filter((item) =>
-    isProbeDue(
+  const due: RegistryItem[] = [];
+  for (const item of watched) {
+    const probeNow = isProbeDue(
       {
         identity: item.identity,
         status: item.status,
         sesStatus: sesStatuses.get(item.identity) ?? notInSes,
         driftMisses: item.drift_misses ?? 0,
         checkedAt: item.checked_at,
+        dueAt: item.probe_due_at,
       },
       now,
       config.intervalMinutes,
-    ),
-  );
+    );
+    if (probeNow) {
+      due.push(item);
+    } else {
+      // Read for nothing this time (a run just ended, SES has not FAILED it): its next minute.
+      const next = nextProbeSlot(item.identity, now, config.intervalMinutes).toISOString();
+      await scheduleProbe(config.registryTable, item.identity, item.status, next);
+    }
+  }
   // Drifted and suspect identities first: they are few, and their news is the one that matters.
   due.sort((a, b) => urgency(b) - urgency(a));
   const concurrency = config.concurrency ?? 16;
@@ -170,6 +233,7 @@ async function watchOne(
   });
   report.probed += 1;
   const checkedAt = now.toISOString();
+  const nextSlot = nextProbeSlot(item.identity, now, config.intervalMinutes).toISOString();
 
   if (item.status === 'FAILED' || item.status === 'TIMED_OUT') {
     await recordDriftProbe(config.registryTable, item.identity, {
@@ -177,6 +241,7 @@ async function watchOne(
       checked_at: checkedAt,
       misses: item.drift_misses ?? 0,
       ses_status: sesStatus,
+      due_at: nextSlot,
     });
     if (sesStatus === 'FAILED' && recordsVerdict(probe) === 'RIGHT') {
       const restart = await restartVerification(item, config);
@@ -187,11 +252,14 @@ async function watchOne(
 
   const status = item.status as 'VERIFIED' | 'DEGRADED';
   const decision = decideDrift(status, sesStatus, probe, item.drift_misses ?? 0);
+  // A miss to confirm, or drift (to see it repaired or over): the next sweep looks again.
+  const lookAgain = decision.action === 'DEGRADE' || decision.action === 'STILL_DEGRADED';
   const stillHeld = await recordDriftProbe(config.registryTable, item.identity, {
     probe,
     checked_at: checkedAt,
     misses: decision.misses,
     ses_status: sesStatus,
+    due_at: lookAgain || decision.misses > 0 ? checkedAt : nextSlot,
   });
   if (!stillHeld || decision.action === 'NONE') return;
 

@@ -66,6 +66,15 @@ export interface RegistryItem {
   active_run_id?: string;
   /** The task token of the active run while it waits for SES (DESIGN.md, "Waiting"). */
   task_token?: string;
+  /** Present only with `task_token` (the sparse ByWaiting index): always TASK_TOKEN. */
+  waiting_kind?: typeof WAITING_KIND;
+  /**
+   * When the drift watch should next look at the identity (the ByProbeDue index's sort key,
+   * under its status): set when a run claims it, so that a run's end puts it in the watch, and
+   * by each sweep that looks at it, to its next minute of the probe cadence (or the next sweep
+   * while a miss waits to be confirmed or it is DEGRADED).
+   */
+  probe_due_at?: string;
   latest_run: RunRecord | null;
   /** The DNS records SES needs, JSON: kept as a string, written by the state machine as is. */
   records_json?: string;
@@ -102,6 +111,9 @@ export interface RegistryItem {
   /** The oldest waiting batch's `since`: the index's sort key, so due items are one query. */
   stale_since?: string;
 }
+
+/** The one value of `waiting_kind`, the partition key of the sparse ByWaiting index. */
+export const WAITING_KIND = 'TASK_TOKEN';
 
 /** The one value of `stale_kind`, the partition key of the sparse ByStaleSince index. */
 export const STALE_KIND = 'STALE_RECORDS';

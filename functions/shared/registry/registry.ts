@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -16,6 +18,7 @@ import {
   type RunRecord,
   STALE_KIND,
   type StaleRemovalBatch,
+  WAITING_KIND,
 } from './items.js';
 
 /**
@@ -28,6 +31,10 @@ import {
 /** The indexes the template defines on the table. */
 export const BY_STATUS_INDEX = 'ByStatus';
 export const BY_IDENTITY_INDEX = 'ByIdentity';
+/** Sparse: only items whose run waits with a task token (`waiting_kind`). */
+export const BY_WAITING_INDEX = 'ByWaiting';
+/** By status, then when the drift watch should next look (`probe_due_at`). */
+export const BY_PROBE_DUE_INDEX = 'ByProbeDue';
 
 /** What claiming an identity for a run found. */
 export type ClaimOutcome =
@@ -71,7 +78,7 @@ export async function claimIdentity(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run${restart.set} REMOVE drift_misses, degraded_at${restart.remove}`,
+        UpdateExpression: `SET kind = :kind, identity_type = :type, #status = :pending, updated_at = :now, created_at = if_not_exists(created_at, :now), dkim_status = if_not_exists(dkim_status, :null), active_run_id = :id, latest_run = :run, probe_due_at = :now${restart.set} REMOVE drift_misses, degraded_at${restart.remove}`,
         ConditionExpression:
           'attribute_not_exists(active_run_id) AND (attribute_not_exists(latest_run.id) OR latest_run.id <> :id)',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -170,9 +177,14 @@ export async function storeTaskToken(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression: 'SET task_token = :token, updated_at = :now',
+        UpdateExpression: 'SET task_token = :token, waiting_kind = :waiting, updated_at = :now',
         ConditionExpression: 'active_run_id = :id',
-        ExpressionAttributeValues: { ':token': token, ':id': runId, ':now': now.toISOString() },
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':waiting': WAITING_KIND,
+          ':id': runId,
+          ':now': now.toISOString(),
+        },
       }),
     );
     return true;
@@ -192,7 +204,7 @@ export async function takeTaskToken(table: string, identity: string): Promise<st
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression: 'REMOVE task_token',
+        UpdateExpression: 'REMOVE task_token, waiting_kind',
         ConditionExpression: 'attribute_exists(task_token)',
         ReturnValues: 'ALL_OLD',
       }),
@@ -215,9 +227,9 @@ export async function restoreTaskToken(
       new UpdateCommand({
         TableName: table,
         Key: { identity },
-        UpdateExpression: 'SET task_token = :token',
+        UpdateExpression: 'SET task_token = :token, waiting_kind = :waiting',
         ConditionExpression: 'attribute_exists(active_run_id) AND attribute_not_exists(task_token)',
-        ExpressionAttributeValues: { ':token': token },
+        ExpressionAttributeValues: { ':token': token, ':waiting': WAITING_KIND },
       }),
     );
   } catch (error) {
@@ -368,6 +380,131 @@ export async function* identitiesWithStatus(
   } while (nextToken !== undefined);
 }
 
+/**
+ * Every identity whose run waits for SES with a task token, page by page, from the sparse
+ * ByWaiting index: the identity, its task token and SES's status as the sweeper last saw it.
+ * Runs still in line for SES (no token yet) are not read.
+ */
+export async function* waitingRuns(
+  table: string,
+): AsyncGenerator<Pick<RegistryItem, 'identity' | 'task_token' | 'ses_status'>> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamodbClient.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: BY_WAITING_INDEX,
+        KeyConditionExpression: 'waiting_kind = :waiting',
+        ExpressionAttributeValues: { ':waiting': WAITING_KIND },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* (page.Items ?? []) as RegistryItem[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/**
+ * Every identity with `status` whose `probe_due_at` is at or before `now`, page by page, from the
+ * ByProbeDue index: what the drift watch has to look at in this sweep, however large the fleet.
+ */
+export async function* dueForProbe(
+  table: string,
+  status: IdentityStatus,
+  now: Date,
+): AsyncGenerator<RegistryItem> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamodbClient.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: BY_PROBE_DUE_INDEX,
+        KeyConditionExpression: '#status = :status AND probe_due_at <= :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status, ':now': now.toISOString() },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    yield* (page.Items ?? []) as RegistryItem[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/** Whether any identity has `status` (at most one item read, from the ByStatus index). */
+export async function anyWithStatus(table: string, status: IdentityStatus): Promise<boolean> {
+  const output = await dynamodbClient.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: BY_STATUS_INDEX,
+      KeyConditionExpression: '#status = :status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':status': status },
+      Limit: 1,
+    }),
+  );
+  return (output.Items ?? []).length > 0;
+}
+
+/** BatchGetItem's limit of keys a request. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * The items of these identities (those the registry has), 100 a request, asking again for the
+ * keys DynamoDB leaves unprocessed. Eventually consistent, as the sweeper's other reads are.
+ */
+export async function identityItems(table: string, identities: string[]): Promise<RegistryItem[]> {
+  const items: RegistryItem[] = [];
+  for (let i = 0; i < identities.length; i += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] | undefined = identities
+      .slice(i, i + BATCH_GET_KEYS)
+      .map((identity) => ({ identity }));
+    for (let attempt = 0; keys !== undefined && keys.length > 0; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const output: BatchGetCommandOutput = await dynamodbClient.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: keys } } }),
+      );
+      items.push(...((output.Responses?.[table] ?? []) as RegistryItem[]));
+      keys = output.UnprocessedKeys?.[table]?.Keys;
+      if (attempt >= 8 && keys !== undefined && keys.length > 0) {
+        throw new Error(
+          `DynamoDB left ${keys.length} key(s) unprocessed after ${attempt + 1} tries`,
+        );
+      }
+    }
+  }
+  return items;
+}
+
+/**
+ * When the drift watch should next look at an identity no run holds that is still `status`:
+ * `dueAt`, or never (null: it leaves the ByProbeDue index until a run claims it again). False
+ * when a run took it or its status changed meanwhile.
+ */
+export async function scheduleProbe(
+  table: string,
+  identity: string,
+  status: IdentityStatus,
+  dueAt: string | null,
+): Promise<boolean> {
+  const idle = idleWithStatus([status]);
+  try {
+    await dynamodbClient.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { identity },
+        UpdateExpression: dueAt === null ? 'REMOVE probe_due_at' : 'SET probe_due_at = :due',
+        ConditionExpression: idle.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...(dueAt !== null && { ':due': dueAt }), ...idle.values },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /** Page tokens are the index's LastEvaluatedKey, opaque to callers (base64url JSON). */
 function encodePageToken(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -424,7 +561,7 @@ export async function endStoppedRun(
         TableName: table,
         Key: { identity },
         UpdateExpression:
-          'SET #status = :failed, updated_at = :now, latest_run.#status = :failed, latest_run.ended_at = :now, latest_run.reason = :reason REMOVE active_run_id, task_token',
+          'SET #status = :failed, updated_at = :now, latest_run.#status = :failed, latest_run.ended_at = :now, latest_run.reason = :reason REMOVE active_run_id, task_token, waiting_kind',
         ConditionExpression: 'active_run_id = :id',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -458,7 +595,14 @@ function idleWithStatus(statuses: IdentityStatus[]) {
 export async function recordDriftProbe(
   table: string,
   identity: string,
-  probe: { probe: unknown[]; checked_at: string; misses: number; ses_status: string },
+  probe: {
+    probe: unknown[];
+    checked_at: string;
+    misses: number;
+    ses_status: string;
+    /** When the watch should look again (`probe_due_at`). */
+    due_at: string;
+  },
 ): Promise<boolean> {
   const idle = idleWithStatus(['VERIFIED', 'DEGRADED', 'FAILED', 'TIMED_OUT']);
   try {
@@ -467,7 +611,7 @@ export async function recordDriftProbe(
         TableName: table,
         Key: { identity },
         UpdateExpression:
-          'SET probe_json = :probe, checked_at = :at, drift_misses = :misses, ses_status = :ses',
+          'SET probe_json = :probe, checked_at = :at, drift_misses = :misses, ses_status = :ses, probe_due_at = :due',
         ConditionExpression: idle.condition,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -475,6 +619,7 @@ export async function recordDriftProbe(
           ':at': probe.checked_at,
           ':misses': probe.misses,
           ':ses': probe.ses_status,
+          ':due': probe.due_at,
           ...idle.values,
         },
       }),

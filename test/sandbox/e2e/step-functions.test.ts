@@ -97,6 +97,29 @@ describe('the sandbox Step Functions API', () => {
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
   });
 
+  it("keeps a closed execution's whole history as it was recorded", async () => {
+    const recorded: unknown[] = [];
+    const { executionArn } = await start('kept', 'kept.example.com');
+    const stop = stack.stateMachine.subscribe((execution, event) => {
+      if (execution.executionArn === executionArn) recorded.push(structuredClone(event));
+    });
+    const execution = stack.stateMachine.describe(executionArn ?? '');
+    const before = execution.history.map((event) => structuredClone(event));
+    await execution.done;
+    stop();
+
+    const after = stack.stateMachine.describe(executionArn ?? '').history;
+
+    expect(after.length).toBeGreaterThan(10);
+    expect(after.at(-1)?.type).toBe('ExecutionSucceeded');
+    expect(after).toEqual(
+      JSON.parse(JSON.stringify([...before, ...recorded]), (key, value) =>
+        key === 'timestamp' ? new Date(value) : value,
+      ),
+    );
+    expect(after.every((event) => event.timestamp instanceof Date)).toBe(true);
+  });
+
   it('reads a history in order and in reverse, page by page', async () => {
     const { executionArn } = await start('history', 'history.example.com');
     await stack.stateMachine.describe(executionArn ?? '').done;

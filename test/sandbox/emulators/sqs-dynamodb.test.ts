@@ -4,6 +4,9 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
@@ -92,6 +95,47 @@ describe('emulated SQS, through the SDK', () => {
     expect(BigInt(afterTimeout[1]?.Attributes?.SequenceNumber ?? 0)).toBeGreaterThan(
       BigInt(afterTimeout[0]?.Attributes?.SequenceNumber ?? 0),
     );
+  });
+
+  it("hands out a long group's messages ten at a time in order, another group beside it", async () => {
+    const url = await fifoQueue({ VisibilityTimeout: '30' });
+    for (let i = 0; i < 25; i += 5) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: 5 }, (_, k) => ({
+            Id: `a${i + k}`,
+            MessageBody: `a${i + k}`,
+            MessageGroupId: 'a',
+          })),
+        }),
+      );
+    }
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: 'b0', MessageGroupId: 'b' }),
+    );
+    const a = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => `a${from + k}`);
+    const done = async (batch: { ReceiptHandle?: string }[]) => {
+      for (const message of batch) {
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    };
+
+    const first = await receive(url);
+    // Group a is in flight: only b, behind its 25 messages, may go.
+    const whileAInFlight = await receive(url);
+    await done(first);
+    const second = await receive(url);
+    await done(second);
+    const third = await receive(url);
+
+    expect(first.map((m) => m.Body)).toEqual(a(0, 10));
+    expect(whileAInFlight.map((m) => m.Body)).toEqual(['b0']);
+    expect(second.map((m) => m.Body)).toEqual(a(10, 20));
+    expect(third.map((m) => m.Body)).toEqual(a(20, 25));
   });
 
   it('deduplicates the same content for five minutes, then takes it again', async () => {
@@ -306,5 +350,98 @@ describe('emulated DynamoDB (dynalite), through the endpoint', () => {
       throttled: 0,
       failed: 1,
     });
+  });
+
+  it('keeps every item in an index, whatever else shares its key there, and pages through them', async () => {
+    await stack.dynamodb.createTables(
+      [
+        {
+          TableName: 'fleet',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'id', AttributeType: 'S' },
+            { AttributeName: 'status', AttributeType: 'S' },
+            { AttributeName: 'due', AttributeType: 'S' },
+          ],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'ByDue',
+              KeySchema: [
+                { AttributeName: 'status', KeyType: 'HASH' },
+                { AttributeName: 'due', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
+            },
+          ],
+        },
+      ],
+      () => new Promise((resolve) => setTimeout(resolve, 5)),
+    );
+    // Pairs whose table keys dynalite 4.0.0 hashed alike, under one index key: it kept one of each.
+    const ids = [
+      'tenant958.example.com',
+      'tenant4348.example.com',
+      'tenant1551.example.com',
+      'tenant9506.example.com',
+      'other.example.com',
+    ];
+    for (const id of ids) {
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: 'fleet',
+          Item: {
+            id: { S: id },
+            status: { S: 'VERIFIED' },
+            due: { S: '2026-12-01T10:00:00.000Z' },
+            note: { S: id },
+            big: { S: 'x' },
+          },
+        }),
+      );
+    }
+    const query = async (status: string) => {
+      const found: NonNullable<QueryCommandOutput['Items']> = [];
+      let start: QueryCommandOutput['LastEvaluatedKey'];
+      do {
+        const page: QueryCommandOutput = await dynamodb.send(
+          new QueryCommand({
+            TableName: 'fleet',
+            IndexName: 'ByDue',
+            KeyConditionExpression: '#s = :s AND #d <= :d',
+            ExpressionAttributeNames: { '#s': 'status', '#d': 'due' },
+            ExpressionAttributeValues: {
+              ':s': { S: status },
+              ':d': { S: '2026-12-01T10:00:00.000Z' },
+            },
+            ScanIndexForward: false,
+            Limit: 2,
+            ExclusiveStartKey: start,
+          }),
+        );
+        found.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return found;
+    };
+
+    const verified = await query('VERIFIED');
+    // One item leaves the index when it changes status, the others stay.
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: 'fleet',
+        Key: { id: { S: 'tenant958.example.com' } },
+        UpdateExpression: 'SET #s = :s',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': { S: 'DEGRADED' } },
+      }),
+    );
+
+    expect(verified.map((item) => item.id?.S).sort()).toEqual([...ids].sort());
+    expect(verified[0]).not.toHaveProperty('big');
+    expect((await query('VERIFIED')).map((item) => item.id?.S).sort()).toEqual(
+      ids.filter((id) => id !== 'tenant958.example.com').sort(),
+    );
+    expect((await query('DEGRADED')).map((item) => item.id?.S)).toEqual(['tenant958.example.com']);
   });
 });

@@ -88,6 +88,9 @@ async function managedDomain(
     provider?: 'route53' | 'manual';
     autoRestart?: boolean;
     checkedAt?: Date;
+    /** When the drift watch is next due to look (the claim's instant, T0, by default). */
+    probeDueAt?: Date;
+    identityType?: RegistryItem['identity_type'];
   } = {},
 ): Promise<DkimDnsRecord[]> {
   const records = recordsOf(domain);
@@ -107,7 +110,7 @@ async function managedDomain(
   await putRegistryItem({
     identity: domain,
     kind: 'IDENTITY',
-    identity_type: 'DOMAIN',
+    identity_type: options.identityType ?? 'DOMAIN',
     status,
     dkim_status: 'SUCCESS',
     created_at: T0.toISOString(),
@@ -125,6 +128,8 @@ async function managedDomain(
     records_json: JSON.stringify(records),
     published_json: JSON.stringify(published),
     checked_at: (options.checkedAt ?? T0).toISOString(),
+    // Set by the claim of the run that ended as `status`: the drift watch's first look is due.
+    probe_due_at: (options.probeDueAt ?? T0).toISOString(),
     ...(options.autoRestart !== undefined && { auto_restart: options.autoRestart }),
     restart_request_json: JSON.stringify({
       EmailIdentity: domain,
@@ -236,6 +241,15 @@ describe('drift decisions', () => {
     expect(isProbeDue({ ...state, driftMisses: 1 }, minutes(slot + 1), 60)).toBe(true);
     expect(isProbeDue({ ...state, sesStatus: 'PENDING' }, minutes(slot + 1), 60)).toBe(true);
     expect(isProbeDue(state, minutes(121 + ((slot + 1) % 60)), 60)).toBe(true);
+    // Due in its minute and not probed since (that sweep ran out of time, or did not run).
+    const missed = { ...state, dueAt: minutes(slot).toISOString() };
+    expect(isProbeDue(missed, minutes(slot + 3), 60)).toBe(true);
+    expect(
+      isProbeDue({ ...missed, checkedAt: minutes(slot).toISOString() }, minutes(slot + 3), 60),
+    ).toBe(false);
+    expect(
+      isProbeDue({ ...missed, checkedAt: minutes(slot + 1).toISOString() }, minutes(slot + 3), 60),
+    ).toBe(false);
   });
 
   it.each([
@@ -427,6 +441,23 @@ describe('sweep with the drift watch', () => {
     expect(await registryItem(domain)).toMatchObject({ status: 'VERIFIED' });
   });
 
+  it('makes a probe the sweep had no time for at the next sweep, outside its minute', async () => {
+    const domain = 'deferred.example.com';
+    const slot = probeSlot(domain, 60);
+    await managedDomain(domain, { probeDueAt: minutes(slot) });
+    sesSays({ [domain]: 'SUCCESS' });
+    const deferred = await sweep(REGISTRY_TABLE, minutes(slot), { ...config, budgetMs: 0 });
+    expect(deferred.drift).toMatchObject({ watched: 1, probed: 0, deferred: 1 });
+
+    const next = await sweep(REGISTRY_TABLE, minutes(slot + 1), config);
+
+    expect(next.drift).toMatchObject({ watched: 1, probed: 1 });
+    expect(await registryItem(domain)).toMatchObject({
+      checked_at: minutes(slot + 1).toISOString(),
+      probe_due_at: minutes(slot + 60).toISOString(),
+    });
+  });
+
   it('starts a new run’s drift count afresh when a run claims a degraded identity', async () => {
     const domain = 'reclaimed.example.com';
     await managedDomain(domain);
@@ -470,6 +501,85 @@ describe('sweep with the drift watch', () => {
       status: 'PENDING',
       latest_run: { started_by: 'AUTO_RESTART', operation: 'CreateIdentity' },
     });
+  });
+
+  it('reads only the identities due in this minute of the cadence, then sets each one its next', async () => {
+    // Three healthy domains in three different minutes, as earlier sweeps left them.
+    const names = ['one', 'two', 'three', 'four', 'five', 'six'].map((n) => `${n}.example.com`);
+    const bySlot = new Map(names.map((name) => [probeSlot(name, 60), name]));
+    // The earliest minute first.
+    const chosen = [...bySlot]
+      .sort(([a], [b]) => a - b)
+      .slice(0, 3)
+      .map(([, name]) => name);
+    for (const domain of chosen) {
+      await managedDomain(domain, { probeDueAt: minutes(probeSlot(domain, 60)) });
+    }
+    sesSays(Object.fromEntries(chosen.map((domain) => [domain, 'SUCCESS'])));
+    const slot = probeSlot(chosen[0] as string, 60);
+
+    const report = await sweep(REGISTRY_TABLE, minutes(slot), config);
+
+    expect(report.drift).toMatchObject({ watched: 1, probed: 1 });
+    expect(await registryItem(chosen[0] as string)).toMatchObject({
+      checked_at: minutes(slot).toISOString(),
+      probe_due_at: minutes(slot + 60).toISOString(),
+    });
+    for (const domain of chosen.slice(1)) {
+      expect(await registryItem(domain)).toMatchObject({
+        checked_at: T0.toISOString(),
+        probe_due_at: minutes(probeSlot(domain, 60)).toISOString(),
+      });
+    }
+  });
+
+  it("looks first after a run's end in the identity's own minute, not at once", async () => {
+    const domain = 'fresh.example.com';
+    // Just verified: due since its run's claim.
+    await managedDomain(domain);
+    sesSays({ [domain]: 'SUCCESS' });
+    const slot = probeSlot(domain, 60);
+    const asked = dns.questions.length;
+
+    const before = await sweep(REGISTRY_TABLE, minutes(slot === 59 ? 0 : slot + 1), config);
+
+    expect(before.drift).toMatchObject({ watched: 1, probed: 0 });
+    expect(dns.questions.length).toBe(asked);
+    const due = (await registryItem(domain))?.probe_due_at as string;
+    expect(probeSlot(domain, 60)).toBe(Math.floor(Date.parse(due) / 60_000) % 60);
+    // Not read again before then; probed then.
+    const between = await sweep(REGISTRY_TABLE, new Date(Date.parse(due) - 60_000), config);
+    expect(between.drift).toMatchObject({ watched: 0, probed: 0 });
+    const then = await sweep(REGISTRY_TABLE, new Date(due), config);
+    expect(then.drift).toMatchObject({ watched: 1, probed: 1 });
+  });
+
+  it('degrades at once a verified identity SES stops listing SUCCESS, outside its minute', async () => {
+    const domain = 'notdue.example.com';
+    const slot = probeSlot(domain, 60);
+    await managedDomain(domain, { probeDueAt: minutes(slot + 60) });
+    sesSays({ [domain]: 'TEMPORARY_FAILURE' });
+
+    const report = await sweep(REGISTRY_TABLE, minutes(slot + 7), config);
+
+    expect(report.drift).toMatchObject({ watched: 1, probed: 1, degraded: 1 });
+    expect(await registryItem(domain)).toMatchObject({
+      status: 'DEGRADED',
+      // Degraded: looked at again at the next sweep.
+      probe_due_at: minutes(slot + 7).toISOString(),
+    });
+  });
+
+  it('takes a failed address out of the watch: it never restarts by itself', async () => {
+    const address = 'person@example.com';
+    await managedDomain(address, { status: 'FAILED', identityType: 'EMAIL_ADDRESS' });
+    sesSays({ [address]: 'FAILED' });
+
+    const report = await sweep(REGISTRY_TABLE, minutes(probeSlot(address, 60)), config);
+
+    expect(report.drift).toMatchObject({ watched: 0, probed: 0 });
+    expect((await registryItem(address))?.probe_due_at).toBeUndefined();
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('leaves a FAILED domain alone when its records are still wrong, or AutoRestart is false', async () => {

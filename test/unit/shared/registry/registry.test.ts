@@ -250,6 +250,81 @@ describe('task tokens in the registry', () => {
 
     expect(await registryItem(identity)).toBeUndefined();
   });
+
+  it('lists as waiting only the runs that hold a token, for as long as they hold it', async () => {
+    const inLine = `line-${identity}`;
+    await registry.claimIdentity(REGISTRY_TABLE, inLine, 'DOMAIN', run('run-line'), NOW);
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await registry.storeTaskToken(REGISTRY_TABLE, identity, 'run-a', 'token-a', NOW);
+    const waiting = async () => {
+      const found: string[] = [];
+      for await (const item of registry.waitingRuns(REGISTRY_TABLE)) {
+        if (item.identity === identity || item.identity === inLine) {
+          found.push(`${item.identity} ${item.task_token}`);
+        }
+      }
+      return found;
+    };
+
+    expect(await waiting()).toEqual([`${identity} token-a`]);
+    const token = await registry.takeTaskToken(REGISTRY_TABLE, identity);
+    expect(await waiting()).toEqual([]);
+    await registry.restoreTaskToken(REGISTRY_TABLE, identity, token ?? '');
+    expect(await waiting()).toEqual([`${identity} token-a`]);
+    await endRun('run-a');
+    expect(await waiting()).toEqual([]);
+  });
+});
+
+describe('the drift watch in the registry', () => {
+  const dueNow = async (status: 'VERIFIED' | 'PENDING', at: Date) => {
+    const found: string[] = [];
+    for await (const item of registry.dueForProbe(REGISTRY_TABLE, status, at)) {
+      found.push(item.identity);
+    }
+    return found.includes(identity);
+  };
+
+  it("puts an identity in the watch when its run ends, due from the run's claim", async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    expect(await dueNow('VERIFIED', NOW)).toBe(false);
+
+    await endRun('run-a');
+
+    expect(await dueNow('VERIFIED', new Date(NOW.getTime() - 1))).toBe(false);
+    expect(await dueNow('VERIFIED', NOW)).toBe(true);
+  });
+
+  it('moves the next look, or takes the identity out of the watch, only while no run holds it', async () => {
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-a'), NOW);
+    await endRun('run-a');
+    const later = new Date(NOW.getTime() + 3_600_000);
+
+    expect(
+      await registry.scheduleProbe(REGISTRY_TABLE, identity, 'VERIFIED', later.toISOString()),
+    ).toBe(true);
+    expect(await dueNow('VERIFIED', NOW)).toBe(false);
+    expect(await dueNow('VERIFIED', later)).toBe(true);
+    expect(await registry.scheduleProbe(REGISTRY_TABLE, identity, 'FAILED', null)).toBe(false);
+    expect(await registry.scheduleProbe(REGISTRY_TABLE, identity, 'VERIFIED', null)).toBe(true);
+    expect(await dueNow('VERIFIED', later)).toBe(false);
+
+    await registry.claimIdentity(REGISTRY_TABLE, identity, 'DOMAIN', run('run-b'), later);
+    expect(
+      await registry.scheduleProbe(REGISTRY_TABLE, identity, 'PENDING', later.toISOString()),
+    ).toBe(false);
+  });
+
+  it('reads the items of many identities, a hundred a request, leaving out the unknown', async () => {
+    const names = Array.from({ length: 130 }, (_, i) => `batch${i}-${identity}`);
+    for (const name of names.slice(0, 120)) {
+      await registry.claimIdentity(REGISTRY_TABLE, name, 'DOMAIN', run(`run-${name}`), NOW);
+    }
+
+    const items = await registry.identityItems(REGISTRY_TABLE, names);
+
+    expect(items.map((item) => item.identity).sort()).toEqual(names.slice(0, 120).sort());
+  });
 });
 
 describe('recordCheck', () => {
