@@ -438,6 +438,8 @@ export interface BundleVariant {
   eagerPackages?: readonly string[];
   /** Load the built-ins of BUILTINS_ON_FIRST_USE at cold start, as others are. */
   eagerBuiltins?: boolean;
+  /** Leave out the formatter of stack traces (stackTracesMappedFirst), as bundles were before. */
+  unmappedStackTraces?: boolean;
   plugins?: Plugin[];
 }
 
@@ -458,7 +460,9 @@ export async function bundleInto(
     sourcesContent: variant.sourcesContent ?? false,
     plugins: [
       ...(options.plugins ?? []).filter(
-        (plugin) => variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use',
+        (plugin) =>
+          (variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use') &&
+          (variant.unmappedStackTraces !== true || plugin !== stackTracesMappedFirst),
       ),
       ...(variant.plugins ?? []),
       loadedOnFirstCall(onFirstCall, variant.eagerPackages),
