@@ -8,8 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * `--enable-source-maps` makes Node read and decode the map of every file it loads, at every
  * cold start, for traces most cold starts never print. Here a frame is mapped when its error's
  * `stack` is first read: the map beside the frame's file (`index.mjs.map` beside `index.mjs`) is
- * read and parsed then, once per file. scripts/build.ts puts this first in every Lambda bundle;
- * the TypeScript sources never import it, so tests of them see V8's own traces.
+ * read and parsed then, once per file. scripts/build.ts puts map-stack-traces.ts, which installs
+ * it, first in every Lambda bundle; the TypeScript sources never import either, so tests of them
+ * see V8's own traces.
  */
 
 /** A file's parsed map, or null when it has none (or none that parses): looked up once each. */
