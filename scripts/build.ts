@@ -215,9 +215,10 @@ async function writeLoadedOnFirstCall(used: Iterable<string>, outdir: string): P
 }
 
 /**
- * zod's locales reduced to English, the one our messages are in. `import { z } from 'zod'` (or
- * `z.locales`) keeps every locale in a bundle, 258 KB, where `import * as z` lets esbuild drop
- * them; with this a schema module may import zod either way.
+ * zod's locales reduced to English, the one our messages are in. The schemas import zod/mini as a
+ * namespace (`import * as z from 'zod/mini'`), which lets esbuild drop the locales: 21 KB of zod
+ * in a bundle. `import { z } from 'zod/mini'` (or `z.locales`) would keep every locale, 417 KB,
+ * and 162 KB with this; it stays as a guard.
  */
 export const zodInEnglishOnly: Plugin = {
   name: 'zod-in-english-only',

@@ -3,7 +3,7 @@ import { probeRecords } from '#shared/dns/probe.js';
 import { HttpError } from '#shared/http/errors.js';
 import type { IdentityStatus } from '#shared/registry/items.js';
 import { getIdentityItem, recordProbe } from '#shared/registry/registry.js';
-import { normaliseEmailIdentity } from '#shared/request/index.js';
+import { normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { wake } from '#shared/runs/wake-run.js';
 import { clock } from '#shared/runtime/clock.js';
 import { ValidationError } from '#shared/workflow/errors.js';

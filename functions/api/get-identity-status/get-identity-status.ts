@@ -4,7 +4,7 @@ import { type Readiness, type RunReadiness, withReplicas } from '#shared/readine
 import type { IdentityStatus as IdentityStatusName } from '#shared/registry/items.js';
 import { getIdentityItem } from '#shared/registry/registry.js';
 import { type LatestRun, latestRunOf } from '#shared/registry/views.js';
-import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/index.js';
+import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { clock } from '#shared/runtime/clock.js';
 import { getEmailIdentity } from '#shared/ses/email-identity.js';
 import type { SesIdentity, SesVerificationInfo } from '#shared/ses/identity-view.js';

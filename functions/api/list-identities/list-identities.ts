@@ -1,7 +1,7 @@
 import { IDENTITY_STATUSES, type IdentityStatus } from '#shared/registry/items.js';
 import { InvalidPageTokenError, listIdentities } from '#shared/registry/registry.js';
 import { type LatestRun, latestRunOf } from '#shared/registry/views.js';
-import { quoted } from '#shared/request/index.js';
+import { quoted } from '#shared/request/quote.js';
 import { type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 
 export const DEFAULT_LIMIT = 25;

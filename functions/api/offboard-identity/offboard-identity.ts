@@ -8,12 +8,8 @@ import { keySecretArnOf } from '#shared/dkim/key-secret.js';
 import { HttpError } from '#shared/http/errors.js';
 import type { RegistryItem } from '#shared/registry/items.js';
 import { endStoppedRun, getIdentityItem } from '#shared/registry/registry.js';
-import {
-  type DeleteIdentityRequest,
-  deleteFingerprint,
-  identityTypeOf,
-  normaliseEmailIdentity,
-} from '#shared/request/index.js';
+import { type DeleteIdentityRequest, deleteFingerprint } from '#shared/request/delete-request.js';
+import { identityTypeOf, normaliseEmailIdentity } from '#shared/request/identity-name.js';
 import { type RunHandle, type RunStoreConfig, startRun } from '#shared/runs/start-run.js';
 import { clock } from '#shared/runtime/clock.js';
 import { logger } from '#shared/runtime/observability.js';

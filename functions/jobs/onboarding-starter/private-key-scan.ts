@@ -1,5 +1,5 @@
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
-import { fieldPath } from '#shared/request/index.js';
+import { fieldPath } from '#shared/request/issues.js';
 
 /** Field names that say "a private key" in any case or spelling: privateKey, domain_signing_private_key... */
 const KEY_FIELD = /private[\W_]*key/i;

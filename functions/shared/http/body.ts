@@ -1,5 +1,6 @@
 import { type JSONPath, printParseErrorCode, visit } from 'jsonc-parser';
-import { capFieldIssues, describeCharacter, fieldPath, quoted } from '#shared/request/index.js';
+import { capFieldIssues, fieldPath } from '#shared/request/issues.js';
+import { describeCharacter, quoted } from '#shared/request/quote.js';
 import type { FieldIssue } from '#shared/workflow/errors.js';
 import { HttpError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type FieldIssue, ValidationError } from '#shared/workflow/errors.js';
 import type { DkimKeyLength } from '#shared/workflow/types.js';
 import { identityTypeOf } from './identity-name.js';
@@ -50,78 +50,80 @@ function dkimChangeSchema(keyDelivery: KeyDelivery) {
     .strictObject(
       {
         // Optional: SigningAttributesOrigin alone marks a change (an onboarding event's detail).
-        Operation: z
-          .literal('ChangeDkimSigning', { error: () => 'must be ChangeDkimSigning' })
-          .optional()
-          .transform(() => 'ChangeDkimSigning' as const),
+        Operation: z.pipe(
+          z.optional(z.literal('ChangeDkimSigning', { error: () => 'must be ChangeDkimSigning' })),
+          z.transform(() => 'ChangeDkimSigning' as const),
+        ),
         EmailIdentity: emailIdentitySchema(),
         SigningAttributesOrigin: z.enum(ORIGINS, {
           error: (issue) =>
             issue.input === undefined ? 'is required' : 'must be AWS_SES or EXTERNAL',
         }),
-        SigningAttributes: signingAttributes.optional(),
-        Dns: dnsSchema.optional(),
+        SigningAttributes: z.optional(signingAttributes),
+        Dns: z.optional(dnsSchema),
       },
       typeError('a JSON object'),
     )
-    .superRefine(
-      (request, ctx) => {
-        const issue = (path: PropertyKey[], message: string) =>
-          ctx.addIssue({ code: 'custom', path, message });
-        if (typeof request.EmailIdentity === 'string' && request.EmailIdentity !== '') {
-          if (identityTypeOf(request.EmailIdentity) !== 'DOMAIN') {
-            issue(
-              ['EmailIdentity'],
-              'must be a domain: DKIM signing applies to domain identities only',
-            );
-          }
-        }
-        const attributes = (request.SigningAttributes ?? {}) as Record<string, unknown>;
-        const dkim = dkimNamePlanOf(request.SigningAttributesOrigin, attributes);
-        if (isValidDomain(request.EmailIdentity) && dkim !== null) {
-          for (const message of recordNameProblems({ domain: request.EmailIdentity, dkim })) {
-            issue(['EmailIdentity'], message);
-          }
-        }
-        const keys = KEY_FIELDS.filter((field) => attributes[field] !== undefined);
-        if (keyDelivery === 'secret' && attributes.DomainSigningPrivateKey !== undefined) {
-          issue(
-            ['SigningAttributes', 'DomainSigningPrivateKey'],
-            'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
-          );
-        }
-        if (request.SigningAttributesOrigin === 'AWS_SES') {
-          for (const field of ['DomainSigningSelector', ...KEY_FIELDS]) {
-            if (attributes[field] !== undefined) {
+    .check(
+      z.superRefine(
+        (request, ctx) => {
+          const issue = (path: PropertyKey[], message: string) =>
+            ctx.addIssue({ code: 'custom', path, message });
+          if (typeof request.EmailIdentity === 'string' && request.EmailIdentity !== '') {
+            if (identityTypeOf(request.EmailIdentity) !== 'DOMAIN') {
               issue(
-                ['SigningAttributes', field],
-                'is for BYODKIM (EXTERNAL); Easy DKIM (AWS_SES) takes only NextSigningKeyLength',
+                ['EmailIdentity'],
+                'must be a domain: DKIM signing applies to domain identities only',
               );
             }
           }
-        }
-        if (request.SigningAttributesOrigin === 'EXTERNAL') {
-          if (attributes.NextSigningKeyLength !== undefined) {
+          const attributes = (request.SigningAttributes ?? {}) as Record<string, unknown>;
+          const dkim = dkimNamePlanOf(request.SigningAttributesOrigin, attributes);
+          if (isValidDomain(request.EmailIdentity) && dkim !== null) {
+            for (const message of recordNameProblems({ domain: request.EmailIdentity, dkim })) {
+              issue(['EmailIdentity'], message);
+            }
+          }
+          const keys = KEY_FIELDS.filter((field) => attributes[field] !== undefined);
+          if (keyDelivery === 'secret' && attributes.DomainSigningPrivateKey !== undefined) {
             issue(
-              ['SigningAttributes', 'NextSigningKeyLength'],
-              'is for Easy DKIM (AWS_SES); with EXTERNAL the key you give sets the length',
+              ['SigningAttributes', 'DomainSigningPrivateKey'],
+              'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
             );
           }
-          const choice =
-            keyDelivery === 'inline'
-              ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
-              : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
-          if (keys.length === 0) {
-            issue(['SigningAttributes'], `needs a key for BYODKIM: give one of ${choice}`);
-          } else if (keys.length > 1) {
-            issue(
-              ['SigningAttributes'],
-              `gives ${keys.join(' and ')}; give exactly one of ${choice}`,
-            );
+          if (request.SigningAttributesOrigin === 'AWS_SES') {
+            for (const field of ['DomainSigningSelector', ...KEY_FIELDS]) {
+              if (attributes[field] !== undefined) {
+                issue(
+                  ['SigningAttributes', field],
+                  'is for BYODKIM (EXTERNAL); Easy DKIM (AWS_SES) takes only NextSigningKeyLength',
+                );
+              }
+            }
           }
-        }
-      },
-      { when: isObject },
+          if (request.SigningAttributesOrigin === 'EXTERNAL') {
+            if (attributes.NextSigningKeyLength !== undefined) {
+              issue(
+                ['SigningAttributes', 'NextSigningKeyLength'],
+                'is for Easy DKIM (AWS_SES); with EXTERNAL the key you give sets the length',
+              );
+            }
+            const choice =
+              keyDelivery === 'inline'
+                ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
+                : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+            if (keys.length === 0) {
+              issue(['SigningAttributes'], `needs a key for BYODKIM: give one of ${choice}`);
+            } else if (keys.length > 1) {
+              issue(
+                ['SigningAttributes'],
+                `gives ${keys.join(' and ')}; give exactly one of ${choice}`,
+              );
+            }
+          }
+        },
+        { when: isObject },
+      ),
     );
 }
 

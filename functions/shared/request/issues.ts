@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { FieldIssue } from '#shared/workflow/errors.js';
 import { formatCount, quoted } from './quote.js';
 

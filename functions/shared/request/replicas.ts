@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { homeRegion, isDeedRegion, MAX_REPLICAS } from '#shared/ses/replicas.js';
 import { identityTypeOf } from './identity-name.js';
 import { quoted } from './quote.js';
@@ -52,29 +52,31 @@ export const replicasSchema = z
         issue.input === undefined ? 'is required' : 'must be an array of Region codes',
     },
   )
-  .superRefine((regions, ctx) => {
-    if (regions.length > MAX_REPLICAS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `has ${regions.length} Regions; at most ${MAX_REPLICAS} (every other SES Region)`,
-      });
-    }
-    const firstIndex = new Map<string, number>();
-    regions.forEach((region, index) => {
-      for (const message of regionProblems(region)) {
-        ctx.addIssue({ code: 'custom', path: [index], message });
-      }
-      const first = firstIndex.get(region);
-      if (first === undefined) firstIndex.set(region, index);
-      else {
+  .check(
+    z.superRefine((regions, ctx) => {
+      if (regions.length > MAX_REPLICAS) {
         ctx.addIssue({
           code: 'custom',
-          path: [index],
-          message: `repeats Replicas[${first}]; each Region gets one replica`,
+          message: `has ${regions.length} Regions; at most ${MAX_REPLICAS} (every other SES Region)`,
         });
       }
-    });
-  });
+      const firstIndex = new Map<string, number>();
+      regions.forEach((region, index) => {
+        for (const message of regionProblems(region)) {
+          ctx.addIssue({ code: 'custom', path: [index], message });
+        }
+        const first = firstIndex.get(region);
+        if (first === undefined) firstIndex.set(region, index);
+        else {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index],
+            message: `repeats Replicas[${first}]; each Region gets one replica`,
+          });
+        }
+      });
+    }),
+  );
 
 /**
  * What `Replicas` requires of the rest of the request: DEED replicates a domain's Easy DKIM, so

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { inspectPrivateKey } from '#shared/dkim/keys.js';
 import { deedOriginOf, homeRegion, parentRegionOf } from '#shared/ses/replicas.js';
 import { ValidationError } from '#shared/workflow/errors.js';
@@ -84,12 +84,15 @@ function sesTagLength(text: string): number {
 
 /** The identity, validated and normalised; any problem is reported at `EmailIdentity`'s path. */
 export function emailIdentitySchema() {
-  return z.string(typeError('a string')).transform((raw, ctx) => {
-    const { value, problems } = normaliseEmailIdentity(raw);
-    if (problems.length === 0) return value;
-    for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
-    return z.NEVER;
-  });
+  return z.pipe(
+    z.string(typeError('a string')),
+    z.transform((raw: string, ctx) => {
+      const { value, problems } = normaliseEmailIdentity(raw);
+      if (problems.length === 0) return value;
+      for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
+      return z.NEVER;
+    }),
+  );
 }
 
 /**
@@ -102,9 +105,11 @@ export function isValidDomain(identity: unknown): identity is string {
 
 /** A string checked by a function returning its problems; zod's own messages are too generic. */
 export function checkedString(problems: (value: string) => string[]) {
-  return z.string(typeError('a string')).superRefine((value, ctx) => {
-    for (const message of problems(value)) ctx.addIssue({ code: 'custom', message });
-  });
+  return z.string(typeError('a string')).check(
+    z.superRefine((value, ctx) => {
+      for (const message of problems(value)) ctx.addIssue({ code: 'custom', message });
+    }),
+  );
 }
 
 export function keyLength() {
@@ -139,9 +144,10 @@ const tagSchema = z.strictObject(
   {
     Key: checkedString((value) => tagTextProblems(value, MAX_TAG_KEY, 1)),
     // SES stores a missing value as the empty string; normalising here keeps requests comparable.
-    Value: checkedString((value) => tagTextProblems(value, MAX_TAG_VALUE, 0))
-      .optional()
-      .transform((value) => value ?? ''),
+    Value: z.pipe(
+      z.optional(checkedString((value) => tagTextProblems(value, MAX_TAG_VALUE, 0))),
+      z.transform((value: string | undefined) => value ?? ''),
+    ),
   },
   typeError('an object with Key and Value'),
 );
@@ -150,32 +156,34 @@ const isArray = (payload: { value: unknown }) => Array.isArray(payload.value);
 export const isObject = (payload: { value: unknown }) =>
   typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
 
-const tagsSchema = z.array(tagSchema, typeError('an array of tags')).superRefine(
-  (tags, ctx) => {
-    if (tags.length > MAX_TAGS) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `has ${tags.length} tags; an identity has at most ${MAX_TAGS}`,
-      });
-    }
-    // Runs even when some tags are malformed, so that every problem is reported at once.
-    const firstIndexOfKey = new Map<string, number>();
-    tags.forEach((tag: unknown, index) => {
-      const key = (tag as { Key?: unknown } | null)?.Key;
-      if (typeof key !== 'string') return;
-      const first = firstIndexOfKey.get(key);
-      if (first === undefined) {
-        firstIndexOfKey.set(key, index);
-      } else {
+const tagsSchema = z.array(tagSchema, typeError('an array of tags')).check(
+  z.superRefine(
+    (tags, ctx) => {
+      if (tags.length > MAX_TAGS) {
         ctx.addIssue({
           code: 'custom',
-          path: [index, 'Key'],
-          message: `repeats the key of Tags[${first}]; tag keys must be unique`,
+          message: `has ${tags.length} tags; an identity has at most ${MAX_TAGS}`,
         });
       }
-    });
-  },
-  { when: isArray },
+      // Runs even when some tags are malformed, so that every problem is reported at once.
+      const firstIndexOfKey = new Map<string, number>();
+      tags.forEach((tag: unknown, index) => {
+        const key = (tag as { Key?: unknown } | null)?.Key;
+        if (typeof key !== 'string') return;
+        const first = firstIndexOfKey.get(key);
+        if (first === undefined) {
+          firstIndexOfKey.set(key, index);
+        } else {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'Key'],
+            message: `repeats the key of Tags[${first}]; tag keys must be unique`,
+          });
+        }
+      });
+    },
+    { when: isArray },
+  ),
 );
 
 /** True for a selector SES accepts: one DNS label of letters, digits and inner hyphens. */
@@ -230,16 +238,15 @@ const SUPPLIERS: Supplier[] = [
 export function signingAttributesObject(keyDelivery: KeyDelivery) {
   return z.strictObject(
     {
-      DomainSigningSelector: selectorSchema.optional(),
-      DomainSigningPrivateKey: (keyDelivery === 'inline'
-        ? inlineKeySchema
-        : forbiddenKeySchema
-      ).optional(),
-      DomainSigningPrivateKeySecretArn: secretArnSchema.optional(),
-      GenerateDomainSigningKey: z
-        .strictObject({ KeyLength: keyLength().optional() }, typeError('an object'))
-        .optional(),
-      NextSigningKeyLength: keyLength().optional(),
+      DomainSigningSelector: z.optional(selectorSchema),
+      DomainSigningPrivateKey: z.optional(
+        keyDelivery === 'inline' ? inlineKeySchema : forbiddenKeySchema,
+      ),
+      DomainSigningPrivateKeySecretArn: z.optional(secretArnSchema),
+      GenerateDomainSigningKey: z.optional(
+        z.strictObject({ KeyLength: z.optional(keyLength()) }, typeError('an object')),
+      ),
+      NextSigningKeyLength: z.optional(keyLength()),
     },
     typeError('an object'),
   );
@@ -266,113 +273,122 @@ export const replicaOriginSchema = checkedString((value) => {
 });
 
 function dkimSigningAttributesSchema(keyDelivery: KeyDelivery) {
-  return signingAttributesObject(keyDelivery)
-    .extend({ DomainSigningAttributesOrigin: replicaOriginSchema.optional() })
-    .superRefine(
-      (attributes, ctx) => {
-        const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
-        if (present('DomainSigningAttributesOrigin')) {
-          const others = [
-            'DomainSigningSelector' as const,
-            ...SUPPLIERS,
-            'NextSigningKeyLength' as const,
-          ].filter(present);
-          if (others.length > 0) {
+  return z
+    .extend(signingAttributesObject(keyDelivery), {
+      DomainSigningAttributesOrigin: z.optional(replicaOriginSchema),
+    })
+    .check(
+      z.superRefine(
+        (attributes, ctx) => {
+          const present = (field: keyof typeof attributes) => attributes[field] !== undefined;
+          if (present('DomainSigningAttributesOrigin')) {
+            const others = [
+              'DomainSigningSelector' as const,
+              ...SUPPLIERS,
+              'NextSigningKeyLength' as const,
+            ].filter(present);
+            if (others.length > 0) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['DomainSigningAttributesOrigin'],
+                message: `cannot be combined with ${others.join(' or ')}: a replica signs with its parent identity's Easy DKIM keys, so it takes no key or key length of its own`,
+              });
+            }
+            return;
+          }
+          const suppliers = SUPPLIERS.filter(present);
+          const supplierChoice =
+            keyDelivery === 'inline'
+              ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
+              : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
+
+          if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
             ctx.addIssue({
               code: 'custom',
-              path: ['DomainSigningAttributesOrigin'],
-              message: `cannot be combined with ${others.join(' or ')}: a replica signs with its parent identity's Easy DKIM keys, so it takes no key or key length of its own`,
+              path: ['DomainSigningPrivateKey'],
+              message:
+                'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
             });
           }
-          return;
-        }
-        const suppliers = SUPPLIERS.filter(present);
-        const supplierChoice =
-          keyDelivery === 'inline'
-            ? 'DomainSigningPrivateKey, DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey'
-            : 'DomainSigningPrivateKeySecretArn or GenerateDomainSigningKey';
-
-        if (keyDelivery === 'secret' && present('DomainSigningPrivateKey')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningPrivateKey'],
-            message:
-              'is not accepted here, where it would be stored in the clear: put the base64 key in a Secrets Manager secret and pass DomainSigningPrivateKeySecretArn',
-          });
-        }
-        if (suppliers.length > 1) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
-          });
-        }
-        if (suppliers.length > 0 && !present('DomainSigningSelector')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningSelector'],
-            message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
-          });
-        }
-        if (suppliers.length === 0 && present('DomainSigningSelector')) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DomainSigningSelector'],
-            message: `needs a key: add ${supplierChoice}`,
-          });
-        }
-        if (
-          present('NextSigningKeyLength') &&
-          (suppliers.length > 0 || present('DomainSigningSelector'))
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['NextSigningKeyLength'],
-            message:
-              'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
-          });
-        }
-        if (Object.keys(attributes).length === 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message:
-              'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or DomainSigningAttributesOrigin for a DEED replica, or leave it out',
-          });
-        }
-      },
-      { when: isObject },
+          if (suppliers.length > 1) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `gives ${suppliers.join(' and ')}; give exactly one of ${supplierChoice}`,
+            });
+          }
+          if (suppliers.length > 0 && !present('DomainSigningSelector')) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DomainSigningSelector'],
+              message: `is required with ${suppliers.join(' and ')} (BYODKIM needs a selector and a key)`,
+            });
+          }
+          if (suppliers.length === 0 && present('DomainSigningSelector')) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DomainSigningSelector'],
+              message: `needs a key: add ${supplierChoice}`,
+            });
+          }
+          if (
+            present('NextSigningKeyLength') &&
+            (suppliers.length > 0 || present('DomainSigningSelector'))
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['NextSigningKeyLength'],
+              message:
+                'is for Easy DKIM and cannot be combined with BYODKIM fields (DomainSigningSelector and a key)',
+            });
+          }
+          if (Object.keys(attributes).length === 0) {
+            ctx.addIssue({
+              code: 'custom',
+              message:
+                'is empty: give NextSigningKeyLength for Easy DKIM, or DomainSigningSelector and a key for BYODKIM, or DomainSigningAttributesOrigin for a DEED replica, or leave it out',
+            });
+          }
+        },
+        { when: isObject },
+      ),
     );
 }
 
 export const dnsSchema = z
   .strictObject(
     {
-      Provider: z
-        .enum(['route53', 'manual'], {
+      Provider: z.optional(
+        z.enum(['route53', 'manual'], {
           error: (issue) =>
             issue.input === undefined ? 'is required' : 'must be route53 or manual',
-        })
-        .optional(),
-      HostedZoneId: checkedString((value) =>
-        HOSTED_ZONE_ID.test(value.replace(/^\/hostedzone\//, ''))
-          ? []
-          : ['must be a Route 53 hosted zone ID (like Z0123456789ABCDEFGHIJ)'],
-      )
-        .transform((value) => value.replace(/^\/hostedzone\//, ''))
-        .optional(),
+        }),
+      ),
+      HostedZoneId: z.optional(
+        z.pipe(
+          checkedString((value) =>
+            HOSTED_ZONE_ID.test(value.replace(/^\/hostedzone\//, ''))
+              ? []
+              : ['must be a Route 53 hosted zone ID (like Z0123456789ABCDEFGHIJ)'],
+          ),
+          z.transform((value: string) => value.replace(/^\/hostedzone\//, '')),
+        ),
+      ),
     },
     typeError('an object'),
   )
-  .superRefine(
-    (dns, ctx) => {
-      if (dns.Provider === 'manual' && dns.HostedZoneId !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['HostedZoneId'],
-          message: 'names a Route 53 zone, but Provider is manual: leave one of them out',
-        });
-      }
-    },
-    { when: isObject },
+  .check(
+    z.superRefine(
+      (dns, ctx) => {
+        if (dns.Provider === 'manual' && dns.HostedZoneId !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['HostedZoneId'],
+            message: 'names a Route 53 zone, but Provider is manual: leave one of them out',
+          });
+        }
+      },
+      { when: isObject },
+    ),
   );
 
 // SES's TenantName: up to 64 letters, digits, hyphens and underscores (CreateTenant, API reference).
@@ -386,20 +402,24 @@ const DMARC_MAILTO = /^mailto:[^@\s,;!]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}(![0-9]+[
 /** `MailFrom`: SES's custom MAIL FROM domain; how it sits under the identity is checked below. */
 const mailFromSchema = z.strictObject(
   {
-    Domain: z.string(typeError('a string')).transform((raw, ctx) => {
-      const { value, problems } = checkDomain(raw);
-      for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
-      return problems.length === 0 ? value : z.NEVER;
-    }),
-    BehaviorOnMxFailure: z
-      .enum(MX_FAILURE_BEHAVIORS, {
+    Domain: z.pipe(
+      z.string(typeError('a string')),
+      z.transform((raw: string, ctx) => {
+        const { value, problems } = checkDomain(raw);
+        for (const message of problems) ctx.issues.push({ code: 'custom', message, input: raw });
+        return problems.length === 0 ? value : z.NEVER;
+      }),
+    ),
+    // SES's own default: mail goes out with amazonses.com's MAIL FROM while the MX is missing.
+    BehaviorOnMxFailure: z._default(
+      z.enum(MX_FAILURE_BEHAVIORS, {
         error: (issue) =>
           issue.input === undefined
             ? 'is required'
             : `must be one of ${MX_FAILURE_BEHAVIORS.join(', ')}`,
-      })
-      // SES's own default: mail goes out with amazonses.com's MAIL FROM while the MX is missing.
-      .default('USE_DEFAULT_VALUE'),
+      }),
+      'USE_DEFAULT_VALUE',
+    ),
   },
   typeError('an object with Domain and BehaviorOnMxFailure'),
 );
@@ -410,13 +430,15 @@ const dmarcSchema = z.strictObject(
       error: (issue) =>
         issue.input === undefined ? 'is required' : `must be one of ${DMARC_POLICIES.join(', ')}`,
     }),
-    Rua: checkedString((value) =>
-      value.split(',').every((uri) => DMARC_MAILTO.test(uri.trim()))
-        ? []
-        : [
-            'must be one or more mailto: URIs separated by commas (like mailto:dmarc@example.com), where aggregate reports go',
-          ],
-    ).optional(),
+    Rua: z.optional(
+      checkedString((value) =>
+        value.split(',').every((uri) => DMARC_MAILTO.test(uri.trim()))
+          ? []
+          : [
+              'must be one or more mailto: URIs separated by commas (like mailto:dmarc@example.com), where aggregate reports go',
+            ],
+      ),
+    ),
   },
   typeError('an object with Policy and, optionally, Rua'),
 );
@@ -477,61 +499,65 @@ function identityRequestSchema(keyDelivery: KeyDelivery) {
     .strictObject(
       {
         EmailIdentity: emailIdentitySchema(),
-        Tags: tagsSchema.optional(),
-        DkimSigningAttributes: dkimSigningAttributesSchema(keyDelivery).optional(),
-        ConfigurationSetName: checkedString((value) =>
-          CONFIGURATION_SET_NAME.test(value)
-            ? []
-            : ['must be 1 to 64 characters: letters, digits, _ and -'],
-        ).optional(),
-        Dns: dnsSchema.optional(),
-        Replicas: replicasSchema.optional(),
-        AutoRestart: z.boolean(typeError('true or false')).optional(),
-        MailFrom: mailFromSchema.optional(),
-        Dmarc: dmarcSchema.optional(),
-        Tenant: tenantSchema.optional(),
+        Tags: z.optional(tagsSchema),
+        DkimSigningAttributes: z.optional(dkimSigningAttributesSchema(keyDelivery)),
+        ConfigurationSetName: z.optional(
+          checkedString((value) =>
+            CONFIGURATION_SET_NAME.test(value)
+              ? []
+              : ['must be 1 to 64 characters: letters, digits, _ and -'],
+          ),
+        ),
+        Dns: z.optional(dnsSchema),
+        Replicas: z.optional(replicasSchema),
+        AutoRestart: z.optional(z.boolean(typeError('true or false'))),
+        MailFrom: z.optional(mailFromSchema),
+        Dmarc: z.optional(dmarcSchema),
+        Tenant: z.optional(tenantSchema),
       },
       typeError('a JSON object'),
     )
-    .superRefine(
-      (request, ctx) => {
-        // Runs on partly invalid requests too: read each field defensively.
-        const identity = request.EmailIdentity;
-        for (const issue of replicaProblems(request)) ctx.addIssue({ code: 'custom', ...issue });
-        if (
-          originOf(request.DkimSigningAttributes) !== undefined &&
-          Array.isArray(request.Replicas) &&
-          request.Replicas.length > 0
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DkimSigningAttributes', 'DomainSigningAttributesOrigin'],
-            message:
-              'cannot be combined with Replicas: this identity is itself a replica, and DEED replicates only a parent identity',
-          });
-        }
-        if (
-          typeof identity === 'string' &&
-          identityTypeOf(identity) === 'EMAIL_ADDRESS' &&
-          request.DkimSigningAttributes !== undefined
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['DkimSigningAttributes'],
-            message: 'applies only to a domain identity, and EmailIdentity is an email address',
-          });
-        }
-        for (const { path, message } of partProblems(request)) {
-          ctx.addIssue({ code: 'custom', path, message });
-        }
-        const dkim = dkimNamePlanOf(request.DkimSigningAttributes);
-        if (isValidDomain(identity) && dkim !== null) {
-          for (const message of recordNameProblems({ domain: identity, dkim })) {
-            ctx.addIssue({ code: 'custom', path: ['EmailIdentity'], message });
+    .check(
+      z.superRefine(
+        (request, ctx) => {
+          // Runs on partly invalid requests too: read each field defensively.
+          const identity = request.EmailIdentity;
+          for (const issue of replicaProblems(request)) ctx.addIssue({ code: 'custom', ...issue });
+          if (
+            originOf(request.DkimSigningAttributes) !== undefined &&
+            Array.isArray(request.Replicas) &&
+            request.Replicas.length > 0
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DkimSigningAttributes', 'DomainSigningAttributesOrigin'],
+              message:
+                'cannot be combined with Replicas: this identity is itself a replica, and DEED replicates only a parent identity',
+            });
           }
-        }
-      },
-      { when: isObject },
+          if (
+            typeof identity === 'string' &&
+            identityTypeOf(identity) === 'EMAIL_ADDRESS' &&
+            request.DkimSigningAttributes !== undefined
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['DkimSigningAttributes'],
+              message: 'applies only to a domain identity, and EmailIdentity is an email address',
+            });
+          }
+          for (const { path, message } of partProblems(request)) {
+            ctx.addIssue({ code: 'custom', path, message });
+          }
+          const dkim = dkimNamePlanOf(request.DkimSigningAttributes);
+          if (isValidDomain(identity) && dkim !== null) {
+            for (const message of recordNameProblems({ domain: identity, dkim })) {
+              ctx.addIssue({ code: 'custom', path: ['EmailIdentity'], message });
+            }
+          }
+        },
+        { when: isObject },
+      ),
     );
 }
 

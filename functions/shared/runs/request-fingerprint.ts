@@ -1,5 +1,5 @@
+import { identityTypeOf } from '#shared/request/identity-name.js';
 import type { DkimChangeRequest, IdentityRequest } from '#shared/request/index.js';
-import { identityTypeOf } from '#shared/request/index.js';
 import { canonicalJson, sha256Hex } from './execution-names.js';
 
 /** The key length SES (and our key generation) uses when a request names none. */

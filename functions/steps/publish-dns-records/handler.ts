@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { ManualDnsProvider } from '#shared/dns/manual-provider.js';
 import { lookupTxt } from '#shared/dns/probe.js';
 import { probeOptionsFromEnv } from '#shared/dns/probe-config.js';
@@ -23,25 +24,28 @@ const settings = {
 
 /** The part of CreateIdentity's output this step reads; the rest passes through untouched. */
 const createdIdentitySchema = z.looseObject({
-  identity: z.string().min(1),
+  identity: z.string().check(z.minLength(1)),
   identity_type: z.enum(['DOMAIN', 'EMAIL_ADDRESS']),
-  dkim: z
-    .looseObject({
+  dkim: z.nullable(
+    z.looseObject({
       origin: z.enum(['AWS_SES', 'EXTERNAL']),
       tokens: z.array(z.string()),
-      selector: z.string().nullable(),
-      public_key: z.string().nullable(),
-    })
-    .nullable(),
+      selector: z.nullable(z.string()),
+      public_key: z.nullable(z.string()),
+    }),
+  ),
   dns: z.object({
-    provider: z.enum(['route53', 'manual']).nullable(),
-    hosted_zone_id: z.string().nullable(),
+    provider: z.nullable(z.enum(['route53', 'manual'])),
+    hosted_zone_id: z.nullable(z.string()),
   }),
 });
 
+// zod/mini loads no locale; its English messages keep this step's errors as they were.
+const englishMessages = en().localeError;
+
 /** PublishDnsRecords: CreateIdentity's output in, the records and where they went out. */
 export const handler = lambdaHandler(async (event: CreatedIdentity) => {
-  const parsed = createdIdentitySchema.safeParse(event);
+  const parsed = createdIdentitySchema.safeParse(event, { error: englishMessages });
   if (!parsed.success) {
     throw new ValidationError(
       parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),

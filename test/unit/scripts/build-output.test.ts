@@ -185,3 +185,43 @@ console.log(JSON.stringify({ replaced: Error.prepareStackTrace !== nodes }));`,
     expect(seen).toEqual({ replaced });
   });
 });
+
+describe('the request schema in built Lambdas', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'built-lambdas-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** The source files and packages a function's bundle holds, as esbuild's metafile names them. */
+  async function bundledInputs(folder: string): Promise<string[]> {
+    const name = folder.split('/').pop() ?? folder;
+    const metafile = await bundleInto(join(folder, 'handler.ts'), join(root, name));
+    return Object.keys(metafile.inputs);
+  }
+
+  // Each validates no request body: they need the name check, not the schema and zod with it.
+  it.each([
+    'functions/api/check-identity',
+    'functions/api/get-identity-status',
+    'functions/api/list-identities',
+    'functions/api/offboard-identity',
+    'functions/jobs/sweeper',
+  ])(
+    'leaves zod and the request schema out of %s',
+    async (folder) => {
+      const inputs = await bundledInputs(folder);
+      expect(
+        inputs.filter((input) => /node_modules\/zod\/|request\/schema\.ts$/.test(input)),
+      ).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('bundles zod/mini, never zod classic, where a request is validated', async () => {
+    const inputs = await bundledInputs('functions/api/start-verification');
+    expect(inputs).toContain('functions/shared/request/schema.ts');
+    expect(inputs.some((input) => input.includes('node_modules/zod/v4/mini/'))).toBe(true);
+    expect(inputs.filter((input) => input.includes('node_modules/zod/v4/classic/'))).toEqual([]);
+  }, 120_000);
+});

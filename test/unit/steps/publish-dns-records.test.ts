@@ -181,4 +181,18 @@ describe('PublishDnsRecords handler', () => {
     const broken = { identity: 'example.com' } as unknown as CreatedIdentity;
     await expect(handler(broken, context)).rejects.toMatchObject({ name: 'ValidationError' });
   });
+
+  it("names each broken field of that event in zod's English messages", async () => {
+    const broken = { ...easy, identity: '', identity_type: 'X' } as unknown as CreatedIdentity;
+    await expect(handler(broken, context)).rejects.toMatchObject({
+      name: 'ValidationError',
+      details: [
+        { field: 'identity', message: 'Too small: expected string to have >=1 characters' },
+        {
+          field: 'identity_type',
+          message: 'Invalid option: expected one of "DOMAIN"|"EMAIL_ADDRESS"',
+        },
+      ],
+    });
+  });
 });
