@@ -13,11 +13,13 @@
  * Powertools' tracer and the X-Ray SDK are on, as with the template's active tracing; and each
  * function's variables from template.yaml.
  *
- * A second table prices the choices on the function that loads the most code: source maps of our
- * code only (as built), of all code, with the sources; `--enable-source-maps` or not; the X-Ray
- * tracer; tr46 and semver loaded at cold start rather than on first call (scripts/build.ts). A
- * third prices, on the function that makes no AWS call, what it was built with before: the X-Ray
- * tracer, and the built-ins that now load on first use; and `--enable-source-maps`.
+ * A second table prices the choices on the function that loads the most code, against the same
+ * bundle with no stack traces mapped: as shipped (mapped when a stack is formatted, by the
+ * bundle); `--enable-source-maps` instead, with maps of our code only (before), of all code, with
+ * the sources; the X-Ray tracer; tr46 and semver loaded at cold start rather than on first call
+ * (scripts/build.ts). A third prices, on the function that makes no AWS call, what it was built
+ * with before: `--enable-source-maps`, the X-Ray tracer, and the built-ins that now load on first
+ * use.
  *
  * Usage: `npx tsx scripts/bench-cold-start.ts [rounds]` (default 15). BENCH_NODE=/path/to/node
  * measures another binary; otherwise Node 22 comes from the npm registry (`node-<os>-<arch>`) into
@@ -447,26 +449,38 @@ export async function benchColdStart(rounds: number): Promise<void> {
   if (largest === undefined) throw new Error('No functions');
   const entry = join(largest.folder, 'handler.ts');
   const variantDir = (name: string) => join(CACHE, 'variants', name);
-  await bundleInto(entry, variantDir('whole-maps'), { mapDependencies: true });
+  // Node maps stack traces itself under --enable-source-maps; the formatter stays out of those.
+  await bundleInto(entry, variantDir('unmapped'), { unmappedStackTraces: true });
+  await bundleInto(entry, variantDir('whole-maps'), {
+    mapDependencies: true,
+    unmappedStackTraces: true,
+  });
   await bundleInto(entry, variantDir('with-sources'), {
     mapDependencies: true,
     sourcesContent: true,
+    unmappedStackTraces: true,
   });
   await bundleInto(entry, variantDir('without-tracer'), { plugins: [withoutTracer] });
   await bundleInto(entry, variantDir('tr46-in-bundle'), { eagerPackages: ['tr46'] });
   await bundleInto(entry, variantDir('semver-in-bundle'), { eagerPackages: ['semver'] });
   const variants = [
     {
-      id: 'variant:no-flag',
-      label: 'no --enable-source-maps: traces name bundle lines',
-      outdir: largest.outdir,
+      id: 'variant:unmapped',
+      label: 'stack traces not mapped: they name bundle lines',
+      outdir: variantDir('unmapped'),
       options: '',
     },
     {
       id: 'variant:shipped',
-      label: `as shipped: maps of our code only, ${nodeOptions || 'no NODE_OPTIONS'}`,
+      label: `as shipped: maps of our code only, read when a stack is formatted, ${nodeOptions || 'no NODE_OPTIONS'}`,
       outdir: largest.outdir,
       options: nodeOptions,
+    },
+    {
+      id: 'variant:flag',
+      label: 'maps of our code only, --enable-source-maps (before)',
+      outdir: variantDir('unmapped'),
+      options: '--enable-source-maps',
     },
     {
       id: 'variant:whole-maps',
@@ -511,21 +525,29 @@ export async function benchColdStart(rounds: number): Promise<void> {
     const bareEntry = join(unclient.folder, 'handler.ts');
     await bundleInto(bareEntry, variantDir('bare-eager-builtins'), { eagerBuiltins: true });
     await bundleInto(bareEntry, variantDir('bare-with-tracer'), { plugins: [withTracer] });
+    await bundleInto(bareEntry, variantDir('bare-unmapped'), { unmappedStackTraces: true });
     await bundleInto(bareEntry, variantDir('bare-before'), {
       eagerBuiltins: true,
       plugins: [withTracer],
+      unmappedStackTraces: true,
     });
     bareVariants.push(
       {
         id: 'bare-variant:shipped',
-        label: `as shipped: no tracer, ${nodeOptions || 'no NODE_OPTIONS'}`,
+        label: `as shipped: no tracer, stack traces mapped when formatted, ${nodeOptions || 'no NODE_OPTIONS'}`,
         outdir: unclient.outdir,
         options: nodeOptions,
       },
       {
-        id: 'bare-variant:no-flag',
-        label: 'as shipped, without --enable-source-maps',
-        outdir: unclient.outdir,
+        id: 'bare-variant:flag',
+        label: 'as shipped, but mapped by --enable-source-maps (before)',
+        outdir: variantDir('bare-unmapped'),
+        options: '--enable-source-maps',
+      },
+      {
+        id: 'bare-variant:unmapped',
+        label: 'as shipped, but stack traces not mapped at all',
+        outdir: variantDir('bare-unmapped'),
         options: '',
       },
       {
@@ -542,9 +564,9 @@ export async function benchColdStart(rounds: number): Promise<void> {
       },
       {
         id: 'bare-variant:before',
-        label: 'both: with the tracer, crypto and streams at cold start (before)',
+        label: 'all: the tracer, crypto and streams at cold start, --enable-source-maps (before)',
         outdir: variantDir('bare-before'),
-        options: nodeOptions,
+        options: '--enable-source-maps',
       },
     );
     for (const variant of bareVariants) {
@@ -629,18 +651,18 @@ export async function benchColdStart(rounds: number): Promise<void> {
     [
       'build and flags',
       'cold import',
-      '/ no flag',
+      '/ unmapped',
       '/ bare',
-      ...(hasCpu ? ['CPU / no flag', 'CPU / bare'] : []),
+      ...(hasCpu ? ['CPU / unmapped', 'CPU / bare'] : []),
     ],
     variants.map((variant) => [
       variant.label,
       ms(wallOf(variant.id)),
-      times(pairedRatio(wallOf(variant.id), wallOf('variant:no-flag'))),
+      times(pairedRatio(wallOf(variant.id), wallOf('variant:unmapped'))),
       times(pairedRatio(wallOf(variant.id), wallOf('bare'))),
       ...(hasCpu
         ? [
-            times(pairedRatio(cpuOf(variant.id), cpuOf('variant:no-flag'))),
+            times(pairedRatio(cpuOf(variant.id), cpuOf('variant:unmapped'))),
             times(pairedRatio(cpuOf(variant.id), cpuOf('bare'))),
           ]
         : []),

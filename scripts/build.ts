@@ -236,6 +236,36 @@ export const zodInEnglishOnly: Plugin = {
   },
 };
 
+/** The module whose side effect maps stack traces when they are formatted, in every Lambda. */
+export const STACK_TRACES_MODULE = resolve('functions/shared/runtime/map-stack-traces.ts');
+
+/**
+ * Each entry point becomes a module that imports STACK_TRACES_MODULE, then re-exports the
+ * handler module: ES modules evaluate in import order, so stack traces are mapped before any of
+ * the handler's modules run, and the code stays in index.mjs. (esbuild's `inject` would add it to
+ * every chunk that an import() loads too, and so put it in a chunk of its own, one more file read
+ * at cold start.) The TypeScript sources never import it: tests of them see V8's own traces.
+ */
+export const stackTracesMappedFirst: Plugin = {
+  name: 'stack-traces-mapped-first',
+  setup(build) {
+    const namespace = 'lambda-entry';
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'entry-point'
+        ? { path: resolve(args.resolveDir, args.path), namespace }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace }, (args) => ({
+      contents: [
+        `import ${JSON.stringify(STACK_TRACES_MODULE)};`,
+        `export * from ${JSON.stringify(args.path)};`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 /**
  * The esbuild settings every Lambda bundle is built with; the cold-start benchmark builds its
  * floor bundles (only the SDK clients) with the same settings, so that they compare.
@@ -254,9 +284,9 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     // The SDK and Powertools ship ESM builds; the ESM build is the one esbuild can shake.
     mainFields: ['module', 'main'],
     minify: true,
-    // Maps give logged stack traces our file names and lines (NODE_OPTIONS=--enable-source-maps
-    // in template.yaml). Node reads and parses every map at each cold start, so they carry no
-    // sources, and bundleInto() keeps only the mappings of our own code.
+    // Maps give logged stack traces our file names and lines (stackTracesMappedFirst): a map is
+    // read and parsed when a stack through its file is first formatted, not at cold start. They
+    // carry no sources, and bundleInto() keeps only the mappings of our own code.
     sourcemap: 'linked',
     sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require(); every chunk may hold one.
@@ -264,7 +294,12 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
       js: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
     },
     // builtinsOnFirstUse first: it takes the imports it names before builtinsThroughRequire does.
-    plugins: [builtinsOnFirstUse(), builtinsThroughRequire, zodInEnglishOnly],
+    plugins: [
+      stackTracesMappedFirst,
+      builtinsOnFirstUse(),
+      builtinsThroughRequire,
+      zodInEnglishOnly,
+    ],
     metafile: true,
     logLevel: 'warning',
   };
@@ -404,6 +439,8 @@ export interface BundleVariant {
   eagerPackages?: readonly string[];
   /** Load the built-ins of BUILTINS_ON_FIRST_USE at cold start, as others are. */
   eagerBuiltins?: boolean;
+  /** Leave out the formatter of stack traces (stackTracesMappedFirst), as bundles were before. */
+  unmappedStackTraces?: boolean;
   plugins?: Plugin[];
 }
 
@@ -424,7 +461,9 @@ export async function bundleInto(
     sourcesContent: variant.sourcesContent ?? false,
     plugins: [
       ...(options.plugins ?? []).filter(
-        (plugin) => variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use',
+        (plugin) =>
+          (variant.eagerBuiltins !== true || plugin.name !== 'builtins-on-first-use') &&
+          (variant.unmappedStackTraces !== true || plugin !== stackTracesMappedFirst),
       ),
       ...(variant.plugins ?? []),
       loadedOnFirstCall(onFirstCall, variant.eagerPackages),

@@ -422,6 +422,20 @@ describe('template.yaml shape', () => {
     );
   });
 
+  it('starts no function with --enable-source-maps: each bundle maps its stack traces when one is formatted', () => {
+    const nodeOptionsOf = (holder: Json | undefined) =>
+      (holder as { Environment?: { Variables?: Record<string, Json> } } | undefined)?.Environment
+        ?.Variables?.NODE_OPTIONS;
+    const given = [
+      ['Globals', nodeOptionsOf(template.Globals?.Function)],
+      ...resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, fn]) => [
+        logicalId,
+        nodeOptionsOf(fn.Properties),
+      ]),
+    ].filter(([, options]) => String(options ?? '').includes('source-maps'));
+    expect(given).toEqual([]);
+  });
+
   it('declares a Standard state machine with logging ALL to its own group, and tracing', () => {
     const machine = resource('VerifyEmailIdentityStateMachine');
     expect(machine.Type).toBe('AWS::Serverless::StateMachine');

@@ -27,7 +27,7 @@ function runInLambdaLikeNode(
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     env: {
       PATH: process.env.PATH,
-      NODE_OPTIONS: nodeOptions,
+      ...(nodeOptions === '' ? {} : { NODE_OPTIONS: nodeOptions }),
       BUILT: join(outdir, `${HANDLER_MODULE}.mjs`),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
@@ -129,15 +129,60 @@ console.log(JSON.stringify({ atColdStart: process.moduleLoadList.includes('Nativ
     expect(sampled.logs).toContain('Setting log level to DEBUG due to sampling rate');
   });
 
-  it("logs a thrown error's stack with our TypeScript file and line, not the bundle's", () => {
+  it("logs a thrown error's stack with our TypeScript file and line, reading the map only once one is formatted", () => {
+    const source = readFileSync('functions/steps/describe-failure/describe-failure.ts', 'utf8');
+    const throwingLine = source.split('\n').findIndex((line) => line.includes('state.error?.')) + 1;
     const { seen } = runInLambdaLikeNode(
       outdir,
-      `${PROBE_PRELUDE}
-const stack = await handler(null, context).then(() => '', (error) => String(error.stack));
-console.log(JSON.stringify({ stack }));`,
+      `import fs from 'node:fs';
+const readFileSync = fs.readFileSync;
+const mapsRead = [];
+fs.readFileSync = function (path, ...rest) {
+  if (String(path).startsWith(process.env.OUTDIR) && String(path).endsWith('.map')) mapsRead.push(String(path).slice(process.env.OUTDIR.length + 1));
+  return readFileSync.call(this, path, ...rest);
+};
+${PROBE_PRELUDE}
+const atColdStart = [...mapsRead];
+const failed = await handler(null, context).catch((error) => error);
+const thrownUnread = [...mapsRead];
+const stack = String(failed.stack);
+const afterFormatting = [...mapsRead];
+const again = await handler(null, context).catch((error) => String(error.stack));
+console.log(JSON.stringify({ atColdStart, thrownUnread, stack, afterFormatting, again, afterTwo: mapsRead }));`,
+      { OUTDIR: outdir },
     );
-    expect(seen.stack).toMatch(/TypeError/);
-    expect(seen.stack).toMatch(/functions\/steps\/describe-failure\/describe-failure\.ts:\d+:\d+/);
+    expect(seen).toMatchObject({
+      atColdStart: [],
+      thrownUnread: [],
+      afterFormatting: ['index.mjs.map'],
+      afterTwo: ['index.mjs.map'],
+    });
+    expect(seen.stack).toMatch(/^TypeError: /);
+    const ourFrames = (stack: unknown) => String(stack).split('\n').slice(0, 3);
+    expect(ourFrames(seen.again)).toEqual(ourFrames(seen.stack));
+    expect(String(seen.stack).split('\n')[1]).toMatch(
+      new RegExp(
+        `^    at describeFailure \\(/.*/functions/steps/describe-failure/describe-failure\\.ts:${throwingLine}:\\d+\\)$`,
+      ),
+    );
+  });
+
+  it.each([
+    ['installs its formatter of stack traces', {}, true],
+    [
+      'leaves the formatting to Node under --enable-source-maps',
+      { NODE_OPTIONS: '--enable-source-maps' },
+      false,
+    ],
+  ])('%s', (_, env: Record<string, string>, replaced) => {
+    const { seen } = runInLambdaLikeNode(
+      outdir,
+      `const nodes = Error.prepareStackTrace;
+${PROBE_PRELUDE}
+console.log(JSON.stringify({ replaced: Error.prepareStackTrace !== nodes }));`,
+      env,
+    );
+    expect(seen).toEqual({ replaced });
   });
 });
 
