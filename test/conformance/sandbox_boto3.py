@@ -239,7 +239,7 @@ except sqs.exceptions.ClientError as error:
 # DynamoDB (dynalite), with the template's registry table and its indexes.
 dynamodb = client("dynamodb")
 table = dynamodb.describe_table(TableName="IdentityRegistryTable")["Table"]
-check(sorted(index["IndexName"] for index in table["GlobalSecondaryIndexes"]) == ["ByIdentity", "ByStaleSince", "ByStatus"], "dynamodb describe_table: the registry with its three indexes (ByStaleSince: DKIM changes waiting for the stale-record remover)")
+check(sorted(index["IndexName"] for index in table["GlobalSecondaryIndexes"]) == ["ByIdentity", "ByProbeDue", "ByStaleSince", "ByStatus", "ByWaiting"], "dynamodb describe_table: the registry with its five indexes (ByStaleSince: DKIM changes waiting for the stale-record remover; ByWaiting: runs waiting with a task token; ByProbeDue: identities whose drift probe is due)")
 item = {"identity": {"S": domain}, "kind": {"S": "IDENTITY"}, "status": {"S": "PENDING"}, "updated_at": {"S": "2026-12-01T00:00:00Z"}}
 claim = {"ConditionExpression": "attribute_not_exists(#i)", "ExpressionAttributeNames": {"#i": "identity"}}
 dynamodb.put_item(TableName="IdentityRegistryTable", Item=item, **claim)
