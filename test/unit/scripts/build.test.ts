@@ -172,3 +172,68 @@ describe('builtinsOnFirstUse', () => {
     ).rejects.toThrow(/streamer no longer imports node:stream\/web by name/);
   });
 });
+
+describe('builtinsThroughRequire', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'through-require-'));
+    // Loaded first (`node -r`): records every export of `util` whose descriptor is read, which
+    // on Node 22 loads the code behind a lazy export (worker_threads behind util.setTraceSigInt).
+    writeFileSync(
+      join(dir, 'watch.cjs'),
+      [
+        "const util = require('node:util');",
+        'const read = Object.getOwnPropertyDescriptor;',
+        'globalThis.utilDescriptorsRead = [];',
+        'Object.getOwnPropertyDescriptor = (target, key) => {',
+        '  if (target === util) globalThis.utilDescriptorsRead.push(key);',
+        '  return read(target, key);',
+        '};',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = async (entry: string) => {
+    writeFileSync(join(dir, 'entry.mjs'), entry);
+    await build({
+      ...lambdaBuildOptions(join(dir, 'entry.mjs'), join(dir, 'out')),
+      sourcemap: false,
+      metafile: false,
+      logLevel: 'silent',
+      plugins: [builtinsThroughRequire],
+    });
+    const result = spawnSync(
+      process.execPath,
+      ['-r', join(dir, 'watch.cjs'), join(dir, 'out', 'index.mjs')],
+      { encoding: 'utf8' },
+    );
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as { read: string[]; works: boolean };
+  };
+
+  it('gives a built-in imported by name those names alone, and they work as imported', async () => {
+    const result = await run(
+      [
+        "import { promisify, inspect } from 'node:util';",
+        'const wait = promisify((ms, done) => setTimeout(done, ms));',
+        'await wait(1);',
+        "const works = inspect({ a: 1 }) === '{ a: 1 }';",
+        'console.log(JSON.stringify({ read: globalThis.utilDescriptorsRead, works }));',
+      ].join('\n'),
+    );
+    expect(result).toEqual({ read: [], works: true });
+  });
+
+  it('gives a built-in imported whole as it is (and esbuild then copies every export)', async () => {
+    const result = await run(
+      [
+        "import util from 'node:util';",
+        'const works = typeof util.promisify === "function";',
+        'console.log(JSON.stringify({ read: globalThis.utilDescriptorsRead, works }));',
+      ].join('\n'),
+    );
+    expect(result.works).toBe(true);
+    expect(result.read).toContain('promisify');
+  });
+});
