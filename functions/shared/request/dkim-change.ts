@@ -139,10 +139,8 @@ function dkimNamePlanOf(origin: unknown, attributes: Record<string, unknown>): D
   return isValidSelector(selector) ? { origin: 'EXTERNAL', selector } : null;
 }
 
-const SCHEMAS = {
-  inline: dkimChangeSchema('inline'),
-  secret: dkimChangeSchema('secret'),
-};
+/** Each delivery's schema, built when first asked for, as parseIdentityRequest's are. */
+const SCHEMAS: Partial<Record<KeyDelivery, ReturnType<typeof dkimChangeSchema>>> = {};
 
 /**
  * Validates a DKIM signing change before any AWS call, without throwing: the change, or every
@@ -152,7 +150,9 @@ export function checkDkimChangeRequest(
   input: unknown,
   options: { keyDelivery: KeyDelivery },
 ): { ok: true; request: DkimChangeRequest } | { ok: false; issues: FieldIssue[] } {
-  const result = SCHEMAS[options.keyDelivery].safeParse(input);
+  const delivery = options.keyDelivery;
+  SCHEMAS[delivery] ??= dkimChangeSchema(delivery);
+  const result = SCHEMAS[delivery].safeParse(input);
   return result.success
     ? { ok: true, request: result.data as DkimChangeRequest }
     : { ok: false, issues: toFieldIssues(result.error.issues) };

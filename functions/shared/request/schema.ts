@@ -587,10 +587,12 @@ function originOf(attributes: unknown): unknown {
     : undefined;
 }
 
-const SCHEMAS: Record<KeyDelivery, ReturnType<typeof identityRequestSchema>> = {
-  inline: identityRequestSchema('inline'),
-  secret: identityRequestSchema('secret'),
-};
+/**
+ * Each delivery's schema, built when first asked for: a function parses requests of one
+ * delivery only (the API inline, the workflow and onboarding events by secret), so the other's
+ * schema was built at every cold start for nothing.
+ */
+const SCHEMAS: Partial<Record<KeyDelivery, ReturnType<typeof identityRequestSchema>>> = {};
 
 /**
  * Validates and normalises an identity request (API body, onboarding event detail or state machine
@@ -603,7 +605,9 @@ export function parseIdentityRequest(
   input: unknown,
   options: { keyDelivery: KeyDelivery },
 ): IdentityRequest {
-  const result = SCHEMAS[options.keyDelivery].safeParse(input);
+  const delivery = options.keyDelivery;
+  SCHEMAS[delivery] ??= identityRequestSchema(delivery);
+  const result = SCHEMAS[delivery].safeParse(input);
   if (!result.success) {
     throw new ValidationError(capFieldIssues(toFieldIssues(result.error.issues)));
   }
