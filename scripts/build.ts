@@ -266,6 +266,37 @@ export const zodInEnglishOnly: Plugin = {
   },
 };
 
+/**
+ * Packages whose modules do nothing when imported but define what they export, and which do not
+ * say so (package.json `sideEffects: false`), so esbuild keeps the top-level code of modules
+ * none of their used exports needs. jsonc-parser's main module imports its formatter, whose
+ * string caches (hundreds of whitespace strings) were built at every cold start of an API
+ * function, which calls only its parser.
+ */
+export const WITHOUT_SIDE_EFFECTS: readonly string[] = ['jsonc-parser'];
+
+export function withoutSideEffects(packages: readonly string[] = WITHOUT_SIDE_EFFECTS): Plugin {
+  return {
+    name: 'without-side-effects',
+    setup(build) {
+      const inPackage = (path: string) =>
+        packages.some((name) => path.split(sep).join('/').includes(`/node_modules/${name}/`));
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === 'without-side-effects') return undefined;
+        if (!packages.includes(args.path) && !inPackage(args.importer)) return undefined;
+        const { path, external, namespace, errors } = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'without-side-effects',
+        });
+        if (errors.length > 0 || external || !inPackage(path)) return undefined;
+        return { path, namespace, sideEffects: false };
+      });
+    },
+  };
+}
+
 /** The module whose side effect maps stack traces when they are formatted, in every Lambda. */
 export const STACK_TRACES_MODULE = resolve('functions/shared/runtime/map-stack-traces.ts');
 
@@ -329,6 +360,7 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
       builtinsOnFirstUse(),
       builtinsThroughRequire,
       zodInEnglishOnly,
+      withoutSideEffects(),
     ],
     metafile: true,
     logLevel: 'warning',

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertUniqueNames,
@@ -15,6 +15,7 @@ import {
   namedImports,
   ourMappingsOnly,
   sourceFolderOf,
+  withoutSideEffects,
 } from '#scripts/build.js';
 
 const ours = (source: string) => source.startsWith('functions/');
@@ -235,5 +236,36 @@ describe('builtinsThroughRequire', () => {
     );
     expect(result.works).toBe(true);
     expect(result.read).toContain('promisify');
+  });
+});
+
+describe('withoutSideEffects', () => {
+  it("leaves out the top-level code of jsonc-parser's modules that its parser does not use", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'side-effects-'));
+    try {
+      writeFileSync(
+        join(dir, 'entry.mjs'),
+        "import { visit } from 'jsonc-parser';\nvisit('{}', {});\n",
+      );
+      const bundle = async (plugins: Plugin[]) => {
+        const result = await build({
+          ...lambdaBuildOptions(join(dir, 'entry.mjs'), join(dir, 'out')),
+          nodePaths: [join(process.cwd(), 'node_modules')],
+          sourcemap: false,
+          logLevel: 'silent',
+          write: false,
+          plugins,
+        });
+        return result.outputFiles.map((file) => file.text).join('\n');
+      };
+      // The formatter's whitespace caches: `new Array(20).fill(0).map(...)` in impl/string-intern.
+      const formatterCaches = /new Array\(20\)\.fill\(0\)/;
+      expect(await bundle([])).toMatch(formatterCaches);
+      const shaken = await bundle([withoutSideEffects()]);
+      expect(shaken).not.toMatch(formatterCaches);
+      expect(shaken).toMatch(/onObjectBegin|onError/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
