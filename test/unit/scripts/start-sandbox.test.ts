@@ -4,7 +4,8 @@
  * cache that is not of its own code, and its stack traces name our TypeScript files.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -77,5 +78,37 @@ describe('scripts/start-sandbox.mjs', () => {
     expect(run.stderr).toMatch(/at .*\/sandbox\/env\.ts:\d+:\d+\)/);
     expect(run.stderr).toMatch(/\/sandbox\/cli\.ts:\d+:\d+/);
     expect(run.stderr).not.toMatch(/cli\.cjs:\d+/);
+  }, 180_000);
+
+  it("verifies a domain without loading Node's http2, which only dns2's unused DNS-over-HTTPS client needs", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-sandbox-'));
+    try {
+      const loaded = join(dir, 'loaded.txt');
+      writeFileSync(
+        join(dir, 'record.cjs'),
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));\n`,
+      );
+      const run = spawnSync(
+        process.execPath,
+        [
+          '-r',
+          join(dir, 'record.cjs'),
+          'scripts/start-sandbox.mjs',
+          'cli',
+          'example.com',
+          '--quiet',
+        ],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SANDBOX_BUNDLE_QUIET: '1' } },
+      );
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)['detail-type']).toBe('Email Identity Verified');
+      const modules = readFileSync(loaded, 'utf8').split('\n');
+      // The DNS server and the functions' resolver did load what they use.
+      expect(modules).toContain('NativeModule dgram');
+      expect(modules).toContain('NativeModule dns');
+      expect(modules).not.toContain('NativeModule http2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 180_000);
 });
