@@ -111,4 +111,15 @@ describe('scripts/start-sandbox.mjs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it('loads on first use what a run may not need, and uses it when the run does', () => {
+    // The parsed template's cache gone: the YAML parser loads and parses template.yaml.
+    rmSync(join(ROOT, 'node_modules/.cache/ses-identity-verifier/template.json'), { force: true });
+    // A name with a non-ASCII label: tr46 loads and gives its A-label.
+    const run = start(['bücher.example.com', '--quiet']);
+    expect(run.status).toBe(0);
+    const event = JSON.parse(run.stdout);
+    expect(event['detail-type']).toBe('Email Identity Verified');
+    expect(event.detail.identity).toBe('xn--bcher-kva.example.com');
+  }, 180_000);
 });
