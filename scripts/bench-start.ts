@@ -5,7 +5,8 @@
  *     build);
  *   - the run started from the TypeScript sources through tsx (how `npm start` ran before it
  *     had a bundle);
- *   - a bare `node -e 0`.
+ *   - a bare `node -e 0`;
+ *   - `npm start` and bare Node again without NODE_EXTRA_CA_CERTS, when the machine sets it.
  * Each round runs all of them, in shuffled order, so the machine's other load falls on each;
  * prints the medians of wall time, CPU time (user and system, from the kernel's count of reaped
  * children) and the ratio of each round's pairs, with the machine and its load average, and
@@ -24,7 +25,16 @@ const VARIANTS = {
   uncached: [process.execPath, 'scripts/start-sandbox.mjs', 'cli', 'example.com'],
   tsx: [process.execPath, 'node_modules/tsx/dist/cli.mjs', 'sandbox/cli.ts', 'example.com'],
   bare: [process.execPath, '-e', '0'],
+  npmWithoutExtraCa: [npm, 'start', '--', 'example.com'],
+  bareWithoutExtraCa: [process.execPath, '-e', '0'],
 } as const;
+/**
+ * The variants run without NODE_EXTRA_CA_CERTS. When it is set, Node 20 reads the certificates at
+ * every start (about 40 ms here; Node 22's start does not), npm's Node and the sandbox's alike,
+ * though the sandbox makes no TLS connection. Where this machine sets it, these show what a
+ * machine that does not gets.
+ */
+const WITHOUT_EXTRA_CA: ReadonlySet<string> = new Set(['npmWithoutExtraCa', 'bareWithoutExtraCa']);
 /** Where scripts/start-sandbox.mjs keeps the bundle and V8's code cache of it. */
 const BUNDLE_DIR = 'node_modules/.cache/ses-identity-verifier/sandbox';
 
@@ -70,10 +80,13 @@ function runOnce(variant: Variant): Run {
   if (variant === 'uncached') deleteCodeCache();
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
-  const result = spawnSync(command, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SANDBOX_BUNDLE_QUIET: '1', SANDBOX_TIMINGS: '1' },
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SANDBOX_BUNDLE_QUIET: '1',
+    SANDBOX_TIMINGS: '1',
+  };
+  if (WITHOUT_EXTRA_CA.has(variant)) delete env.NODE_EXTRA_CA_CERTS;
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   const wallMs = performance.now() - started;
   if (result.status !== 0) {
     throw new Error(`${variant} exited ${result.status}: ${result.stderr.toString().slice(-500)}`);
@@ -110,6 +123,7 @@ export function benchStart(rounds: number) {
     ['bundle', 'uncached'],
     ['bundle', 'tsx'],
     ['npm', 'bare'],
+    ['npmWithoutExtraCa', 'npm'],
   ];
   const ratios = new Map(
     pairs.map((pair) => [pair.join('/'), { wall: [] as number[], cpu: [] as number[] }]),
@@ -167,10 +181,15 @@ export function benchStart(rounds: number) {
     bundle_without_code_cache: summary('uncached'),
     tsx: summary('tsx'),
     bare_node: summary('bare'),
+    node_extra_ca_certs: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set',
+    npm_start_without_node_extra_ca_certs: summary('npmWithoutExtraCa'),
+    bare_node_without_node_extra_ca_certs: summary('bareWithoutExtraCa'),
     bundle_phases_ms: breakdown,
     ratios: Object.fromEntries(
       [...ratios].map(([pair, { wall, cpu }]) => [
-        pair.replace('uncached', 'without code cache'),
+        pair
+          .replace('uncached', 'without code cache')
+          .replace('WithoutExtraCa', ' without NODE_EXTRA_CA_CERTS'),
         {
           wall: Number(median(wall).toFixed(2)),
           cpu: cpu.length > 0 ? Number(median(cpu).toFixed(2)) : null,
