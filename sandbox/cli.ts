@@ -371,7 +371,7 @@ function timings(): string {
     ['sandbox:emulators', 'emulators started (dynalite included)'],
     ['sandbox:listening', 'servers listening (AWS endpoint and DNS)'],
     ['sandbox:deployed', 'template deployed'],
-    ['sandbox:handlers', 'handlers imported'],
+    ['sandbox:handlers', "functions' clients made"],
     ['cli:up', 'sandbox up'],
     ['cli:ran', 'run done'],
     ['cli:stopped', 'stopped'],

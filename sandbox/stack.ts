@@ -1,7 +1,8 @@
 /**
  * Boots the whole sandbox in this process: the virtual clock, the emulated AWS services behind
  * one endpoint, the DNS server, and template.yaml "deployed" on them (sandbox/deploy/): its
- * queues and tables, its functions' handlers imported from functions/ with their environment,
+ * queues and tables, its functions with their environment (each handler imported from functions/
+ * by the function's first invocation, as Lambda initialises a function on its first request),
  * the state machine run by aws-local-stepfunctions, the onboarding rule, the SQS event source
  * mappings, the schedules and (optionally) the HTTP API's routes. The handlers are imported only
  * after their environment points at the sandbox, exactly as Lambda would start them, so one
@@ -262,12 +263,10 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     for (const client of await functionClients(replicaRegionsOf(deployment))) {
       clock.trackClient(client);
     }
+    // Each function's module is imported by its first invocation, as Lambda initialises a
+    // function on its first request: a run never pays for the functions it does not call.
     const handlers: Record<string, LambdaHandler> = Object.fromEntries(
-      await Promise.all(
-        deployment.functions.map(
-          async (spec) => [spec.name, await importHandler(spec.folder)] as const,
-        ),
-      ),
+      deployment.functions.map((spec) => [spec.name, onFirstInvoke(spec.folder)] as const),
     );
 
     performance.mark('sandbox:handlers');
@@ -472,4 +471,13 @@ async function functionClients(replicaRegions: string[]) {
     ...replicaRegions.map((region) => sesv2.sesv2ClientFor(region)),
     sfn.sfnClient,
   ];
+}
+
+/** The handler of functions/<folder>/handler.ts, its module imported when first invoked. */
+function onFirstInvoke(folder: string): LambdaHandler {
+  let loaded: Promise<LambdaHandler> | undefined;
+  return async (event, context) => {
+    loaded ??= importHandler(folder);
+    return (await loaded)(event, context);
+  };
 }

@@ -101,7 +101,7 @@ describe('npm start', () => {
         'emulators started (dynalite included)',
         'servers listening (AWS endpoint and DNS)',
         'template deployed',
-        'handlers imported',
+        "functions' clients made",
         'sandbox up',
         'run done',
         'stopped',
