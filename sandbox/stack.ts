@@ -260,9 +260,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     // Only after the environment is set: the handlers read it at module scope, as in Lambda.
     const { useClock } = await import('#shared/runtime/clock.js');
     useClock(clock);
-    for (const client of await functionClients(replicaRegionsOf(deployment))) {
-      clock.trackClient(client);
-    }
+    await trackFunctionClients(clock);
     // Each function's module is imported by its first invocation, as Lambda initialises a
     // function on its first request: a run never pays for the functions it does not call.
     const handlers: Record<string, LambdaHandler> = Object.fromEntries(
@@ -446,14 +444,13 @@ function replicaRegionsBesides(region: string): string {
   return SES_DEED_REGIONS.filter((other) => other !== region).join(',');
 }
 
-function replicaRegionsOf(deployment: Deployment): string[] {
-  return String(deployment.parameters.ReplicaRegions ?? '')
-    .split(',')
-    .filter(Boolean);
-}
-
-/** The functions' SDK clients, the SES clients of the replica Regions among them. */
-async function functionClients(replicaRegions: string[]) {
+/**
+ * Counts the functions' SDK clients' requests as work on `clock`: the clients made at module
+ * scope now, and each SES client of another Region (a DEED replica's) when a function first
+ * makes it (making all of them up front, one per Region SES offers DEED in, was a tenth of a
+ * start).
+ */
+async function trackFunctionClients(clock: VirtualClock): Promise<void> {
   const [dynamodb, eventbridge, route53, secrets, sesv2, sfn] = await Promise.all([
     import('#shared/aws/clients/dynamodb.js'),
     import('#shared/aws/clients/eventbridge.js'),
@@ -462,15 +459,17 @@ async function functionClients(replicaRegions: string[]) {
     import('#shared/aws/clients/sesv2.js'),
     import('#shared/aws/clients/sfn.js'),
   ]);
-  return [
+  for (const client of [
     dynamodb.dynamodbClient,
     eventbridge.eventBridgeClient,
     route53.route53Client,
     secrets.secretsManagerClient,
     sesv2.sesv2Client,
-    ...replicaRegions.map((region) => sesv2.sesv2ClientFor(region)),
     sfn.sfnClient,
-  ];
+  ]) {
+    clock.trackClient(client);
+  }
+  sesv2.watchRegionalClients((client) => clock.trackClient(client));
 }
 
 /** The handler of functions/<folder>/handler.ts, its module imported when first invoked. */

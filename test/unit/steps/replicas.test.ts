@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sesv2ClientFor } from '#shared/aws/clients/sesv2.js';
+import { sesv2ClientFor, watchRegionalClients } from '#shared/aws/clients/sesv2.js';
 import { nextReplicaWaitSeconds } from '#shared/ses/replica-identity.js';
 import { checkReplica } from '#steps/check-replica/check-replica.js';
 import { createReplica } from '#steps/create-replica/create-replica.js';
@@ -184,5 +184,19 @@ describe('DEED replica steps', () => {
     expect(sesv2ClientFor('eu-west-1')).toBe(ireland);
     expect(sesv2ClientFor('ap-southeast-2')).not.toBe(ireland);
     expect(await ireland.config.region()).toBe('eu-west-1');
+  });
+
+  it("hands a watcher every Region's client, those made before it and each one as it is made", () => {
+    const before = sesv2ClientFor('eu-central-1');
+    const watched: unknown[] = [];
+    watchRegionalClients((client) => watched.push(client));
+    expect(watched).toContain(before);
+    const count = watched.length;
+
+    const after = sesv2ClientFor('us-gov-west-1');
+    expect(watched).toHaveLength(count + 1);
+    expect(watched.at(-1)).toBe(after);
+    sesv2ClientFor('us-gov-west-1');
+    expect(watched).toHaveLength(count + 1);
   });
 });

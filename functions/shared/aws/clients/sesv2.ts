@@ -49,6 +49,17 @@ export const sesv2Client = pacedClient();
 
 // Module scope, like the client above: made on a Region's first use, kept for the environment's life.
 const regionalClients = new Map<string, SESv2Client>();
+let watchingRegionalClients: ((client: SESv2Client) => void) | undefined;
+
+/**
+ * Hands every client of another Region to `watch`, those made already and each one as it is
+ * made: the local sandbox counts each client's requests as work on its virtual clock. Lambda
+ * never calls it.
+ */
+export function watchRegionalClients(watch: (client: SESv2Client) => void): void {
+  watchingRegionalClients = watch;
+  for (const client of regionalClients.values()) watch(client);
+}
 
 /**
  * The client of another SES Region (a DEED replica's), made on its first use and kept: one per
@@ -60,6 +71,7 @@ export function sesv2ClientFor(region: string): SESv2Client {
   if (client === undefined) {
     client = pacedClient(region);
     regionalClients.set(region, client);
+    watchingRegionalClients?.(client);
   }
   return client;
 }
