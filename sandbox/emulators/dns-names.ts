@@ -17,11 +17,18 @@ export function isWithin(name: string, zone: string): boolean {
 }
 
 /**
- * The key Route 53 sorts names by: labels reversed (`com.example.www`), so a zone's names come
- * out grouped by subtree.
+ * The key Route 53 sorts names by: labels reversed, with the trailing dot (`com.example.www.`),
+ * compared in ASCII order (`compareAscii`). The dot decides where a label holds a character that
+ * sorts before it: `mail-2.example.com` lists before `mail.example.com`. ("Sort order" of
+ * ListResourceRecordSets and ListHostedZonesByName in the Route 53 API Reference.)
  */
 export function reversedLabels(name: string): string {
-  return bareName(name).split('.').reverse().join('.');
+  return `${bareName(name).split('.').reverse().join('.')}.`;
+}
+
+/** ASCII (code unit) order, Route 53's: not a locale's, which sets punctuation aside. */
+export function compareAscii(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const LABEL = /^(?!-)[a-z0-9_*-]{1,63}(?<!-)$/;

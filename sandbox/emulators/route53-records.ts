@@ -1,4 +1,4 @@
-import { reversedLabels } from './dns-names.js';
+import { compareAscii, reversedLabels } from './dns-names.js';
 
 /** One resource record set, as Route 53 stores it (name fully qualified, values as given). */
 export interface RecordSet {
@@ -11,16 +11,12 @@ export interface RecordSet {
 /** A record set with the key Route 53 lists it by, computed once when it is stored. */
 interface Entry {
   set: RecordSet;
-  /** Labels reversed (`com.example.www`): a zone's names come out grouped by subtree. */
+  /** Labels reversed (`com.example.www.`): a zone's names come out grouped by subtree. */
   nameKey: string;
 }
 
-// `localeCompare` without arguments is this collator's compare (ECMA-402), made once here
-// rather than looked up on every comparison.
-const collator = new Intl.Collator();
-
 function compareKeys(nameKeyA: string, typeA: string, nameKeyB: string, typeB: string): number {
-  return collator.compare(nameKeyA, nameKeyB) || collator.compare(typeA, typeB);
+  return compareAscii(nameKeyA, nameKeyB) || compareAscii(typeA, typeB);
 }
 
 const keyOf = (name: string, type: string) => `${name}|${type}`;

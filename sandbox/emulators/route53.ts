@@ -1,7 +1,14 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { AwsRequest, AwsResponse, EmulatedService } from '#sandbox/aws/service.js';
-import { fqdn, isValidDomainName, isWithin, parseTxtValue, reversedLabels } from './dns-names.js';
+import {
+  compareAscii,
+  fqdn,
+  isValidDomainName,
+  isWithin,
+  parseTxtValue,
+  reversedLabels,
+} from './dns-names.js';
 import { type RecordSet, RecordSetIndex } from './route53-records.js';
 import {
   AwsServiceError,
@@ -531,18 +538,18 @@ export class Route53Emulator implements EmulatedService {
     }
     const zones = [...this.zones.values()].sort(
       (a, b) =>
-        reversedLabels(a.name).localeCompare(reversedLabels(b.name)) || a.id.localeCompare(b.id),
+        compareAscii(reversedLabels(a.name), reversedLabels(b.name)) || compareAscii(a.id, b.id),
     );
     let start = 0;
     if (dnsName) {
       const key = reversedLabels(dnsName);
       start = zones.findIndex((zone) => {
-        const order = reversedLabels(zone.name).localeCompare(key);
+        const order = compareAscii(reversedLabels(zone.name), key);
         return (
           order > 0 ||
           (order === 0 &&
             (!hostedZoneId ||
-              zone.id.localeCompare(stripPrefix(hostedZoneId, '/hostedzone/')) >= 0))
+              compareAscii(zone.id, stripPrefix(hostedZoneId, '/hostedzone/')) >= 0))
         );
       });
       if (start < 0) start = zones.length;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reversedLabels } from '#sandbox/emulators/dns-names.js';
+import { compareAscii, reversedLabels } from '#sandbox/emulators/dns-names.js';
 import { type RecordSet, RecordSetIndex } from '#sandbox/emulators/route53-records.js';
 
 const APEX = 'example.com.';
@@ -8,11 +8,11 @@ const APEX = 'example.com.';
 /** What the index must answer, computed the slow way: a scan and a sort of every set. */
 function model(sets: RecordSet[]) {
   const order = (a: RecordSet, b: RecordSet) =>
-    reversedLabels(a.name).localeCompare(reversedLabels(b.name)) || a.type.localeCompare(b.type);
+    compareAscii(reversedLabels(a.name), reversedLabels(b.name)) || compareAscii(a.type, b.type);
   return {
     sorted: [...sets].sort(order),
     setsAt: (name: string) =>
-      sets.filter((set) => set.name === name).sort((a, b) => a.type.localeCompare(b.type)),
+      sets.filter((set) => set.name === name).sort((a, b) => compareAscii(a.type, b.type)),
     exists: (name: string) =>
       sets.some((set) => set.name === name || set.name.endsWith(`.${name}`)),
   };
@@ -33,6 +33,31 @@ const operation = fc.record({
 });
 
 describe('the Route 53 emulator record index', () => {
+  it("lists in Route 53's order: reversed labels with the trailing dot, in ASCII", () => {
+    const index = new RecordSetIndex(APEX);
+    const names = [
+      'mail.example.com.',
+      'mail-2.example.com.',
+      '_domainkey.example.com.',
+      'a.mail.example.com.',
+      'example.com.',
+      'z9.example.com.',
+    ];
+    for (const setName of names) index.put({ name: setName, type: 'TXT', ttl: 300, values: [] });
+    index.put({ name: 'mail.example.com.', type: 'MX', ttl: 300, values: [] });
+    // '-' (45) sorts before the dot (46) that ends `mail.`, '_' (95) before the letters, and
+    // a name below `mail` after it.
+    expect(index.sorted().map((set) => `${set.name} ${set.type}`)).toEqual([
+      'example.com. TXT',
+      '_domainkey.example.com. TXT',
+      'mail-2.example.com. TXT',
+      'mail.example.com. MX',
+      'mail.example.com. TXT',
+      'a.mail.example.com. TXT',
+      'z9.example.com. TXT',
+    ]);
+  });
+
   it('answers as a scan and a sort of the zone would, after any puts and deletes', () => {
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 60 }), name, (operations, probe) => {
