@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -33,7 +34,7 @@ const ROOMS = ['functions/api', 'functions/steps', 'functions/jobs'];
 /** The module the sandbox imports each handler through, replaced in the bundle (below). */
 const HANDLER_IMPORTER = 'sandbox/asl-runner/handlers.ts';
 /** Bump when the way the bundle is built changes, so that old bundles are rebuilt. */
-const BUILD_VERSION = 5;
+const BUILD_VERSION = 6;
 /**
  * Packages the bundle leaves to Node: esbuild, which the console bundles its page with on first
  * request, finds its binary next to its files.
@@ -284,6 +285,124 @@ function packagesOnFirstUse(table = ON_FIRST_USE) {
 }
 
 /**
+ * Named imports of an AWS SDK client package (and lib-dynamodb) taken from the module that
+ * defines each name rather than from the package's index. Below an `import()` esbuild wraps
+ * modules to evaluate them later, and a wrapped index's `export *` keeps every module it
+ * re-exports: each client's aggregated class with all its commands and their schemas (in the
+ * SESv2 index, over a hundred), built at every start though the sandbox sends a few dozen
+ * operations in all. The Lambdas' ES module build is not wrapped and shakes them out itself.
+ * A name not found in the package's modules, or an import that is not by name, keeps the index.
+ */
+const SDK_PACKAGE = /^@aws-sdk\/(?:client-[a-z0-9-]+|lib-dynamodb)$/;
+
+/**
+ * Where each name a package's ES module index exports is defined: the name to the module that
+ * exports it and the name it has there, following `export * from` and `export { a as b } from`
+ * through the package's own files.
+ */
+function definitionsOf(indexFile) {
+  const names = new Map();
+  const fileOf = (from, target) => {
+    const base = resolve(dirname(from), target);
+    return [`${base}.js`, join(base, 'index.js'), base].find(
+      (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+    );
+  };
+  const visit = (file, seen) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const [, target] of source.matchAll(/^export \* from ["'](\.[^"']+)["'];?$/gm)) {
+      const found = fileOf(file, target);
+      if (found) visit(found, seen);
+    }
+    for (const [, list = '', target = ''] of source.matchAll(
+      /^export \{([^}]*)\} from ["'](\.[^"']+)["'];?$/gm,
+    )) {
+      const found = fileOf(file, target);
+      for (const item of list.split(',')) {
+        const [local = '', exported = local] = item.trim().split(/\s+as\s+/);
+        if (found && exported && !names.has(exported)) names.set(exported, [found, local]);
+      }
+    }
+    for (const [, name] of source.matchAll(
+      /^export (?:class|const|let|var|function\*?|async function) ([\w$]+)/gm,
+    )) {
+      if (!names.has(name)) names.set(name, [file, name]);
+    }
+  };
+  visit(indexFile, new Set());
+  return names;
+}
+
+/** The names imported from `specifier` with `import { a, b as c }`, or undefined otherwise. */
+function namesImportedFrom(source, specifier) {
+  const quoted = `["']${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}["']`;
+  const statements = [
+    ...source.matchAll(new RegExp(`import\\s*([^;]*?)\\s*from\\s*${quoted}`, 'g')),
+  ];
+  if (
+    statements.length === 0 ||
+    new RegExp(`(?:export\\s*\\*|import\\s*\\(\\s*)${quoted}`).test(source)
+  ) {
+    return undefined;
+  }
+  const names = [];
+  for (const [, clause = ''] of statements) {
+    if (/^type\s*\{/.test(clause)) continue;
+    const list = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
+    if (list === undefined) return undefined;
+    for (const item of list.split(',')) {
+      const name = item
+        .trim()
+        .replace(/^type\s+.*$/, '')
+        .split(/\s+as\s+/)[0];
+      if (name) names.push(name);
+    }
+  }
+  return names;
+}
+
+function sdkImportsByModule() {
+  const namespace = 'sdk-by-module';
+  const definitions = new Map();
+  return {
+    name: 'sdk-imports-by-module',
+    setup(build) {
+      build.onResolve({ filter: SDK_PACKAGE }, async (args) => {
+        if (args.kind !== 'import-statement' || args.pluginData === namespace) return undefined;
+        const names = namesImportedFrom(readFileSync(args.importer, 'utf8'), args.path);
+        if (names === undefined || names.length === 0) return undefined;
+        const index = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: namespace,
+        });
+        if (index.errors.length > 0 || index.external) return undefined;
+        if (!definitions.has(index.path)) definitions.set(index.path, definitionsOf(index.path));
+        const defined = definitions.get(index.path);
+        if (!names.every((name) => defined.has(name))) return undefined;
+        return {
+          path: `${args.path}?${[...new Set(names)].sort().join(',')}`,
+          namespace,
+          pluginData: names.map((name) => [name, ...defined.get(name)]),
+        };
+      });
+      build.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: args.pluginData
+          .map(
+            ([name, file, local]) => `export { ${local} as ${name} } from ${JSON.stringify(file)};`,
+          )
+          .join('\n'),
+        loader: 'js',
+        resolveDir: ROOT,
+      }));
+    },
+  };
+}
+
+/**
  * `import()` of a built-in module or of a package left external, as `require()`: the bundle runs
  * as a classic script (below), where a real `import()` would need Node's experimental
  * `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER`, which Node 20 does not honour for code
@@ -372,6 +491,7 @@ async function rebuild() {
       dynaliteBundled(),
       dns2ClientsOnFirstCall(),
       packagesOnFirstUse(),
+      sdkImportsByModule(),
       dynamicImportsThroughRequire(EXTERNAL),
     ],
   });
