@@ -211,8 +211,8 @@ function dns2ClientsOnFirstCall() {
 
 /**
  * What an importer takes from a package but may never use, loaded on first use: each name a
- * function or class that requires the package when first called or constructed. The package
- * stays in the bundle; only its evaluation (and the compiled code the cache holds of it) waits.
+ * function or class that requires the package from node_modules when first called or
+ * constructed; the package is not in the bundle.
  *   - aws-local-stepfunctions invokes a Task through the Lambda API, signed with Cognito
  *     credentials if asked, only where no local handler is given; the sandbox gives one for
  *     every Task, so its Lambda client and the credential providers never run.
@@ -255,7 +255,9 @@ function packagesOnFirstUse(table = ON_FIRST_USE) {
     name: 'packages-on-first-use',
     setup(build) {
       build.onResolve({ filter: /^[@a-z]/ }, (args) => {
-        if (args.namespace === namespace) return undefined;
+        // The package itself stays out of the bundle: its text is not read at every start, and
+        // Node loads it from node_modules the first time it is used.
+        if (args.namespace === namespace) return { path: args.path, external: true };
         const index = table.findIndex(
           ({ importer, pkg }) => pkg === args.path && importer.test(args.importer),
         );
