@@ -239,6 +239,11 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
     performance.mark('sandbox:deployed');
 
+    // Lambda gives a function its role's keys in the environment and no profile: a profile or a
+    // session token of the shell that started the sandbox would make the SDK look past the
+    // sandbox's keys (AWS_PROFILE skips them for ~/.aws, where the profile may not exist).
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
     Object.assign(process.env, {
       ...deployment.sharedEnvironment().environment,
       AWS_ENDPOINT_URL: endpoint.url,

@@ -122,4 +122,16 @@ describe('scripts/start-sandbox.mjs', () => {
     expect(event['detail-type']).toBe('Email Identity Verified');
     expect(event.detail.identity).toBe('xn--bcher-kva.example.com');
   }, 180_000);
+
+  it("verifies whatever AWS profile and session token the user's shell holds", () => {
+    // The SDK skips credentials in the environment when AWS_PROFILE is set, and this profile
+    // exists nowhere: the sandbox must use its own keys, as a Lambda function uses its role's.
+    const run = start(['example.com', '--quiet'], {
+      AWS_PROFILE: 'no-such-profile-anywhere',
+      AWS_SESSION_TOKEN: 'a-token-of-the-shell',
+    });
+    expect(run.stderr).not.toContain('CredentialsProviderError');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)['detail-type']).toBe('Email Identity Verified');
+  }, 180_000);
 });
