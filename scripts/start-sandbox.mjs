@@ -337,28 +337,40 @@ function definitionsOf(indexFile) {
   return names;
 }
 
-/** The names imported from `specifier` with `import { a, b as c }`, or undefined otherwise. */
+/**
+ * The names a module takes from `specifier`: with `import { a, b as c } from`, or by
+ * destructuring an `import()` (`const { a } = await import(...)`); undefined if it takes the
+ * module any other way (whole, as a namespace, re-exported).
+ */
 function namesImportedFrom(source, specifier) {
   const quoted = `["']${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}["']`;
-  const statements = [
-    ...source.matchAll(new RegExp(`import\\s*([^;]*?)\\s*from\\s*${quoted}`, 'g')),
-  ];
-  if (
-    statements.length === 0 ||
-    new RegExp(`(?:export\\s*\\*|import\\s*\\(\\s*)${quoted}`).test(source)
-  ) {
+  const lists = [];
+  let rest = source.replace(
+    new RegExp(`import\\s*([^;]*?)\\s*from\\s*${quoted}`, 'g'),
+    (_, clause) => {
+      if (/^type\s*\{/.test(clause)) return '';
+      const list = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
+      lists.push(list);
+      return '';
+    },
+  );
+  rest = rest.replace(
+    new RegExp(`const\\s*\\{([^}]*)\\}\\s*=\\s*await\\s+import\\s*\\(\\s*${quoted}\\s*\\)`, 'g'),
+    (_, list) => {
+      lists.push(list);
+      return '';
+    },
+  );
+  if (lists.length === 0 || lists.includes(undefined) || new RegExp(quoted).test(rest)) {
     return undefined;
   }
   const names = [];
-  for (const [, clause = ''] of statements) {
-    if (/^type\s*\{/.test(clause)) continue;
-    const list = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
-    if (list === undefined) return undefined;
+  for (const list of lists) {
     for (const item of list.split(',')) {
       const name = item
         .trim()
         .replace(/^type\s+.*$/, '')
-        .split(/\s+as\s+/)[0];
+        .split(/\s+as\s+|\s*:\s*/)[0];
       if (name) names.push(name);
     }
   }
@@ -372,7 +384,8 @@ function sdkImportsByModule() {
     name: 'sdk-imports-by-module',
     setup(build) {
       build.onResolve({ filter: SDK_PACKAGE }, async (args) => {
-        if (args.kind !== 'import-statement' || args.pluginData === namespace) return undefined;
+        if (args.pluginData === namespace) return undefined;
+        if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
         const names = namesImportedFrom(readFileSync(args.importer, 'utf8'), args.path);
         if (names === undefined || names.length === 0) return undefined;
         const index = await build.resolve(args.path, {
