@@ -273,15 +273,23 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     );
 
     performance.mark('sandbox:handlers');
-    const clients: SandboxClients = {
-      sfn: clock.trackClient(new SFNClient({})),
-      sesv2: clock.trackClient(new SESv2Client({})),
-      route53: clock.trackClient(new Route53Client({})),
-      eventBridge: clock.trackClient(new EventBridgeClient({})),
-      secretsManager: clock.trackClient(new SecretsManagerClient({})),
-      sqs: clock.trackClient(new SQSClient({})),
-      dynamodb: clock.trackClient(new DynamoDBClient({})),
-    };
+    // Each made (and tracked) when first used: a verification uses four of them.
+    const clientsMade: { destroy(): void }[] = [];
+    const clients = madeOnFirstUse<SandboxClients>(
+      {
+        sfn: () => new SFNClient({}),
+        sesv2: () => new SESv2Client({}),
+        route53: () => new Route53Client({}),
+        eventBridge: () => new EventBridgeClient({}),
+        secretsManager: () => new SecretsManagerClient({}),
+        sqs: () => new SQSClient({}),
+        dynamodb: () => new DynamoDBClient({}),
+      },
+      (client) => {
+        clientsMade.push(client);
+        return clock.trackClient(client);
+      },
+    );
     const [machineSpec] = deployment.stateMachines;
     if (!machineSpec || deployment.stateMachines.length > 1) {
       throw new Error('The sandbox runs exactly one state machine from template.yaml');
@@ -395,7 +403,7 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
       stop: async () => {
         await stopRunning();
         await closeServers();
-        for (const client of Object.values(clients)) client.destroy();
+        for (const client of clientsMade) client.destroy();
         clock.uninstall();
       },
     };
@@ -484,4 +492,23 @@ function onFirstInvoke(folder: string): LambdaHandler {
     loaded ??= importHandler(folder);
     return (await loaded)(event, context);
   };
+}
+
+/** An object whose every property is made by its factory (then passed to `made`) when first read. */
+function madeOnFirstUse<T extends object>(
+  factories: { [K in keyof T]: () => T[K] },
+  made: <V extends T[keyof T]>(value: V) => V,
+): T {
+  const object = {} as T;
+  for (const key of Object.keys(factories) as (keyof T)[]) {
+    let value: T[keyof T] | undefined;
+    Object.defineProperty(object, key, {
+      enumerable: true,
+      get: () => {
+        value ??= made(factories[key]());
+        return value;
+      },
+    });
+  }
+  return object;
 }

@@ -1,3 +1,4 @@
+import { ListHostedZonesCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { importHandler } from '#sandbox/asl-runner/handlers.js';
 import { type SandboxStack, startStack } from '#sandbox/stack.js';
@@ -43,5 +44,14 @@ describe("a function's module", () => {
     await terminalEventOf(stack, 'init2.example.com');
     const afterSecond = vi.mocked(importHandler).mock.calls.map(([folder]) => folder);
     expect(new Set(afterSecond).size).toBe(afterSecond.length);
+  });
+});
+
+describe("the sandbox's own SDK clients", () => {
+  it('are made when first used, once, and reach the sandbox', async () => {
+    const route53 = stack.clients.route53;
+    expect(stack.clients.route53).toBe(route53);
+    const zones = await route53.send(new ListHostedZonesCommand({}));
+    expect(zones.HostedZones?.map((zone) => zone.Name)).toContain('example.com.');
   });
 });
