@@ -11,6 +11,7 @@
 import '#sandbox/asl-runner/promise-with-resolvers.js';
 // Before anything that binds node:crypto or node:dns at load time.
 import '#sandbox/engine/real-work.js';
+import { devNull } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -239,12 +240,20 @@ export async function startStack(options: StackOptions = {}): Promise<SandboxSta
     await provision(deployment, emulators, () => new Promise((resolve) => setImmediate(resolve)));
     performance.mark('sandbox:deployed');
 
-    // Lambda gives a function its role's keys in the environment and no profile: a profile or a
-    // session token of the shell that started the sandbox would make the SDK look past the
-    // sandbox's keys (AWS_PROFILE skips them for ~/.aws, where the profile may not exist).
-    delete process.env.AWS_PROFILE;
-    delete process.env.AWS_SESSION_TOKEN;
+    // Lambda gives a function the template's variables, its role's keys and its Region, and no
+    // ~/.aws: whatever AWS settings the shell that started the sandbox holds must not reach the
+    // functions' SDK clients. AWS_PROFILE makes the SDK look past the sandbox's keys for a profile
+    // that may not exist; AWS_ENDPOINT_URL_<SERVICE> outranks AWS_ENDPOINT_URL, and
+    // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS drops it; AWS_USE_FIPS_ENDPOINT refuses any custom
+    // endpoint; a config file's endpoint_url, max_attempts and retry_mode apply to every client
+    // (AWS SDKs and Tools Reference Guide, "Service-specific endpoints" and "Settings reference").
+    for (const name of Object.keys(process.env)) {
+      if (name.startsWith('AWS_')) delete process.env[name];
+    }
     Object.assign(process.env, {
+      // Empty, as the files a Lambda function does not have.
+      AWS_CONFIG_FILE: devNull,
+      AWS_SHARED_CREDENTIALS_FILE: devNull,
       ...deployment.sharedEnvironment().environment,
       AWS_ENDPOINT_URL: endpoint.url,
       AWS_REGION: region,

@@ -136,6 +136,42 @@ describe('scripts/start-sandbox.mjs', () => {
     expect(JSON.parse(run.stdout)['detail-type']).toBe('Email Identity Verified');
   }, 180_000);
 
+  it("ignores the AWS settings of the user's shell and ~/.aws, as Lambda has none", () => {
+    // Each of these, reaching the functions' SDK clients, sends them somewhere else than the
+    // sandbox's endpoint: a service's own endpoint variable outranks AWS_ENDPOINT_URL, the
+    // opt-out ignores it, and a config file's endpoint_url and max_attempts apply to every client.
+    const dir = mkdtempSync(join(tmpdir(), 'aws-config-'));
+    try {
+      const config = join(dir, 'config');
+      writeFileSync(
+        config,
+        '[default]\nendpoint_url = http://127.0.0.1:9\nmax_attempts = 1\nretry_mode = adaptive\n',
+      );
+      const nowhere = 'http://127.0.0.1:9';
+      const run = start(['example.com', '--quiet'], {
+        AWS_CONFIG_FILE: config,
+        AWS_SHARED_CREDENTIALS_FILE: config,
+        AWS_ENDPOINT_URL_DYNAMODB: nowhere,
+        AWS_ENDPOINT_URL_SESV2: nowhere,
+        AWS_ENDPOINT_URL_ROUTE_53: nowhere,
+        AWS_ENDPOINT_URL_SFN: nowhere,
+        AWS_MAX_ATTEMPTS: '1',
+        AWS_USE_FIPS_ENDPOINT: 'true',
+      });
+      expect(run.stderr).not.toMatch(/ECONNREFUSED|FIPS/);
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout)['detail-type']).toBe('Email Identity Verified');
+
+      const optedOut = start(['example.com', '--quiet'], {
+        AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+      });
+      expect(optedOut.status).toBe(0);
+      expect(JSON.parse(optedOut.stdout)['detail-type']).toBe('Email Identity Verified');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('finds every package it leaves out of the bundle, from where the bundle runs', () => {
     expect(start(['--help']).status).toBe(0);
     const bundle = join(OUT_DIR, 'cli.cjs');
