@@ -1,6 +1,6 @@
 /**
  * `npm start -- example.com`, start-up included, measured side by side with:
- *   - the same run without npm (`node scripts/start-sandbox.mjs cli`, what npm start runs);
+ *   - the same run without npm (`node scripts/start-sandbox.cjs cli`, what npm start runs);
  *   - that run without V8's code cache (its cache files deleted first: a first start after a
  *     build);
  *   - the run started from the TypeScript sources through tsx (how `npm start` ran before it
@@ -21,8 +21,8 @@ import { join } from 'node:path';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const VARIANTS = {
   npm: [npm, 'start', '--', 'example.com'],
-  bundle: [process.execPath, 'scripts/start-sandbox.mjs', 'cli', 'example.com'],
-  uncached: [process.execPath, 'scripts/start-sandbox.mjs', 'cli', 'example.com'],
+  bundle: [process.execPath, 'scripts/start-sandbox.cjs', 'cli', 'example.com'],
+  uncached: [process.execPath, 'scripts/start-sandbox.cjs', 'cli', 'example.com'],
   tsx: [process.execPath, 'node_modules/tsx/dist/cli.mjs', 'sandbox/cli.ts', 'example.com'],
   bare: [process.execPath, '-e', '0'],
   npmWithoutExtraCa: [npm, 'start', '--', 'example.com'],
@@ -35,7 +35,7 @@ const VARIANTS = {
  * machine that does not gets.
  */
 const WITHOUT_EXTRA_CA: ReadonlySet<string> = new Set(['npmWithoutExtraCa', 'bareWithoutExtraCa']);
-/** Where scripts/start-sandbox.mjs keeps the bundle and V8's code cache of it. */
+/** Where scripts/start-sandbox.cjs keeps the bundle and V8's code cache of it. */
 const BUNDLE_DIR = 'node_modules/.cache/ses-identity-verifier/sandbox';
 
 /** Deletes the CLI bundle's code cache: the next start compiles it, and writes it again. */

@@ -1,5 +1,5 @@
 /**
- * scripts/start-sandbox.mjs, which `npm start` and `npm run sandbox` run: the bundle it builds
+ * scripts/start-sandbox.cjs, which `npm start` and `npm run sandbox` run: the bundle it builds
  * runs as the sources do, reuses V8's code cache of itself from the run before, never trusts a
  * cache that is not of its own code, and its stack traces name our TypeScript files.
  */
@@ -14,7 +14,7 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const OUT_DIR = join(ROOT, 'node_modules/.cache/ses-identity-verifier/sandbox');
 
 function start(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['scripts/start-sandbox.mjs', 'cli', ...args], {
+  const result = spawnSync(process.execPath, ['scripts/start-sandbox.cjs', 'cli', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, SANDBOX_BUNDLE_QUIET: '1', ...env },
@@ -28,7 +28,7 @@ const codeCaches = () => readdirSync(OUT_DIR).filter((file) => /^cli\..*\.code-c
 const depthOf = (cache: string | undefined) =>
   Number(/\.(\d+)\.code-cache$/.exec(cache ?? '')?.[1]);
 
-describe('scripts/start-sandbox.mjs', () => {
+describe('scripts/start-sandbox.cjs', () => {
   it('runs the CLI from its bundle and leaves one code cache, named after the bundle', () => {
     const first = start(['--help']);
     expect(first.status).toBe(0);
@@ -94,7 +94,7 @@ describe('scripts/start-sandbox.mjs', () => {
         [
           '-r',
           join(dir, 'record.cjs'),
-          'scripts/start-sandbox.mjs',
+          'scripts/start-sandbox.cjs',
           'cli',
           'example.com',
           '--quiet',
@@ -186,7 +186,7 @@ describe('scripts/start-sandbox.mjs', () => {
           ),
       ),
     ];
-    // Those loaded on first use, at least (scripts/start-sandbox.mjs, ON_FIRST_USE).
+    // Those loaded on first use, at least (scripts/start-sandbox.cjs, ON_FIRST_USE).
     expect(required).toEqual(
       expect.arrayContaining(['tr46', 'yaml', 'asl-validator', '@aws-sdk/client-lambda']),
     );
