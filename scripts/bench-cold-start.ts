@@ -26,52 +26,17 @@
  * node_modules/.cache on first use.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, type as osType, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync, type Metafile, type Plugin } from 'esbuild';
 import { bundleInto, HANDLER_MODULE, outputFolderOf, sourceFolderOf } from './build.js';
 import { functionFolders } from './lib/function-folders.js';
+import { node22 } from './lib/node22.js';
 import { type CfnTemplate, type Json, loadTemplate, resourcesOfType } from './validate-cfn-yaml.js';
 
-/** The Node 22 release measured: Lambda's nodejs22.x follows the 22.x line. */
-const NODE_PACKAGE_VERSION = '22.23.5';
 const CACHE = resolve('node_modules/.cache/bench-cold-start');
-
-/** A Node 22 binary: BENCH_NODE, or npm's `node-<os>-<arch>` package in the cache. */
-function node22(): string {
-  const given = process.env.BENCH_NODE;
-  if (given !== undefined && given !== '') return given;
-  const os = process.platform === 'win32' ? 'win' : process.platform;
-  const pkg = `node-${os}-${process.arch}`;
-  const prefix = join(CACHE, 'node');
-  const binary = join(prefix, 'node_modules', pkg, 'bin', 'node');
-  const wanted = `v${NODE_PACKAGE_VERSION}`;
-  const installed = () =>
-    existsSync(binary) && execFileSync(binary, ['-v'], { encoding: 'utf8' }).trim() === wanted;
-  if (!installed()) {
-    process.stderr.write(`Installing ${pkg}@${NODE_PACKAGE_VERSION} into ${prefix}\n`);
-    mkdirSync(prefix, { recursive: true });
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        prefix,
-        '--no-save',
-        '--no-package-lock',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        `${pkg}@${NODE_PACKAGE_VERSION}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    if (!installed()) throw new Error(`${binary} is not Node ${wanted}`);
-  }
-  return binary;
-}
 
 // ------------------------------------------------------------------------------------------
 // What each function is: its SDK clients, its environment, what its cold start loads

@@ -6,7 +6,10 @@
  *   - the run started from the TypeScript sources through tsx (how `npm start` ran before it
  *     had a bundle);
  *   - a bare `node -e 0`;
- *   - `npm start` and bare Node again without NODE_EXTRA_CA_CERTS, when the machine sets it.
+ *   - `npm start` and bare Node again without NODE_EXTRA_CA_CERTS, when the machine sets it;
+ *   - `npm start` and bare Node on Node 22 (npm and the sandbox both, through PATH), the line
+ *     Lambda runs and a supported one: Node 20 reached its end of life on 2026-04-30
+ *     (github.com/nodejs/Release). Node 22 comes as in scripts/bench-cold-start.ts.
  * Each round runs all of them, in shuffled order, so the machine's other load falls on each;
  * prints the medians of wall time, CPU time (user and system, from the kernel's count of reaped
  * children) and the ratio of each round's pairs, with the machine and its load average, and
@@ -16,7 +19,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { node22 } from './lib/node22.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const VARIANTS = {
@@ -27,6 +31,8 @@ const VARIANTS = {
   bare: [process.execPath, '-e', '0'],
   npmWithoutExtraCa: [npm, 'start', '--', 'example.com'],
   bareWithoutExtraCa: [process.execPath, '-e', '0'],
+  npmOnNode22: [npm, 'start', '--', 'example.com'],
+  bareOnNode22: ['node 22', '-e', '0'],
 } as const;
 /**
  * The variants run without NODE_EXTRA_CA_CERTS. When it is set, Node 20 reads the certificates at
@@ -35,8 +41,10 @@ const VARIANTS = {
  * machine that does not gets.
  */
 const WITHOUT_EXTRA_CA: ReadonlySet<string> = new Set(['npmWithoutExtraCa', 'bareWithoutExtraCa']);
-/** Where scripts/start-sandbox.cjs keeps the bundle and V8's code cache of it. */
-const BUNDLE_DIR = 'node_modules/.cache/ses-identity-verifier/sandbox';
+/** The variants run with Node 22 first on PATH: npm's `node` and the script's are Node 22's. */
+const ON_NODE_22: ReadonlySet<string> = new Set(['npmOnNode22', 'bareOnNode22']);
+/** Where scripts/start-sandbox.cjs keeps this Node's bundle and V8's code cache of it. */
+const BUNDLE_DIR = join('node_modules/.cache/ses-identity-verifier/sandbox', process.version);
 
 /** Deletes the CLI bundle's code cache: the next start compiles it, and writes it again. */
 function deleteCodeCache(): void {
@@ -75,18 +83,27 @@ function phasesIn(stderr: string): [string, number][] | undefined {
   });
 }
 
+/** The Node 22 binary, found (or installed) once, before anything is timed. */
+let node22Binary: string | undefined;
+
 function runOnce(variant: Variant): Run {
   const [command, ...args] = VARIANTS[variant];
   if (variant === 'uncached') deleteCodeCache();
-  const cpuBefore = childrenCpuSeconds();
-  const started = performance.now();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SANDBOX_BUNDLE_QUIET: '1',
     SANDBOX_TIMINGS: '1',
   };
   if (WITHOUT_EXTRA_CA.has(variant)) delete env.NODE_EXTRA_CA_CERTS;
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let program: string = command;
+  if (ON_NODE_22.has(variant)) {
+    node22Binary ??= node22();
+    env.PATH = `${dirname(node22Binary)}${delimiter}${env.PATH ?? ''}`;
+    if (variant === 'bareOnNode22') program = node22Binary;
+  }
+  const cpuBefore = childrenCpuSeconds();
+  const started = performance.now();
+  const result = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   const wallMs = performance.now() - started;
   if (result.status !== 0) {
     throw new Error(`${variant} exited ${result.status}: ${result.stderr.toString().slice(-500)}`);
@@ -111,8 +128,10 @@ const median = (values: number[]) => {
 
 /** Runs the rounds; resolves to the medians. */
 export function benchStart(rounds: number) {
-  // The bundle builds on first use; that build is not what a start costs afterwards.
+  // The bundle builds on first use, once per Node version; that build is not what a start
+  // costs afterwards.
   runOnce('bundle');
+  runOnce('npmOnNode22');
   const variants = Object.keys(VARIANTS) as Variant[];
   const samples = Object.fromEntries(variants.map((variant) => [variant, [] as Run[]])) as Record<
     Variant,
@@ -124,6 +143,7 @@ export function benchStart(rounds: number) {
     ['bundle', 'tsx'],
     ['npm', 'bare'],
     ['npmWithoutExtraCa', 'npm'],
+    ['npmOnNode22', 'npm'],
   ];
   const ratios = new Map(
     pairs.map((pair) => [pair.join('/'), { wall: [] as number[], cpu: [] as number[] }]),
@@ -184,12 +204,15 @@ export function benchStart(rounds: number) {
     node_extra_ca_certs: process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set',
     npm_start_without_node_extra_ca_certs: summary('npmWithoutExtraCa'),
     bare_node_without_node_extra_ca_certs: summary('bareWithoutExtraCa'),
+    npm_start_on_node_22: summary('npmOnNode22'),
+    bare_node_22: summary('bareOnNode22'),
     bundle_phases_ms: breakdown,
     ratios: Object.fromEntries(
       [...ratios].map(([pair, { wall, cpu }]) => [
         pair
           .replace('uncached', 'without code cache')
-          .replace('WithoutExtraCa', ' without NODE_EXTRA_CA_CERTS'),
+          .replace('WithoutExtraCa', ' without NODE_EXTRA_CA_CERTS')
+          .replace('OnNode22', ' on Node 22'),
         {
           wall: Number(median(wall).toFixed(2)),
           cpu: cpu.length > 0 ? Number(median(cpu).toFixed(2)) : null,

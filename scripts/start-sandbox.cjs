@@ -32,8 +32,19 @@ const { Script } = require('node:vm');
 
 const ROOT = join(__dirname, '..') + sep;
 const ENTRIES = { cli: 'sandbox/cli.ts', server: 'sandbox/server.ts' };
-/** Under node_modules: `npm ci` starts it afresh, and nothing else looks there. */
-const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'ses-identity-verifier', 'sandbox');
+/**
+ * Under node_modules: `npm ci` starts it afresh, and nothing else looks there. One folder per
+ * Node version: the bundle targets it and V8's code cache is of its V8, so someone who switches
+ * between Node versions (nvm, or `npm run bench`, which also starts on Node 22) keeps each one's.
+ */
+const OUT_DIR = join(
+  ROOT,
+  'node_modules',
+  '.cache',
+  'ses-identity-verifier',
+  'sandbox',
+  process.version,
+);
 /** Where the functions live; a new function folder in one of these rooms changes its mtime. */
 const ROOMS = ['functions/api', 'functions/steps', 'functions/jobs'];
 /** The module the sandbox imports each handler through, replaced in the bundle (below). */

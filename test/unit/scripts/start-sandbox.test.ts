@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const OUT_DIR = join(ROOT, 'node_modules/.cache/ses-identity-verifier/sandbox');
+/** Where the bundle of this Node version is kept. */
+const OUT_DIR = join(ROOT, 'node_modules/.cache/ses-identity-verifier/sandbox', process.version);
 
 function start(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['scripts/start-sandbox.cjs', 'cli', ...args], {
