@@ -564,7 +564,18 @@ async function rebuild() {
 }
 
 if (isFresh()) runBundle();
-else rebuild().then(runBundle);
+else {
+  rebuild().then(runBundle, (error) => {
+    // esbuild has printed what failed, with the file and line; its error object adds nothing.
+    const printed = Array.isArray(error?.errors) && error.errors.length > 0;
+    process.stderr.write(
+      printed
+        ? `sandbox: the build failed (${error.errors.length} error${error.errors.length === 1 ? '' : 's'} above)\n`
+        : `sandbox: the build failed: ${error?.stack ?? String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}
 
 /**
  * Runs the bundle as Node would run it as a CommonJS main module, but compiled through

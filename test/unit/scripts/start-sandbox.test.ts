@@ -4,10 +4,19 @@
  * cache that is not of its own code, and its stack traces name our TypeScript files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -72,6 +81,41 @@ describe('scripts/start-sandbox.cjs', () => {
     expect(codeCaches()).toHaveLength(1);
     expect(readFileSync(join(OUT_DIR, replaced ?? '')).length).toBeGreaterThan(100_000);
   }, 180_000);
+
+  it('says a build failed once, after the file and line esbuild names', () => {
+    // A copy of the project's layout whose entry does not parse: the launcher's own copy, the
+    // packages it builds with, and nothing it could write into the real node_modules/.cache.
+    const dir = mkdtempSync(join(tmpdir(), 'start-sandbox-broken-'));
+    try {
+      for (const folder of [
+        'scripts',
+        'sandbox',
+        'functions/api',
+        'functions/steps',
+        'functions/jobs',
+      ]) {
+        mkdirSync(join(dir, folder), { recursive: true });
+      }
+      copyFileSync(join(ROOT, 'scripts/start-sandbox.cjs'), join(dir, 'scripts/start-sandbox.cjs'));
+      writeFileSync(join(dir, 'sandbox/cli.ts'), 'export const broken = ;\n');
+      for (const pkg of ['esbuild', '@jridgewell/sourcemap-codec']) {
+        mkdirSync(dirname(join(dir, 'node_modules', pkg)), { recursive: true });
+        symlinkSync(join(ROOT, 'node_modules', pkg), join(dir, 'node_modules', pkg), 'dir');
+      }
+      const run = spawnSync(process.execPath, [join(dir, 'scripts/start-sandbox.cjs'), 'cli'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/sandbox\/cli\.ts:1:\d+/);
+      expect(run.stderr).toContain('sandbox: the build failed (1 error above)');
+      // Not esbuild's error object and stack again.
+      expect(run.stderr).not.toContain('failureErrorWithLog');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("maps an error's stack to our TypeScript sources", () => {
     const run = start(['example.com'], { SANDBOX_REGION: 'not-a-region' });
